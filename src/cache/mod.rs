@@ -1,0 +1,136 @@
+//! The ahead-of-time module cache: compiled plugins stored by content, so a second run loads a
+//! module in milliseconds instead of compiling it for seconds. It knows nothing of protobuf.
+//!
+//! An entry is `modules/<sha256>-<engine>-<version>.cwasm`, the output of
+//! `Engine::precompile_module`, with a sidecar `.sum` holding its length and CRC-32. The key names
+//! everything that changes the artifact: the module's sha256, the engine's compatibility hash
+//! (wasmtime version, target, settings) and protowasm's version.
+//!
+//! The cache never causes a failure. Writes go to a temporary file created with `create_new` and
+//! are renamed into place, so readers see a whole file or none. A missing, truncated, corrupt or
+//! foreign entry is logged and the module is recompiled; a cache directory that cannot be written
+//! only costs the speed-up. The checksum guards against damage (a disk filling up, a killed
+//! process, a file edited by hand), not against someone who can already write to the user's cache
+//! directory.
+
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+
+use wasmtime::{Engine, Module};
+
+mod store;
+
+pub use store::{default_dir, CacheEntry};
+
+/// Where a module came from, for logs and `--timings`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheOutcome {
+    /// Already loaded in this process.
+    Memory,
+    /// Loaded from the on-disk cache.
+    Hit,
+    /// Compiled and stored.
+    Compiled,
+    /// Compiled; storing failed or there is no cache directory.
+    CompiledUncached,
+}
+
+impl CacheOutcome {
+    pub fn label(self) -> &'static str {
+        match self {
+            CacheOutcome::Memory => "module in memory",
+            CacheOutcome::Hit => "module from cache",
+            CacheOutcome::Compiled => "module compiled and cached",
+            CacheOutcome::CompiledUncached => "module compiled (not cached)",
+        }
+    }
+}
+
+/// The on-disk module cache. `None` directory means caching is off.
+#[derive(Debug, Clone)]
+pub struct ModuleCache {
+    dir: Option<PathBuf>,
+}
+
+impl ModuleCache {
+    pub fn new(dir: Option<PathBuf>) -> Self {
+        ModuleCache { dir }
+    }
+
+    /// The cache at `$PROTOWASM_CACHE_DIR` or the platform's cache directory.
+    pub fn from_env() -> Self {
+        ModuleCache::new(default_dir())
+    }
+
+    pub fn dir(&self) -> Option<&Path> {
+        self.dir.as_deref()
+    }
+
+    /// The file a module compiled by `engine` is stored in.
+    pub fn entry_path(&self, engine: &Engine, sha256: &[u8; 32]) -> Option<PathBuf> {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        engine.precompile_compatibility_hash().hash(&mut hasher);
+        let name = format!("{}-{:016x}-{}.cwasm", hex::encode(sha256), hasher.finish(), env!("CARGO_PKG_VERSION"));
+        self.dir.as_ref().map(|d| d.join("modules").join(name))
+    }
+
+    /// Loads the module from the cache, or compiles and stores it. Errors only if the module itself
+    /// cannot be compiled.
+    pub fn load_or_compile(&self, engine: &Engine, wasm: &[u8], sha256: &[u8; 32]) -> wasmtime::Result<(Module, CacheOutcome)> {
+        let Some(path) = self.entry_path(engine, sha256) else {
+            return Ok((Module::new(engine, wasm)?, CacheOutcome::CompiledUncached));
+        };
+        match store::read_verified(&path) {
+            Ok(Some(())) => {
+                // SAFETY: the file is one this program wrote (its checksum matches what we stored
+                // next to it, and it was renamed into place whole), and wasmtime checks its header
+                // and engine compatibility before using it.
+                match unsafe { Module::deserialize_file(engine, &path) } {
+                    Ok(module) => return Ok((module, CacheOutcome::Hit)),
+                    Err(e) => tracing::warn!("cache entry {} is unusable, recompiling: {e:#}", path.display()),
+                }
+            }
+            Ok(None) => {}
+            Err(reason) => tracing::warn!("cache entry {} is damaged ({reason}), recompiling", path.display()),
+        }
+        let compiled = engine.precompile_module(wasm)?;
+        if let Err(e) = store::write_atomic(&path, &compiled) {
+            tracing::warn!("could not store the compiled module in {}: {e}; continuing without caching", path.display());
+            return Ok((Module::new(engine, wasm)?, CacheOutcome::CompiledUncached));
+        }
+        // SAFETY: `compiled` came from this engine's precompile_module a moment ago.
+        let module = unsafe { Module::deserialize(engine, &compiled)? };
+        Ok((module, CacheOutcome::Compiled))
+    }
+
+    /// Every entry in the cache.
+    pub fn list(&self) -> std::io::Result<Vec<CacheEntry>> {
+        match &self.dir {
+            Some(dir) => store::list(&dir.join("modules")),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Removes every entry; returns how many files and bytes were removed.
+    pub fn clean(&self) -> std::io::Result<(usize, u64)> {
+        let Some(dir) = &self.dir else { return Ok((0, 0)) };
+        let modules = dir.join("modules");
+        let mut removed = (0, 0);
+        let entries = match std::fs::read_dir(&modules) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(removed),
+            Err(e) => return Err(e),
+        };
+        for entry in entries {
+            let entry = entry?;
+            let len = entry.metadata().map(|m| m.len()).unwrap_or(0);
+            std::fs::remove_file(entry.path())?;
+            removed.0 += 1;
+            removed.1 += len;
+        }
+        Ok(removed)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,106 @@
+//! Files of the cache: atomic writes, checksummed reads, listing.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::SystemTime;
+
+/// `$PROTOWASM_CACHE_DIR` if set and non-empty, else `<platform cache dir>/protowasm`
+/// (`~/.cache/protowasm` on Linux).
+pub fn default_dir() -> Option<PathBuf> {
+    match std::env::var_os("PROTOWASM_CACHE_DIR") {
+        Some(dir) if !dir.is_empty() => Some(PathBuf::from(dir)),
+        _ => dirs::cache_dir().map(|d| d.join("protowasm")),
+    }
+}
+
+fn sum_path(path: &Path) -> PathBuf {
+    path.with_extension("sum")
+}
+
+fn checksum_line(bytes: &[u8]) -> String {
+    format!("{} {:08x}\n", bytes.len(), crc32fast::hash(bytes))
+}
+
+/// Writes `bytes` to `path` so that no reader ever sees a partial file: a temporary file created
+/// with `create_new` in the same directory, then a rename. The checksum sidecar follows the same way.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    replace_file(path, bytes)?;
+    replace_file(&sum_path(path), checksum_line(bytes).as_bytes())
+}
+
+/// Writes a file through a uniquely named temporary and renames it over `path`.
+pub fn replace_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("entry");
+    let tmp = path.with_file_name(format!(".{file_name}.{}.{n}.tmp", std::process::id()));
+    let result = (|| {
+        let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+        file.write_all(bytes)?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// `Ok(Some(()))` if the entry exists and matches its checksum, `Ok(None)` if it does not exist,
+/// `Err(reason)` if it exists but is damaged.
+pub fn read_verified(path: &Path) -> Result<Option<()>, String> {
+    let sum = match std::fs::read_to_string(sum_path(path)) {
+        Ok(sum) => sum,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("reading its checksum: {e}")),
+    };
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("reading it: {e}")),
+    };
+    let actual = checksum_line(&bytes);
+    if actual != sum {
+        return Err(format!("checksum mismatch: expected {}, found {}", sum.trim(), actual.trim()));
+    }
+    Ok(Some(()))
+}
+
+/// One compiled module in the cache.
+#[derive(Debug, Clone)]
+pub struct CacheEntry {
+    pub path: PathBuf,
+    /// sha256 of the wasm module, in hex.
+    pub module_sha256: String,
+    pub size: u64,
+    pub modified: Option<SystemTime>,
+}
+
+pub fn list(dir: &Path) -> std::io::Result<Vec<CacheEntry>> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let mut out = Vec::new();
+    for entry in entries {
+        let entry = entry?;
+        let path = entry.path();
+        if path.extension().is_none_or(|e| e != "cwasm") {
+            continue;
+        }
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let meta = entry.metadata()?;
+        out.push(CacheEntry {
+            module_sha256: name.split('-').next().unwrap_or_default().to_string(),
+            size: meta.len(),
+            modified: meta.modified().ok(),
+            path,
+        });
+    }
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(out)
+}

@@ -1,0 +1,121 @@
+//! The command line: clap for protowasm's own subcommands, `protoc` for the protoc-compatible one.
+//! Invoked under the name `protoc` (through a symlink), the binary behaves as `protowasm protoc`.
+
+pub mod protoc;
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::cache::ModuleCache;
+use crate::generate;
+
+#[derive(Parser, Debug)]
+#[command(name = "protowasm", version, about = "Run protoc plugins compiled to WebAssembly: protoc-compatible, cached, in parallel")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// protoc's command line: `protowasm protoc --descriptor_set_in=set.pb --prost_out=out a.proto`.
+    /// Run `protowasm protoc --help` for its flags.
+    #[command(disable_help_flag = true)]
+    Protoc {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Manage the cache of compiled plugin modules.
+    Cache {
+        #[command(subcommand)]
+        action: CacheAction,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum CacheAction {
+    /// Print the cache directory ($PROTOWASM_CACHE_DIR, or the platform cache directory).
+    Dir,
+    /// List the compiled modules in the cache.
+    List,
+    /// Remove every compiled module from the cache.
+    Clean,
+}
+
+/// Entry point: decides between protoc mode and protowasm's subcommands.
+pub fn main(args: Vec<OsString>) -> ExitCode {
+    let invoked_as = args.first().map(|a| std::path::Path::new(a).file_name().unwrap_or_default().to_string_lossy().into_owned());
+    if invoked_as.as_deref() == Some("protoc") {
+        let program = args[0].to_string_lossy().into_owned();
+        return run_protoc(args.into_iter().skip(1).map(|a| a.to_string_lossy().into_owned()).collect(), &program);
+    }
+    let cli = Cli::parse_from(args);
+    match cli.command {
+        Command::Protoc { args } => run_protoc(args, "protowasm protoc"),
+        Command::Cache { action } => run_cache(action),
+    }
+}
+
+fn run_protoc(args: Vec<String>, program: &str) -> ExitCode {
+    let parsed = match protoc::parse(args, program) {
+        Ok(protoc::Parsed::Print(text)) => {
+            print!("{text}");
+            return ExitCode::SUCCESS;
+        }
+        Ok(protoc::Parsed::Run(parsed)) => parsed,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match generate::run_protoc(&parsed, ModuleCache::from_env()) {
+        Ok(report) => {
+            if parsed.timings {
+                let mut err = std::io::stderr().lock();
+                for line in &report.timings {
+                    let _ = writeln!(err, "timing: {line}");
+                }
+                let _ = writeln!(err, "timing: {} files written, {} unchanged", report.files_written, report.files_unchanged);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(failure) => {
+            eprintln!("{failure}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_cache(action: CacheAction) -> ExitCode {
+    let cache = ModuleCache::from_env();
+    let Some(dir) = cache.dir() else {
+        eprintln!("protowasm: no cache directory: set PROTOWASM_CACHE_DIR");
+        return ExitCode::FAILURE;
+    };
+    let result = match action {
+        CacheAction::Dir => {
+            println!("{}", dir.display());
+            Ok(())
+        }
+        CacheAction::List => cache.list().map(|entries| {
+            for e in &entries {
+                println!("{}  {:>10}  {}", e.module_sha256, crate::plugins::format_size(e.size), e.path.display());
+            }
+            let total: u64 = entries.iter().map(|e| e.size).sum();
+            println!("{} modules, {}", entries.len(), crate::plugins::format_size(total));
+        }),
+        CacheAction::Clean => cache.clean().map(|(files, bytes)| {
+            println!("removed {files} files ({}) from {}", crate::plugins::format_size(bytes), dir.display());
+        }),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("protowasm: cache at {}: {e}", dir.display());
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,457 @@
+//! protoc's command line, parsed the way protoc 36.2 parses it: `@argfile`, `--name=value` and
+//! `--name value`, `-Ivalue`, dynamic `--NAME_out`/`--NAME_opt`, and protoc's exact error texts.
+//!
+//! This is the raw layer: it records what the user typed. Resolving plugins and paths happens in
+//! `generate`. clap cannot express protoc's grammar (flags whose names come from the user, the
+//! `--X_opt` merge rule), so this part is hand-written; everything else uses clap.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::plugins::Limits;
+
+/// The protoc release whose behaviour protowasm follows.
+pub const PROTOC_VERSION: &str = "36.2";
+
+/// What a parsed command line asks for.
+#[derive(Debug, PartialEq)]
+pub enum Parsed {
+    /// Generate code (the normal case).
+    Run(ProtocArgs),
+    /// Print this text to stdout and exit 0 (`--version`, `-h`).
+    Print(String),
+}
+
+/// An error in the arguments: printed as it is, exit code 1.
+#[derive(Debug, PartialEq, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// One `--NAME_out` directive.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutputDirective {
+    /// The flag as typed, e.g. `--prost_out`; used to prefix errors as protoc does.
+    pub flag: String,
+    /// `protoc-gen-NAME`.
+    pub plugin_name: String,
+    /// The final parameter: the text before the first ':' plus every `--NAME_opt`, as protoc merges them.
+    pub parameter: String,
+    /// The output location as protoc normalises it: a directory gains a trailing '/'.
+    pub location: String,
+}
+
+/// The protoc-compatible arguments, as typed.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProtocArgs {
+    pub inputs: Vec<String>,
+    pub proto_paths: Vec<String>,
+    pub descriptor_set_in: Vec<PathBuf>,
+    pub outputs: Vec<OutputDirective>,
+    /// `--plugin` mappings, plugin name -> path, in command-line order (a later one wins).
+    pub plugins: Vec<(String, PathBuf)>,
+    /// `--compiler-version=MAJOR.MINOR.PATCH[-SUFFIX]` (protowasm's own flag).
+    pub compiler_version: Option<CompilerVersion>,
+    pub limits: Limits,
+    /// `--timings` (protowasm's own flag): print where the time went.
+    pub timings: bool,
+}
+
+/// The `compiler_version` sent to plugins.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompilerVersion {
+    pub major: i32,
+    pub minor: i32,
+    pub patch: i32,
+    pub suffix: String,
+}
+
+impl Default for CompilerVersion {
+    /// protoc 36.2 reports its C++ runtime version, 7.36.2, with an empty suffix.
+    fn default() -> Self {
+        CompilerVersion { major: 7, minor: 36, patch: 2, suffix: String::new() }
+    }
+}
+
+impl std::str::FromStr for CompilerVersion {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("invalid compiler version \"{s}\": expected MAJOR.MINOR.PATCH[-SUFFIX], e.g. 7.36.2");
+        let (numbers, suffix) = match s.split_once('-') {
+            Some((n, suffix)) => (n, suffix.to_string()),
+            None => (s, String::new()),
+        };
+        let parts: Vec<i32> = numbers.split('.').map(|p| p.parse().map_err(|_| bad())).collect::<Result<_, _>>()?;
+        match parts[..] {
+            [major, minor, patch] => Ok(CompilerVersion { major, minor, patch, suffix }),
+            _ => Err(bad()),
+        }
+    }
+}
+
+/// Flags that never take a value (protoc's list, plus protowasm's own).
+const NO_VALUE_FLAGS: &[&str] = &[
+    "-h",
+    "--help",
+    "--version",
+    "--include_imports",
+    "--include_source_info",
+    "--retain_options",
+    "--decode_raw",
+    "--print_free_field_numbers",
+    "--experimental_editions",
+    "--enable_codegen_trace",
+    "--notices",
+    "--fatal_warnings",
+    "--deterministic_output",
+    "--disallow_services",
+    "--unsafe_allow_out_dir_escape",
+    "--timings",
+];
+
+/// protoc flags that exist but that protowasm does not implement yet; using one is an error
+/// rather than a silent difference.
+const NOT_YET: &[&str] = &[
+    "-o",
+    "--descriptor_set_out",
+    "--include_imports",
+    "--include_source_info",
+    "--retain_options",
+    "--dependency_out",
+    "--error_format",
+    "--fatal_warnings",
+    "--direct_dependencies",
+    "--option_dependencies",
+    "--print_free_field_numbers",
+    "--encode",
+    "--decode",
+    "--decode_raw",
+    "--deterministic_output",
+    "--disallow_services",
+    "--experimental_editions",
+    "--enable_codegen_trace",
+    "--notices",
+    "--unsafe_allow_out_dir_escape",
+];
+
+/// Expands `@file` arguments: only those given directly, one argument per line, as protoc does.
+pub fn expand_argfiles(args: Vec<String>) -> Result<Vec<String>, UsageError> {
+    let mut out = Vec::with_capacity(args.len());
+    for arg in args {
+        match arg.strip_prefix('@') {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|_| UsageError(format!("Failed to open argument file: {path}")))?;
+                out.extend(text.lines().filter(|l| !l.is_empty()).map(str::to_string));
+            }
+            None => out.push(arg),
+        }
+    }
+    Ok(out)
+}
+
+/// Parses protoc's arguments (after the program name).
+pub fn parse(args: Vec<String>, usage_name: &str) -> Result<Parsed, UsageError> {
+    let args = expand_argfiles(args)?;
+    let mut parsed = ProtocArgs::default();
+    // `--X_opt` values per plugin name, in command-line order; merged after all flags are seen,
+    // because protoc applies every opt to every directive of that plugin wherever it appears.
+    let mut opts: Vec<(String, String)> = Vec::new();
+    let mut out_params: Vec<String> = Vec::new();
+    let mut descriptor_set_in_seen = false;
+
+    let mut i = 0;
+    while i < args.len() {
+        let arg = &args[i];
+        i += 1;
+        if !arg.starts_with('-') || arg == "-" {
+            parsed.inputs.push(arg.clone());
+            continue;
+        }
+        let (name, inline_value) = split_flag(arg);
+        let value = if NO_VALUE_FLAGS.contains(&name.as_str()) {
+            if let Some(v) = inline_value.filter(|_| arg.starts_with("--")) {
+                return Err(UsageError(format!("{name}: Flag does not take a value. ({v})")));
+            }
+            String::new()
+        } else if let Some(v) = inline_value {
+            v
+        } else if i < args.len() && !args[i].starts_with('-') {
+            i += 1;
+            args[i - 1].clone()
+        } else {
+            return Err(UsageError(format!("Missing value for flag: {name}")));
+        };
+
+        match name.as_str() {
+            "--version" => return Ok(Parsed::Print(format!("libprotoc {PROTOC_VERSION}\n"))),
+            "-h" | "--help" => return Ok(Parsed::Print(help_text(usage_name))),
+            "-I" | "--proto_path" => parsed.proto_paths.extend(value.split(':').map(str::to_string)),
+            "--descriptor_set_in" => {
+                if descriptor_set_in_seen {
+                    return Err(UsageError(
+                        "--descriptor_set_in may only be passed once. To specify multiple descriptor sets, pass them all as a single parameter separated by ':'.".into(),
+                    ));
+                }
+                descriptor_set_in_seen = true;
+                parsed.descriptor_set_in = value.split(':').filter(|p| !p.is_empty()).map(PathBuf::from).collect();
+            }
+            "--plugin" => {
+                let (plugin, path) = match value.split_once('=') {
+                    Some((n, p)) => (n.to_string(), p),
+                    None => (plugin_name_from_path(&value), value.as_str()),
+                };
+                parsed.plugins.push((plugin, PathBuf::from(path)));
+            }
+            "--compiler-version" => parsed.compiler_version = Some(value.parse().map_err(UsageError)?),
+            "--plugin-memory-limit" => parsed.limits.memory_bytes = parse_size(&name, &value)?,
+            "--plugin-output-limit" => parsed.limits.stdout_bytes = parse_size(&name, &value)?,
+            "--plugin-timeout" => parsed.limits.timeout = parse_duration(&name, &value)?,
+            "--timings" => parsed.timings = true,
+            n if NOT_YET.contains(&n) => {
+                return Err(UsageError(format!(
+                    "{n}: this protoc flag is not supported by protowasm yet (input is taken from --descriptor_set_in)."
+                )))
+            }
+            n if n.starts_with("--") && n.ends_with("_out") && n.len() > "--_out".len() => {
+                let lang = &n[2..n.len() - 4];
+                let (param, location) = match value.split_once(':') {
+                    Some((p, l)) => (p.to_string(), l.to_string()),
+                    None => (String::new(), value.clone()),
+                };
+                out_params.push(param);
+                parsed.outputs.push(OutputDirective {
+                    flag: n.to_string(),
+                    plugin_name: format!("protoc-gen-{lang}"),
+                    parameter: String::new(),
+                    location: normalize_location(location),
+                });
+            }
+            n if n.starts_with("--") && n.ends_with("_opt") && n.len() > "--_opt".len() => {
+                opts.push((format!("protoc-gen-{}", &n[2..n.len() - 4]), value));
+            }
+            n => return Err(UsageError(format!("Unknown flag: {n}"))),
+        }
+    }
+
+    // An `--X_opt` with no `--X_out` is reported the way protoc reports it.
+    if let Some((plugin, _)) = opts.iter().find(|(p, _)| !parsed.outputs.iter().any(|o| &o.plugin_name == p)) {
+        let lang = plugin.trim_start_matches("protoc-gen-");
+        return Err(UsageError(format!("Unknown flag: --{lang}_opt")));
+    }
+    for (directive, param) in parsed.outputs.iter_mut().zip(out_params) {
+        directive.parameter = merge_parameter(param, opts.iter().filter(|(p, _)| *p == directive.plugin_name).map(|(_, v)| v.as_str()));
+    }
+
+    if parsed.inputs.is_empty() {
+        return Err(UsageError("Missing input file.".into()));
+    }
+    if parsed.outputs.is_empty() {
+        return Err(UsageError("Missing output directives.".into()));
+    }
+    Ok(Parsed::Run(parsed))
+}
+
+/// `--name=value` -> (name, Some(value)); `--name` -> (name, None); `-Ivalue` -> ("-I", Some(value)).
+fn split_flag(arg: &str) -> (String, Option<String>) {
+    if arg.starts_with("--") {
+        match arg.split_once('=') {
+            Some((n, v)) => (n.to_string(), Some(v.to_string())),
+            None => (arg.to_string(), None),
+        }
+    } else {
+        // Single-dash flags are one letter; the rest of the argument is the value.
+        let split = arg.char_indices().nth(2).map_or(arg.len(), |(i, _)| i);
+        let (n, v) = arg.split_at(split);
+        (n.to_string(), (!v.is_empty()).then(|| v.to_string()))
+    }
+}
+
+/// protoc's rule: append ',' when the buffer is non-empty, then the value.
+fn merge_parameter<'a>(mut parameter: String, opts: impl Iterator<Item = &'a str>) -> String {
+    for opt in opts {
+        if !parameter.is_empty() {
+            parameter.push(',');
+        }
+        parameter.push_str(opt);
+    }
+    parameter
+}
+
+/// A directory location gains a trailing '/', so `out` and `out/` share one output context.
+fn normalize_location(mut location: String) -> String {
+    let is_archive = [".zip", ".jar", ".srcjar"].iter().any(|ext| location.ends_with(ext));
+    if !is_archive && !location.is_empty() && !location.ends_with('/') {
+        location.push('/');
+    }
+    location
+}
+
+/// `--plugin=PATH`: the plugin's name is the file name. protoc strips nothing on Unix; protowasm also
+/// strips `.wasm`, so `--plugin=dir/protoc-gen-prost.wasm` serves `--prost_out`.
+fn plugin_name_from_path(path: &str) -> String {
+    let base = path.rsplit('/').next().unwrap_or(path);
+    base.strip_suffix(".wasm").unwrap_or(base).to_string()
+}
+
+/// Sizes: a number of bytes with an optional KiB/MiB/GiB (or K/M/G) suffix.
+pub fn parse_size(flag: &str, value: &str) -> Result<u64, UsageError> {
+    let v = value.trim();
+    let split = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
+    let (number, unit) = v.split_at(split);
+    let multiplier: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        _ => 0,
+    };
+    match number.parse::<u64>() {
+        Ok(n) if multiplier != 0 => n
+            .checked_mul(multiplier)
+            .ok_or_else(|| UsageError(format!("{flag}: size \"{value}\" is too large"))),
+        _ => Err(UsageError(format!("{flag}: invalid size \"{value}\": expected e.g. 512MiB, 3GiB or a number of bytes"))),
+    }
+}
+
+/// Durations: `90s`, `500ms`, `2m`, or a plain number of seconds.
+pub fn parse_duration(flag: &str, value: &str) -> Result<Duration, UsageError> {
+    let v = value.trim();
+    let split = v.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(v.len());
+    let (number, unit) = v.split_at(split);
+    let seconds: Option<f64> = number.parse::<f64>().ok().and_then(|n| match unit {
+        "" | "s" => Some(n),
+        "ms" => Some(n / 1000.0),
+        "m" | "min" => Some(n * 60.0),
+        _ => None,
+    });
+    match seconds {
+        Some(s) if s > 0.0 && s.is_finite() => Ok(Duration::from_secs_f64(s)),
+        _ => Err(UsageError(format!("{flag}: invalid duration \"{value}\": expected e.g. 60s, 500ms or 2m"))),
+    }
+}
+
+fn help_text(program: &str) -> String {
+    format!(
+        "Usage: {program} [OPTION] PROTO_FILES
+Generate code with protoc plugins, run as WebAssembly modules or native executables.
+protowasm accepts protoc {PROTOC_VERSION}'s command line; this build supports:
+  --descriptor_set_in=FILES   A ':'-separated list of FileDescriptorSet files.
+                              PROTO_FILES name files inside these sets; the
+                              first copy of a file wins.
+  -IPATH, --proto_path=PATH   Accepted for compatibility.
+  --NAME_out=[PARAMS:]DIR     Run protoc-gen-NAME and write its output to DIR
+                              (or to a .zip, .jar or .srcjar archive).
+  --NAME_opt=PARAMS           Extra parameters for protoc-gen-NAME.
+  --plugin=EXECUTABLE         A plugin: a .wasm module (WASI preview 1) or a
+                              native executable. NAME=PATH maps a plugin name
+                              to a path; PATH alone takes the file name (with
+                              any .wasm suffix removed) as the plugin name.
+  @<filename>                 Read arguments from a file, one per line.
+  --version                   Show version info and exit.
+  -h, --help                  Show this text and exit.
+protowasm's own flags:
+  --plugin-memory-limit=SIZE  Linear memory cap per wasm plugin (default 3GiB).
+  --plugin-timeout=DURATION   Wall-clock limit per plugin (default 300s).
+  --plugin-output-limit=SIZE  Cap on a plugin's response size (default 256MiB).
+  --compiler-version=X.Y.Z[-S]  compiler_version sent to plugins (default 7.36.2,
+                              what protoc {PROTOC_VERSION} sends).
+  --timings                   Print where the time went, to stderr.
+"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(args: &[&str]) -> Result<ProtocArgs, UsageError> {
+        match parse(args.iter().map(|s| s.to_string()).collect(), "protoc")? {
+            Parsed::Run(a) => Ok(a),
+            Parsed::Print(p) => panic!("unexpected print: {p}"),
+        }
+    }
+
+    fn err(args: &[&str]) -> String {
+        run(args).unwrap_err().0
+    }
+
+    #[test]
+    fn opts_merge_as_protoc_merges_them() {
+        // Checked against protoc 36.2: "x,y:out --cap_opt=z --cap_opt=" gives "x,y,z,".
+        let a = run(&["--cap_out=x,y:out", "--cap_opt=z", "--cap_opt=", "a.proto"]).unwrap();
+        assert_eq!(a.outputs[0].parameter, "x,y,z,");
+        // Opts before the directive apply too, and to every directive of that plugin.
+        let a = run(&["--cap_opt=a", "--cap_out=out", "--cap_opt=b", "--cap_out=p:out", "a.proto"]).unwrap();
+        assert_eq!(a.outputs[0].parameter, "a,b");
+        assert_eq!(a.outputs[1].parameter, "p,a,b");
+        // Only the first ':' splits: protoc 36.2 reads `a:b:out` as parameter `a`, location `b:out`.
+        let a = run(&["--cap_out=a:b:out", "a.proto"]).unwrap();
+        assert_eq!((a.outputs[0].parameter.as_str(), a.outputs[0].location.as_str()), ("a", "b:out/"));
+        assert_eq!(a.outputs[0].plugin_name, "protoc-gen-cap");
+    }
+
+    #[test]
+    fn locations_are_normalised() {
+        let a = run(&["--a_out=out", "--b_out=out/", "--c_out=x.zip", "--d_out=./out", "f.proto"]).unwrap();
+        let locs: Vec<_> = a.outputs.iter().map(|o| o.location.as_str()).collect();
+        assert_eq!(locs, ["out/", "out/", "x.zip", "./out/"]);
+    }
+
+    #[test]
+    fn values_in_the_next_argument() {
+        let a = run(&["--descriptor_set_in", "a.pb:b.pb", "--plugin", "protoc-gen-x=/p/x", "--x_out", "o", "-I", "inc", "-Iinc2", "f.proto"]).unwrap();
+        assert_eq!(a.descriptor_set_in, [PathBuf::from("a.pb"), PathBuf::from("b.pb")]);
+        assert_eq!(a.plugins, [("protoc-gen-x".to_string(), PathBuf::from("/p/x"))]);
+        assert_eq!(a.proto_paths, ["inc", "inc2"]);
+        assert_eq!(a.inputs, ["f.proto"]);
+    }
+
+    #[test]
+    fn plugin_name_from_a_bare_path() {
+        let a = run(&["--plugin=/x/protoc-gen-prost.wasm", "--plugin=./cap.sh", "--prost_out=o", "f.proto"]).unwrap();
+        assert_eq!(a.plugins[0].0, "protoc-gen-prost");
+        assert_eq!(a.plugins[1].0, "cap.sh");
+    }
+
+    #[test]
+    fn protoc_error_texts() {
+        assert_eq!(err(&["--descriptor_set_in", "--cap_out=out", "a.proto"]), "Missing value for flag: --descriptor_set_in");
+        assert_eq!(err(&["--cap_opt=x", "--x_out=o", "a.proto"]), "Unknown flag: --cap_opt");
+        assert_eq!(err(&["--cap_out=out"]), "Missing input file.");
+        assert_eq!(err(&["a.proto"]), "Missing output directives.");
+        assert_eq!(err(&["--bogus", "a.proto"]), "Unknown flag: --bogus");
+        assert_eq!(err(&["--bogus", "--version"]), "Missing value for flag: --bogus");
+        assert_eq!(
+            err(&["--descriptor_set_in=a", "--descriptor_set_in=b", "--x_out=o", "f"]),
+            "--descriptor_set_in may only be passed once. To specify multiple descriptor sets, pass them all as a single parameter separated by ':'."
+        );
+        assert_eq!(err(&["@/nonexistent/args"]), "Failed to open argument file: /nonexistent/args");
+    }
+
+    #[test]
+    fn version_wins_as_soon_as_it_is_seen() {
+        let p = parse(vec!["--version".into(), "--bogus".into()], "protoc").unwrap();
+        assert_eq!(p, Parsed::Print("libprotoc 36.2\n".into()));
+        assert!(matches!(parse(vec!["-h".into()], "protoc").unwrap(), Parsed::Print(t) if t.starts_with("Usage: protoc")));
+    }
+
+    #[test]
+    fn argfile_expands_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("args");
+        std::fs::write(&file, "--x_out=o\n\nwith space.proto\n").unwrap();
+        let a = run(&["a.proto", &format!("@{}", file.display()), "b.proto"]).unwrap();
+        assert_eq!(a.inputs, ["a.proto", "with space.proto", "b.proto"]);
+    }
+
+    #[test]
+    fn protowasm_flags() {
+        let a = run(&["--plugin-memory-limit=512MiB", "--plugin-timeout=1.5s", "--compiler-version=3.21.0-rc1", "--x_out=o", "f"]).unwrap();
+        assert_eq!(a.limits.memory_bytes, 512 << 20);
+        assert_eq!(a.limits.timeout, Duration::from_millis(1500));
+        assert_eq!(a.compiler_version, Some(CompilerVersion { major: 3, minor: 21, patch: 0, suffix: "rc1".into() }));
+        assert!(err(&["--plugin-memory-limit=lots", "--x_out=o", "f"]).contains("invalid size \"lots\""));
+        assert!(err(&["--plugin-timeout=0", "--x_out=o", "f"]).contains("invalid duration"));
+        assert!(err(&["--compiler-version=1.2", "--x_out=o", "f"]).contains("MAJOR.MINOR.PATCH"));
+    }
+}

@@ -1,0 +1,227 @@
+//! Orchestration: every `--NAME_out` directive's plugin runs as its own rayon job; responses are
+//! applied in command-line order; nothing is written unless every plugin succeeded.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use prost::Message;
+use prost_types::compiler::CodeGeneratorResponse;
+use rayon::prelude::*;
+
+use crate::cache::ModuleCache;
+use crate::cli::protoc::{OutputDirective, ProtocArgs};
+use crate::descriptor_set::FileSet;
+use crate::output::{self, OutputTree};
+use crate::plugins::{NativeRunner, Plugin, PluginError, PluginKind, PluginRunner, RunOutput, WasmRuntime};
+use crate::request;
+
+/// A failed command: the lines to print on stderr, exit status 1.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", lines.join("\n"))]
+pub struct Failure {
+    pub lines: Vec<String>,
+}
+
+impl Failure {
+    fn one(line: impl Into<String>) -> Self {
+        Failure { lines: vec![line.into()] }
+    }
+}
+
+/// The result of a successful run, for `--timings` and tests.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub files_written: usize,
+    pub files_unchanged: usize,
+    pub timings: Vec<String>,
+}
+
+/// One plugin run to do.
+struct Job<'a> {
+    directive: &'a OutputDirective,
+    plugin: Plugin,
+    request: Vec<u8>,
+}
+
+impl Job<'_> {
+    /// `--X_out: protoc-gen-X`, the prefix protoc puts on a plugin's errors.
+    fn label(&self) -> String {
+        format!("{}: {}", self.directive.flag, self.directive.plugin_name)
+    }
+}
+
+/// Runs `protowasm protoc ...` after argument parsing.
+pub fn run_protoc(args: &ProtocArgs, cache: ModuleCache) -> Result<Report, Failure> {
+    let total = Instant::now();
+    let mut report = Report::default();
+
+    if args.descriptor_set_in.is_empty() {
+        return Err(Failure::one(
+            "protowasm does not compile .proto files yet: give the inputs as a FileDescriptorSet with --descriptor_set_in=FILE (made with protoc -o FILE --include_imports)",
+        ));
+    }
+    let started = Instant::now();
+    let set = FileSet::load(&args.descriptor_set_in).map_err(Failure::one)?;
+    set.check_inputs(&args.inputs).map_err(Failure::one)?;
+    report.timings.push(timing("load descriptor sets", started.elapsed()));
+
+    let version = args.compiler_version.clone().unwrap_or_default();
+    let jobs: Vec<Job> = args
+        .outputs
+        .iter()
+        .map(|directive| {
+            let plugin = resolve_plugin(directive, &args.plugins)?;
+            let request = request::build(&set, &args.inputs, &directive.parameter, &version);
+            Ok(Job { directive, plugin, request })
+        })
+        .collect::<Result<_, Failure>>()?;
+
+    // Only build the wasm engine when a wasm plugin is in play: it costs a few milliseconds.
+    let wasm = if jobs.iter().any(|j| j.plugin.kind == PluginKind::Wasm) {
+        Some(WasmRuntime::new(cache).map_err(|e| Failure::one(e.to_string()))?)
+    } else {
+        None
+    };
+    let started = Instant::now();
+    let results: Vec<Result<RunOutput, PluginError>> = jobs
+        .into_par_iter()
+        .map(|job| {
+            let label = job.label();
+            let runner: &dyn PluginRunner = match (&job.plugin.kind, &wasm) {
+                (PluginKind::Wasm, Some(w)) => w,
+                _ => &NativeRunner,
+            };
+            runner.run(&job.plugin, &label, job.request, &args.limits)
+        })
+        .collect();
+    report.timings.push(timing("plugins (parallel)", started.elapsed()));
+
+    // Apply in declared order. Every failure is reported, in that order, before giving up.
+    let mut tree = OutputTree::new();
+    let mut lines = Vec::new();
+    for (directive, result) in args.outputs.iter().zip(results) {
+        let label = format!("{}: {}", directive.flag, directive.plugin_name);
+        match result.and_then(|out| decode(out, directive, &mut report)) {
+            Ok(response) if response.error.as_deref().is_some_and(|e| !e.is_empty()) => {
+                lines.push(format!("{}: {}", directive.flag, response.error()));
+            }
+            Ok(response) => {
+                if let Err(e) = tree.apply(&directive.location, &directive.plugin_name, &response) {
+                    lines.extend(e.errors.iter().map(|e| e.to_string()));
+                }
+            }
+            Err(PluginError::NotFound) => {
+                let program = plugin_program(directive, &args.plugins);
+                lines.push(format!("{program}: {}", PluginError::NotFound));
+                lines.push(format!("{label}: {}", PluginError::Exit(1)));
+            }
+            Err(e) => lines.push(format!("{label}: {e}")),
+        }
+    }
+    if !lines.is_empty() {
+        return Err(Failure { lines });
+    }
+
+    let started = Instant::now();
+    check_directories_exist(&tree)?;
+    let summary = output::write_tree(&tree).map_err(|e| Failure::one(e.to_string()))?;
+    report.files_written = summary.written.len();
+    report.files_unchanged = summary.unchanged.len();
+    report.timings.push(timing("write outputs", started.elapsed()));
+    report.timings.push(timing("total", total.elapsed()));
+    Ok(report)
+}
+
+fn decode(out: RunOutput, directive: &OutputDirective, report: &mut Report) -> Result<CodeGeneratorResponse, PluginError> {
+    for (what, took) in &out.timings {
+        report.timings.push(timing(&format!("{} {what}", directive.plugin_name), *took));
+    }
+    CodeGeneratorResponse::decode(&out.stdout[..])
+        .map_err(|_| PluginError::Io(format!("Plugin output is unparseable: {}", c_escape_prefix(&out.stdout, 256))))
+}
+
+/// protoc prints the whole output C-escaped; a plugin can write megabytes, so only a prefix is shown.
+fn c_escape_prefix(bytes: &[u8], max: usize) -> String {
+    let mut s = String::new();
+    for &b in bytes.iter().take(max) {
+        match b {
+            b'\n' => s.push_str("\\n"),
+            b'\r' => s.push_str("\\r"),
+            b'\t' => s.push_str("\\t"),
+            b'"' => s.push_str("\\\""),
+            b'\'' => s.push_str("\\'"),
+            b'\\' => s.push_str("\\\\"),
+            0x20..=0x7e => s.push(b as char),
+            _ => s.push_str(&format!("\\{b:03o}")),
+        }
+    }
+    if bytes.len() > max {
+        s.push_str(&format!("... ({} bytes in all)", bytes.len()));
+    }
+    s
+}
+
+/// Every output directory must exist before anything is written, so a missing one cannot leave the
+/// run half-written. protoc's message: `out/: No such file or directory`.
+fn check_directories_exist(tree: &OutputTree) -> Result<(), Failure> {
+    for (location, _) in tree.locations() {
+        if location.ends_with('/') && !Path::new(location).is_dir() {
+            return Err(Failure::one(format!("{location}: No such file or directory")));
+        }
+    }
+    Ok(())
+}
+
+/// What protoc names in "program not found": the `--plugin` path if one was given, else the name.
+fn plugin_program(directive: &OutputDirective, plugins: &[(String, PathBuf)]) -> String {
+    match plugins.iter().rev().find(|(n, _)| *n == directive.plugin_name) {
+        Some((_, path)) => path.display().to_string(),
+        None => directive.plugin_name.clone(),
+    }
+}
+
+/// `--plugin=NAME=PATH` (the last one for a name wins, as in protoc), else `protoc-gen-NAME` on
+/// PATH, else `protoc-gen-NAME.wasm` on PATH. A plugin that cannot be found is reported when its
+/// job runs, with protoc's text.
+fn resolve_plugin(directive: &OutputDirective, plugins: &[(String, PathBuf)]) -> Result<Plugin, Failure> {
+    let name = &directive.plugin_name;
+    let path = match plugins.iter().rev().find(|(n, _)| n == name) {
+        Some((_, path)) => Some(path.clone()),
+        None => search_path(name),
+    };
+    let Some(path) = path else {
+        return Ok(Plugin { name: name.clone(), path: PathBuf::from(name), kind: PluginKind::Native });
+    };
+    match Plugin::at_path(name, &path) {
+        Ok(plugin) => Ok(plugin),
+        // Not there, or unreadable: let the native runner report it as protoc does.
+        Err(_) => Ok(Plugin { name: name.clone(), path, kind: PluginKind::Native }),
+    }
+}
+
+fn search_path(name: &str) -> Option<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let dirs = std::env::var_os("PATH")?;
+    let candidates = |dir: PathBuf| [dir.join(name), dir.join(format!("{name}.wasm"))];
+    std::env::split_paths(&dirs).flat_map(candidates).find(|p| {
+        std::fs::metadata(p).is_ok_and(|m| {
+            m.is_file() && (m.permissions().mode() & 0o111 != 0 || p.extension().is_some_and(|e| e == "wasm"))
+        })
+    })
+}
+
+fn timing(what: &str, took: Duration) -> String {
+    format!("{what}: {:.1} ms", took.as_secs_f64() * 1000.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unparseable_output_is_escaped_and_bounded() {
+        assert_eq!(c_escape_prefix(b"\xff\x0fa\"\n", 10), "\\377\\017a\\\"\\n");
+        let long = vec![b'x'; 300];
+        assert!(c_escape_prefix(&long, 256).ends_with("... (300 bytes in all)"));
+    }
+}

@@ -1,0 +1,156 @@
+//! Running plugins: the `PluginRunner` seam, limits, and the errors a plugin run can end in.
+//! `wasm` runs WASI preview 1 modules in-process with wasmtime; `native` runs executables as
+//! subprocesses, as protoc does.
+
+mod stdio;
+pub mod native;
+pub mod wasm;
+pub mod watchdog;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use native::NativeRunner;
+pub use wasm::WasmRuntime;
+
+/// Bounds on one plugin run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Limits {
+    /// Linear memory cap for wasm plugins. protoc-gen-go needs ~1.6 GiB on a 5 MB request, so the
+    /// default leaves room for that and stays below wasm32's 4 GiB ceiling.
+    pub memory_bytes: u64,
+    /// Cap on what a plugin may write to stdout (its response).
+    pub stdout_bytes: u64,
+    /// Cap on stderr kept and relayed; the rest is dropped with a marker.
+    pub stderr_bytes: u64,
+    /// Wall-clock limit for one plugin run.
+    pub timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            memory_bytes: default_memory_bytes(),
+            stdout_bytes: 256 << 20,
+            stderr_bytes: 1 << 20,
+            timeout: Duration::from_secs(300),
+        }
+    }
+}
+
+fn default_memory_bytes() -> u64 {
+    3 << 30
+}
+
+/// How a plugin is implemented.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PluginKind {
+    Wasm,
+    Native,
+}
+
+/// A plugin resolved to something runnable.
+#[derive(Debug, Clone)]
+pub struct Plugin {
+    /// `protoc-gen-NAME`: used in messages and as argv[0].
+    pub name: String,
+    pub path: PathBuf,
+    pub kind: PluginKind,
+}
+
+impl Plugin {
+    /// Recognises a wasm module by its magic bytes, not by its file name.
+    pub fn at_path(name: &str, path: &Path) -> std::io::Result<Plugin> {
+        let kind = if is_wasm_file(path)? { PluginKind::Wasm } else { PluginKind::Native };
+        Ok(Plugin { name: name.to_string(), path: path.to_path_buf(), kind })
+    }
+}
+
+/// True if the file starts with `\0asm`.
+pub fn is_wasm_file(path: &Path) -> std::io::Result<bool> {
+    use std::io::Read;
+    let mut magic = [0u8; 4];
+    let mut file = std::fs::File::open(path)?;
+    let mut read = 0;
+    while read < 4 {
+        match file.read(&mut magic[read..])? {
+            0 => break,
+            n => read += n,
+        }
+    }
+    Ok(read == 4 && &magic == b"\0asm")
+}
+
+/// What a successful run returns: the raw response bytes, decoded by the caller.
+#[derive(Debug)]
+pub struct RunOutput {
+    pub stdout: Vec<u8>,
+    /// Where the time went, for `--timings`.
+    pub timings: Vec<(&'static str, Duration)>,
+}
+
+/// Why a plugin run failed. `Display` gives the text after `protoc-gen-X: `, as protoc prints it.
+#[derive(Debug, thiserror::Error)]
+pub enum PluginError {
+    #[error("Plugin failed with status code {0}.")]
+    Exit(i32),
+    #[error("Plugin killed by signal {0}.")]
+    Signal(i32),
+    #[error("program not found or is not executable\nPlease specify a program using absolute path or make sure the program is available in your PATH system variable")]
+    NotFound,
+    #[error("plugin trapped: {0}")]
+    Trap(String),
+    #[error("plugin ran out of memory: it reached the limit of {limit} of linear memory (raise it with --plugin-memory-limit=SIZE, e.g. --plugin-memory-limit={suggest})")]
+    MemoryLimit { limit: String, suggest: String },
+    #[error("plugin output exceeded the limit of {0} (raise it with --plugin-output-limit=SIZE)")]
+    OutputLimit(String),
+    #[error("invalid WebAssembly module {path}: {message}")]
+    BadModule { path: String, message: String },
+    #[error("{0}")]
+    Io(String),
+}
+
+/// Human sizes for messages: `3 GiB`, `512 MiB`, `100 bytes`.
+pub fn format_size(bytes: u64) -> String {
+    const UNITS: [(u64, &str); 3] = [(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")];
+    for (unit, name) in UNITS {
+        if bytes >= unit {
+            let value = bytes as f64 / unit as f64;
+            return if bytes % unit == 0 { format!("{} {name}", bytes / unit) } else { format!("{value:.1} {name}") };
+        }
+    }
+    format!("{bytes} bytes")
+}
+
+/// Runs plugins of one kind. `generate` holds one runner per kind and fans jobs out over them.
+pub trait PluginRunner: Sync {
+    /// `label` prefixes messages printed on the runner's behalf (the time limit), e.g.
+    /// `--prost_out: protoc-gen-prost`.
+    fn run(&self, plugin: &Plugin, label: &str, request: Vec<u8>, limits: &Limits) -> Result<RunOutput, PluginError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_read_well() {
+        assert_eq!(format_size(3 << 30), "3 GiB");
+        assert_eq!(format_size(1536 << 20), "1.5 GiB");
+        assert_eq!(format_size(100), "100 bytes");
+    }
+
+    #[test]
+    fn wasm_is_recognised_by_magic_not_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let wasm = dir.path().join("plugin.bin");
+        std::fs::write(&wasm, b"\0asm\x01\0\0\0").unwrap();
+        let native = dir.path().join("plugin.wasm");
+        std::fs::write(&native, b"#!/bin/sh\n").unwrap();
+        let short = dir.path().join("short");
+        std::fs::write(&short, b"\0a").unwrap();
+        assert!(is_wasm_file(&wasm).unwrap());
+        assert!(!is_wasm_file(&native).unwrap());
+        assert!(!is_wasm_file(&short).unwrap());
+    }
+}

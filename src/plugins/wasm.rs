@@ -1,0 +1,174 @@
+//! WebAssembly plugins: one shared wasmtime `Engine`, a fresh WASI preview 1 instance per run.
+//!
+//! The guest gets the request on stdin, its name as argv[0] (Go plugins panic without one), and
+//! nothing else: no environment variables, no preopened directories, so no host files at all.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use sha2::{Digest, Sha256};
+use wasmtime::{Config, Engine, InstancePre, Linker, ResourceLimiter, Store, Trap};
+use wasmtime_wasi::p1::WasiP1Ctx;
+use wasmtime_wasi::p2::pipe::MemoryInputPipe;
+use wasmtime_wasi::{I32Exit, WasiCtxBuilder};
+
+use super::stdio::{CappedPipe, StderrRelay};
+use super::{format_size, watchdog, Limits, Plugin, PluginError, PluginRunner, RunOutput};
+use crate::cache::{CacheOutcome, ModuleCache};
+
+/// Per-run store state.
+struct RunState {
+    wasi: WasiP1Ctx,
+    limiter: MemoryCap,
+}
+
+/// Caps linear memory and remembers whether the cap was what stopped the guest, so that the
+/// guest's own "out of memory" exit can be reported as the limit it really was.
+struct MemoryCap {
+    cap: usize,
+    hit: bool,
+}
+
+impl ResourceLimiter for MemoryCap {
+    fn memory_growing(&mut self, _current: usize, desired: usize, _max: Option<usize>) -> wasmtime::Result<bool> {
+        if desired > self.cap {
+            self.hit = true;
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    fn table_growing(&mut self, _current: usize, desired: usize, _max: Option<usize>) -> wasmtime::Result<bool> {
+        // Tables hold function references; ten million is far beyond any real plugin.
+        Ok(desired <= 10_000_000)
+    }
+}
+
+/// Runs WASI preview 1 modules. Cheap to share across threads.
+pub struct WasmRuntime {
+    engine: Engine,
+    linker: Linker<RunState>,
+    cache: ModuleCache,
+    /// Modules already linked in this process, by sha256 of the wasm bytes.
+    ready: Mutex<HashMap<[u8; 32], Arc<std::sync::OnceLock<Result<InstancePre<RunState>, String>>>>>,
+}
+
+impl WasmRuntime {
+    pub fn new(cache: ModuleCache) -> Result<Self, PluginError> {
+        let engine = Engine::new(&engine_config()).map_err(|e| PluginError::Io(format!("creating the wasm engine: {e:#}")))?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |s: &mut RunState| &mut s.wasi)
+            .map_err(|e| PluginError::Io(format!("linking WASI: {e:#}")))?;
+        Ok(WasmRuntime { engine, linker, cache, ready: Mutex::default() })
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    pub fn cache(&self) -> &ModuleCache {
+        &self.cache
+    }
+
+    /// Loads (from memory, the AOT cache, or by compiling) and links a module. Concurrent callers
+    /// asking for the same module wait for one another instead of compiling twice.
+    fn prepare(&self, plugin: &Plugin, timings: &mut Vec<(&'static str, std::time::Duration)>) -> Result<InstancePre<RunState>, PluginError> {
+        let started = Instant::now();
+        let wasm = std::fs::read(&plugin.path).map_err(|e| PluginError::Io(format!("reading {}: {e}", plugin.path.display())))?;
+        let sha: [u8; 32] = Sha256::digest(&wasm).into();
+        timings.push(("read+hash", started.elapsed()));
+        let slot = {
+            let mut ready = self.ready.lock().unwrap_or_else(|p| p.into_inner());
+            ready.entry(sha).or_default().clone()
+        };
+        let started = Instant::now();
+        let mut outcome = CacheOutcome::Memory;
+        let pre = slot.get_or_init(|| {
+            let (module, how) = self.cache.load_or_compile(&self.engine, &wasm, &sha).map_err(|e| format!("{e:#}"))?;
+            outcome = how;
+            self.linker.instantiate_pre(&module).map_err(|e| format!("{e:#}"))
+        });
+        timings.push((outcome.label(), started.elapsed()));
+        tracing::info!(plugin = %plugin.name, module = %hex::encode(&sha[..8]), "module {}", outcome.label());
+        pre.clone().map_err(|message| PluginError::BadModule { path: plugin.path.display().to_string(), message })
+    }
+}
+
+/// The engine's settings. Everything that changes generated code is part of the cache key through
+/// `Engine::precompile_compatibility_hash`, so changing this only invalidates the cache.
+fn engine_config() -> Config {
+    let mut config = Config::new();
+    config.cranelift_opt_level(wasmtime::OptLevel::Speed);
+    config.parallel_compilation(true);
+    config
+}
+
+impl PluginRunner for WasmRuntime {
+    fn run(&self, plugin: &Plugin, label: &str, request: Vec<u8>, limits: &Limits) -> Result<RunOutput, PluginError> {
+        let mut timings = Vec::new();
+        let pre = self.prepare(plugin, &mut timings)?;
+
+        let started = Instant::now();
+        let stdout = CappedPipe::new(limits.stdout_bytes);
+        let stderr = StderrRelay::new(&plugin.name, limits.stderr_bytes);
+        let wasi = WasiCtxBuilder::new()
+            .stdin(MemoryInputPipe::new(request))
+            .stdout(stdout.clone())
+            .stderr(stderr.clone())
+            .arg(&plugin.name)
+            .build_p1();
+        let cap = usize::try_from(limits.memory_bytes).unwrap_or(usize::MAX);
+        let mut store = Store::new(&self.engine, RunState { wasi, limiter: MemoryCap { cap, hit: false } });
+        store.limiter(|s| &mut s.limiter);
+
+        let _deadline = watchdog::arm(limits.timeout, timeout_message(label, limits), None);
+        let result = pre.instantiate(&mut store).and_then(|instance| {
+            timings.push(("instantiate", started.elapsed()));
+            let start = instance.get_typed_func::<(), ()>(&mut store, "_start")?;
+            let started = Instant::now();
+            let result = start.call(&mut store, ());
+            timings.push(("run", started.elapsed()));
+            result
+        });
+        stderr.finish();
+
+        let memory_hit = store.data().limiter.hit;
+        let failure = match result {
+            Ok(()) => None,
+            Err(e) => match e.downcast_ref::<I32Exit>() {
+                Some(I32Exit(0)) => None,
+                Some(I32Exit(code)) => Some(PluginError::Exit(*code)),
+                None if stdout.overflowed() => Some(PluginError::OutputLimit(format_size(limits.stdout_bytes))),
+                None => Some(match e.downcast_ref::<Trap>() {
+                    Some(trap) => PluginError::Trap(format!("{trap}\n{e:?}")),
+                    None => PluginError::Trap(format!("{e:#}")),
+                }),
+            },
+        };
+        drop(store);
+        match failure {
+            None => Ok(RunOutput { stdout: stdout.take(), timings }),
+            // Guests react to a refused memory.grow in their own way (Go exits 2, Rust aborts with a
+            // trap); either way the cap is the cause worth reporting.
+            Some(_) if memory_hit => Err(PluginError::MemoryLimit {
+                limit: format_size(limits.memory_bytes),
+                suggest: suggest_larger(limits.memory_bytes),
+            }),
+            Some(err) => Err(err),
+        }
+    }
+}
+
+pub(super) fn timeout_message(label: &str, limits: &Limits) -> String {
+    format!(
+        "{label}: plugin timed out after {:?} (raise the limit with --plugin-timeout=DURATION); nothing was written",
+        limits.timeout
+    )
+}
+
+/// Twice the limit, capped at wasm32's 4 GiB address space.
+fn suggest_larger(bytes: u64) -> String {
+    let next = (bytes.saturating_mul(2)).min(4 << 30);
+    format_size(next).replace(' ', "")
+}

@@ -1,0 +1,89 @@
+//! The `CodeGeneratorRequest`, byte for byte as protoc 36.2 builds it.
+//!
+//! Encoded by hand rather than through prost types so the `FileDescriptorProto`s go in as the
+//! exact bytes they are (prost would drop custom options, which it sees as unknown fields). Field
+//! order is protoc's: 1, 2, 3, 15, 17.
+
+use prost::encoding::{encode_key, encode_varint, int32, string, WireType};
+
+use crate::cli::protoc::CompilerVersion;
+use crate::descriptor_set::{FileSet, RawFile};
+
+/// Builds the request for one plugin run.
+///
+/// `proto_file` is every file to generate and everything it imports, dependencies first (see
+/// `FileSet::dependency_order`). `source_file_descriptors` repeats the files to generate in that
+/// same order. Files from a descriptor set are passed through unchanged: a set written by protoc
+/// is already in the form protoc sends to plugins (json_name filled in, source-retention options
+/// stripped unless the set was made with `--retain_options`).
+pub fn build(set: &FileSet, files_to_generate: &[String], parameter: &str, version: &CompilerVersion) -> Vec<u8> {
+    let proto_files = set.dependency_order(files_to_generate);
+    let generated: Vec<&RawFile> = proto_files.iter().copied().filter(|f| files_to_generate.contains(&f.name)).collect();
+
+    let capacity = proto_files.iter().chain(&generated).map(|f| f.bytes.len() + 10).sum::<usize>() + 256;
+    let mut out = Vec::with_capacity(capacity);
+    for name in files_to_generate {
+        string::encode(1, name, &mut out);
+    }
+    if !parameter.is_empty() {
+        string::encode(2, &parameter.to_string(), &mut out);
+    }
+    encode_version(version, &mut out);
+    for file in &proto_files {
+        encode_bytes(15, &file.bytes, &mut out);
+    }
+    for file in &generated {
+        encode_bytes(17, &file.bytes, &mut out);
+    }
+    out
+}
+
+/// protoc sets all four fields, so all four are serialized, the empty suffix included.
+fn encode_version(v: &CompilerVersion, out: &mut Vec<u8>) {
+    let mut msg = Vec::with_capacity(16 + v.suffix.len());
+    int32::encode(1, &v.major, &mut msg);
+    int32::encode(2, &v.minor, &mut msg);
+    int32::encode(3, &v.patch, &mut msg);
+    string::encode(4, &v.suffix, &mut msg);
+    encode_bytes(3, &msg, out);
+}
+
+fn encode_bytes(field: u32, bytes: &[u8], out: &mut Vec<u8>) {
+    encode_key(field, WireType::LengthDelimited, out);
+    encode_varint(bytes.len() as u64, out);
+    out.extend_from_slice(bytes);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use prost::Message;
+    use prost_types::compiler::CodeGeneratorRequest;
+    use prost_types::{FileDescriptorProto, FileDescriptorSet};
+
+    #[test]
+    fn fields_decode_as_protoc_sends_them() {
+        let files = vec![
+            FileDescriptorProto { name: Some("dep.proto".into()), ..Default::default() },
+            FileDescriptorProto { name: Some("a.proto".into()), dependency: vec!["dep.proto".into()], ..Default::default() },
+        ];
+        let mut set = FileSet::default();
+        set.add_set(&FileDescriptorSet { file: files.clone() }.encode_to_vec()).unwrap();
+        let bytes = build(&set, &["a.proto".into()], "x=1", &CompilerVersion::default());
+        let req = CodeGeneratorRequest::decode(&bytes[..]).unwrap();
+        assert_eq!(req.file_to_generate, ["a.proto"]);
+        assert_eq!(req.parameter.as_deref(), Some("x=1"));
+        let v = req.compiler_version.unwrap();
+        assert_eq!((v.major(), v.minor(), v.patch(), v.suffix.as_deref()), (7, 36, 2, Some("")));
+        assert_eq!(req.proto_file, files);
+        assert_eq!(req.source_file_descriptors, [files[1].clone()]);
+    }
+
+    #[test]
+    fn empty_parameter_is_not_sent() {
+        let mut set = FileSet::default();
+        set.add_file(FileDescriptorProto { name: Some("a.proto".into()), ..Default::default() }.encode_to_vec()).unwrap();
+        let bytes = build(&set, &["a.proto".into()], "", &CompilerVersion::default());
+        assert_eq!(CodeGeneratorRequest::decode(&bytes[..]).unwrap().parameter, None);
+    }
+}
