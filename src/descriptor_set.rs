@@ -32,7 +32,8 @@ impl FileSet {
         let mut set = FileSet::default();
         for path in paths {
             let bytes = std::fs::read(path).map_err(|e| io_message(path, &e))?;
-            set.add_set(&bytes).map_err(|_| format!("{}: Unable to parse.", path.display()))?;
+            set.add_set(&bytes)
+                .map_err(|_| format!("{}: Unable to parse.", path.display()))?;
         }
         Ok(set)
     }
@@ -55,7 +56,11 @@ impl FileSet {
         let (name, dependencies) = read_name_and_imports(&bytes)?;
         if !self.by_name.contains_key(&name) {
             self.by_name.insert(name.clone(), self.files.len());
-            self.files.push(RawFile { name, dependencies, bytes });
+            self.files.push(RawFile {
+                name,
+                dependencies,
+                bytes,
+            });
         }
         Ok(())
     }
@@ -73,7 +78,10 @@ impl FileSet {
         }
         for file in self.dependency_order(inputs) {
             if let Some(missing) = file.dependencies.iter().find(|d| self.get(d).is_none()) {
-                return Err(format!("{}: Import \"{missing}\" was not found or had errors.", file.name));
+                return Err(format!(
+                    "{}: Import \"{missing}\" was not found or had errors.",
+                    file.name
+                ));
             }
         }
         Ok(())
@@ -137,7 +145,8 @@ fn skip_field<'a>(bytes: &mut &'a [u8], wire: WireType) -> Result<Option<&'a [u8
         WireType::SixtyFourBit => advance(bytes, 8).map(|_| None),
         WireType::ThirtyTwoBit => advance(bytes, 4).map(|_| None),
         WireType::LengthDelimited => {
-            let len = usize::try_from(decode_varint(bytes).map_err(|_| WireError)?).map_err(|_| WireError)?;
+            let len = usize::try_from(decode_varint(bytes).map_err(|_| WireError)?)
+                .map_err(|_| WireError)?;
             advance(bytes, len).map(Some)
         }
         // Groups do not occur in descriptors.
@@ -162,7 +171,11 @@ fn read_name_and_imports(mut bytes: &[u8]) -> Result<(String, Vec<String>), Wire
     while bytes.has_remaining() {
         let (field, wire) = decode_key(&mut bytes).map_err(|_| WireError)?;
         let value = skip_field(&mut bytes, wire)?;
-        let text = || value.and_then(|v| String::from_utf8(v.to_vec()).ok()).ok_or(WireError);
+        let text = || {
+            value
+                .and_then(|v| String::from_utf8(v.to_vec()).ok())
+                .ok_or(WireError)
+        };
         match field {
             1 => name = text()?,
             3 => deps.push(text()?),
@@ -188,7 +201,8 @@ mod tests {
 
     fn set(files: Vec<FileDescriptorProto>) -> FileSet {
         let mut s = FileSet::default();
-        s.add_set(&FileDescriptorSet { file: files }.encode_to_vec()).unwrap();
+        s.add_set(&FileDescriptorSet { file: files }.encode_to_vec())
+            .unwrap();
         s
     }
 
@@ -206,7 +220,10 @@ mod tests {
             file("e.proto", &["d.proto"]),
         ]);
         let inputs = ["e.proto".to_string(), "a.proto".to_string()];
-        assert_eq!(names(s.dependency_order(&inputs)), ["c.proto", "d.proto", "e.proto", "b.proto", "a.proto"]);
+        assert_eq!(
+            names(s.dependency_order(&inputs)),
+            ["c.proto", "d.proto", "e.proto", "b.proto", "a.proto"]
+        );
     }
 
     #[test]
@@ -235,7 +252,12 @@ mod tests {
     #[test]
     fn garbage_is_unparseable_not_a_panic() {
         let mut s = FileSet::default();
-        for garbage in [&b"garbage\n"[..], b"\x0a\xff\xff\xff\xff\xff", b"\x0a\x05ab", b"\x0b"] {
+        for garbage in [
+            &b"garbage\n"[..],
+            b"\x0a\xff\xff\xff\xff\xff",
+            b"\x0a\x05ab",
+            b"\x0b",
+        ] {
             assert_eq!(s.add_set(garbage), Err(WireError), "{garbage:?}");
         }
     }

@@ -1,7 +1,7 @@
 //! Orchestration: every `--NAME_out` directive's plugin runs as its own rayon job; responses are
 //! applied in command-line order; nothing is written unless every plugin succeeded.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use prost::Message;
@@ -12,7 +12,9 @@ use crate::cache::ModuleCache;
 use crate::cli::protoc::{OutputDirective, ProtocArgs};
 use crate::descriptor_set::FileSet;
 use crate::output::{self, OutputTree};
-use crate::plugins::{NativeRunner, Plugin, PluginError, PluginKind, PluginRunner, RunOutput, WasmRuntime};
+use crate::plugins::{
+    NativeRunner, Plugin, PluginError, PluginKind, PluginRunner, RunOutput, WasmRuntime,
+};
 use crate::request;
 
 /// A failed command: the lines to print on stderr, exit status 1.
@@ -24,7 +26,9 @@ pub struct Failure {
 
 impl Failure {
     fn one(line: impl Into<String>) -> Self {
-        Failure { lines: vec![line.into()] }
+        Failure {
+            lines: vec![line.into()],
+        }
     }
 }
 
@@ -63,7 +67,9 @@ pub fn run_protoc(args: &ProtocArgs, cache: ModuleCache) -> Result<Report, Failu
     let started = Instant::now();
     let set = FileSet::load(&args.descriptor_set_in).map_err(Failure::one)?;
     set.check_inputs(&args.inputs).map_err(Failure::one)?;
-    report.timings.push(timing("load descriptor sets", started.elapsed()));
+    report
+        .timings
+        .push(timing("load descriptor sets", started.elapsed()));
 
     let version = args.compiler_version.clone().unwrap_or_default();
     let jobs: Vec<Job> = args
@@ -72,7 +78,11 @@ pub fn run_protoc(args: &ProtocArgs, cache: ModuleCache) -> Result<Report, Failu
         .map(|directive| {
             let plugin = resolve_plugin(directive, &args.plugins)?;
             let request = request::build(&set, &args.inputs, &directive.parameter, &version);
-            Ok(Job { directive, plugin, request })
+            Ok(Job {
+                directive,
+                plugin,
+                request,
+            })
         })
         .collect::<Result<_, Failure>>()?;
 
@@ -94,28 +104,46 @@ pub fn run_protoc(args: &ProtocArgs, cache: ModuleCache) -> Result<Report, Failu
             runner.run(&job.plugin, &label, job.request, &args.limits)
         })
         .collect();
-    report.timings.push(timing("plugins (parallel)", started.elapsed()));
+    report
+        .timings
+        .push(timing("plugins (parallel)", started.elapsed()));
 
-    // Apply in declared order. Every failure is reported, in that order, before giving up.
+    // Apply in declared order, reporting as protoc does: a failed plugin stops the run there; an
+    // output error (a duplicate file, a failed insertion) is reported and later plugins go on.
     let mut tree = OutputTree::new();
     let mut lines = Vec::new();
     for (directive, result) in args.outputs.iter().zip(results) {
         let label = format!("{}: {}", directive.flag, directive.plugin_name);
-        match result.and_then(|out| decode(out, directive, &mut report)) {
-            Ok(response) if response.error.as_deref().is_some_and(|e| !e.is_empty()) => {
-                lines.push(format!("{}: {}", directive.flag, response.error()));
-            }
-            Ok(response) => {
-                if let Err(e) = tree.apply(&directive.location, &directive.plugin_name, &response) {
-                    lines.extend(e.errors.iter().map(|e| e.to_string()));
-                }
-            }
+        let response = match result.and_then(|out| decode(out, directive, &mut report)) {
+            Ok(response) => response,
             Err(PluginError::NotFound) => {
                 let program = plugin_program(directive, &args.plugins);
                 lines.push(format!("{program}: {}", PluginError::NotFound));
                 lines.push(format!("{label}: {}", PluginError::Exit(1)));
+                break;
             }
-            Err(e) => lines.push(format!("{label}: {e}")),
+            Err(e) => {
+                lines.push(format!("{label}: {e}"));
+                break;
+            }
+        };
+        let applied = tree.apply(&directive.location, &directive.plugin_name, &response);
+        let errors = applied.err().map(|e| e.errors).unwrap_or_default();
+        let plugin_failed = errors.iter().any(|e| e.is_plugin_failure());
+        for e in errors {
+            let prefix = if e.is_plugin_failure() {
+                format!("{}: ", directive.flag)
+            } else {
+                String::new()
+            };
+            lines.push(format!("{prefix}{e}"));
+        }
+        if plugin_failed {
+            break;
+        }
+        if let Some(error) = response.error.as_deref().filter(|e| !e.is_empty()) {
+            lines.push(format!("{}: {error}", directive.flag));
+            break;
         }
     }
     if !lines.is_empty() {
@@ -123,21 +151,32 @@ pub fn run_protoc(args: &ProtocArgs, cache: ModuleCache) -> Result<Report, Failu
     }
 
     let started = Instant::now();
-    check_directories_exist(&tree)?;
     let summary = output::write_tree(&tree).map_err(|e| Failure::one(e.to_string()))?;
     report.files_written = summary.written.len();
     report.files_unchanged = summary.unchanged.len();
-    report.timings.push(timing("write outputs", started.elapsed()));
+    report
+        .timings
+        .push(timing("write outputs", started.elapsed()));
     report.timings.push(timing("total", total.elapsed()));
     Ok(report)
 }
 
-fn decode(out: RunOutput, directive: &OutputDirective, report: &mut Report) -> Result<CodeGeneratorResponse, PluginError> {
+fn decode(
+    out: RunOutput,
+    directive: &OutputDirective,
+    report: &mut Report,
+) -> Result<CodeGeneratorResponse, PluginError> {
     for (what, took) in &out.timings {
-        report.timings.push(timing(&format!("{} {what}", directive.plugin_name), *took));
+        report
+            .timings
+            .push(timing(&format!("{} {what}", directive.plugin_name), *took));
     }
-    CodeGeneratorResponse::decode(&out.stdout[..])
-        .map_err(|_| PluginError::Io(format!("Plugin output is unparseable: {}", c_escape_prefix(&out.stdout, 256))))
+    CodeGeneratorResponse::decode(&out.stdout[..]).map_err(|_| {
+        PluginError::Io(format!(
+            "Plugin output is unparseable: {}",
+            c_escape_prefix(&out.stdout, 256)
+        ))
+    })
 }
 
 /// protoc prints the whole output C-escaped; a plugin can write megabytes, so only a prefix is shown.
@@ -161,20 +200,13 @@ fn c_escape_prefix(bytes: &[u8], max: usize) -> String {
     s
 }
 
-/// Every output directory must exist before anything is written, so a missing one cannot leave the
-/// run half-written. protoc's message: `out/: No such file or directory`.
-fn check_directories_exist(tree: &OutputTree) -> Result<(), Failure> {
-    for (location, _) in tree.locations() {
-        if location.ends_with('/') && !Path::new(location).is_dir() {
-            return Err(Failure::one(format!("{location}: No such file or directory")));
-        }
-    }
-    Ok(())
-}
-
 /// What protoc names in "program not found": the `--plugin` path if one was given, else the name.
 fn plugin_program(directive: &OutputDirective, plugins: &[(String, PathBuf)]) -> String {
-    match plugins.iter().rev().find(|(n, _)| *n == directive.plugin_name) {
+    match plugins
+        .iter()
+        .rev()
+        .find(|(n, _)| *n == directive.plugin_name)
+    {
         Some((_, path)) => path.display().to_string(),
         None => directive.plugin_name.clone(),
     }
@@ -183,19 +215,30 @@ fn plugin_program(directive: &OutputDirective, plugins: &[(String, PathBuf)]) ->
 /// `--plugin=NAME=PATH` (the last one for a name wins, as in protoc), else `protoc-gen-NAME` on
 /// PATH, else `protoc-gen-NAME.wasm` on PATH. A plugin that cannot be found is reported when its
 /// job runs, with protoc's text.
-fn resolve_plugin(directive: &OutputDirective, plugins: &[(String, PathBuf)]) -> Result<Plugin, Failure> {
+fn resolve_plugin(
+    directive: &OutputDirective,
+    plugins: &[(String, PathBuf)],
+) -> Result<Plugin, Failure> {
     let name = &directive.plugin_name;
     let path = match plugins.iter().rev().find(|(n, _)| n == name) {
         Some((_, path)) => Some(path.clone()),
         None => search_path(name),
     };
     let Some(path) = path else {
-        return Ok(Plugin { name: name.clone(), path: PathBuf::from(name), kind: PluginKind::Native });
+        return Ok(Plugin {
+            name: name.clone(),
+            path: PathBuf::from(name),
+            kind: PluginKind::Native,
+        });
     };
     match Plugin::at_path(name, &path) {
         Ok(plugin) => Ok(plugin),
         // Not there, or unreadable: let the native runner report it as protoc does.
-        Err(_) => Ok(Plugin { name: name.clone(), path, kind: PluginKind::Native }),
+        Err(_) => Ok(Plugin {
+            name: name.clone(),
+            path,
+            kind: PluginKind::Native,
+        }),
     }
 }
 
@@ -205,7 +248,9 @@ fn search_path(name: &str) -> Option<PathBuf> {
     let candidates = |dir: PathBuf| [dir.join(name), dir.join(format!("{name}.wasm"))];
     std::env::split_paths(&dirs).flat_map(candidates).find(|p| {
         std::fs::metadata(p).is_ok_and(|m| {
-            m.is_file() && (m.permissions().mode() & 0o111 != 0 || p.extension().is_some_and(|e| e == "wasm"))
+            m.is_file()
+                && (m.permissions().mode() & 0o111 != 0
+                    || p.extension().is_some_and(|e| e == "wasm"))
         })
     })
 }

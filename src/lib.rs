@@ -8,7 +8,6 @@ pub mod cache;
 pub mod cli;
 pub mod descriptor_set;
 pub mod generate;
-
 pub mod output;
 pub mod plugins;
 pub mod request;

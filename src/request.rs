@@ -16,11 +16,25 @@ use crate::descriptor_set::{FileSet, RawFile};
 /// same order. Files from a descriptor set are passed through unchanged: a set written by protoc
 /// is already in the form protoc sends to plugins (json_name filled in, source-retention options
 /// stripped unless the set was made with `--retain_options`).
-pub fn build(set: &FileSet, files_to_generate: &[String], parameter: &str, version: &CompilerVersion) -> Vec<u8> {
+pub fn build(
+    set: &FileSet,
+    files_to_generate: &[String],
+    parameter: &str,
+    version: &CompilerVersion,
+) -> Vec<u8> {
     let proto_files = set.dependency_order(files_to_generate);
-    let generated: Vec<&RawFile> = proto_files.iter().copied().filter(|f| files_to_generate.contains(&f.name)).collect();
+    let generated: Vec<&RawFile> = proto_files
+        .iter()
+        .copied()
+        .filter(|f| files_to_generate.contains(&f.name))
+        .collect();
 
-    let capacity = proto_files.iter().chain(&generated).map(|f| f.bytes.len() + 10).sum::<usize>() + 256;
+    let capacity = proto_files
+        .iter()
+        .chain(&generated)
+        .map(|f| f.bytes.len() + 10)
+        .sum::<usize>()
+        + 256;
     let mut out = Vec::with_capacity(capacity);
     for name in files_to_generate {
         string::encode(1, name, &mut out);
@@ -64,26 +78,68 @@ mod tests {
     #[test]
     fn fields_decode_as_protoc_sends_them() {
         let files = vec![
-            FileDescriptorProto { name: Some("dep.proto".into()), ..Default::default() },
-            FileDescriptorProto { name: Some("a.proto".into()), dependency: vec!["dep.proto".into()], ..Default::default() },
+            FileDescriptorProto {
+                name: Some("dep.proto".into()),
+                ..Default::default()
+            },
+            FileDescriptorProto {
+                name: Some("a.proto".into()),
+                dependency: vec!["dep.proto".into()],
+                ..Default::default()
+            },
         ];
         let mut set = FileSet::default();
-        set.add_set(&FileDescriptorSet { file: files.clone() }.encode_to_vec()).unwrap();
-        let bytes = build(&set, &["a.proto".into()], "x=1", &CompilerVersion::default());
+        set.add_set(
+            &FileDescriptorSet {
+                file: files.clone(),
+            }
+            .encode_to_vec(),
+        )
+        .unwrap();
+        let bytes = build(
+            &set,
+            &["a.proto".into()],
+            "x=1",
+            &CompilerVersion::default(),
+        );
         let req = CodeGeneratorRequest::decode(&bytes[..]).unwrap();
         assert_eq!(req.file_to_generate, ["a.proto"]);
         assert_eq!(req.parameter.as_deref(), Some("x=1"));
         let v = req.compiler_version.unwrap();
-        assert_eq!((v.major(), v.minor(), v.patch(), v.suffix.as_deref()), (7, 36, 2, Some("")));
+        assert_eq!(
+            (v.major(), v.minor(), v.patch(), v.suffix.as_deref()),
+            (7, 36, 2, Some(""))
+        );
         assert_eq!(req.proto_file, files);
-        assert_eq!(req.source_file_descriptors, [files[1].clone()]);
+        // prost-types predates field 17, so read it through a message of our own.
+        #[derive(Clone, PartialEq, prost::Message)]
+        struct SourceFiles {
+            #[prost(message, repeated, tag = "17")]
+            source_file_descriptors: Vec<FileDescriptorProto>,
+        }
+        assert_eq!(
+            SourceFiles::decode(&bytes[..])
+                .unwrap()
+                .source_file_descriptors,
+            [files[1].clone()]
+        );
     }
 
     #[test]
     fn empty_parameter_is_not_sent() {
         let mut set = FileSet::default();
-        set.add_file(FileDescriptorProto { name: Some("a.proto".into()), ..Default::default() }.encode_to_vec()).unwrap();
+        set.add_file(
+            FileDescriptorProto {
+                name: Some("a.proto".into()),
+                ..Default::default()
+            }
+            .encode_to_vec(),
+        )
+        .unwrap();
         let bytes = build(&set, &["a.proto".into()], "", &CompilerVersion::default());
-        assert_eq!(CodeGeneratorRequest::decode(&bytes[..]).unwrap().parameter, None);
+        assert_eq!(
+            CodeGeneratorRequest::decode(&bytes[..]).unwrap().parameter,
+            None
+        );
     }
 }

@@ -70,13 +70,23 @@ impl ModuleCache {
     pub fn entry_path(&self, engine: &Engine, sha256: &[u8; 32]) -> Option<PathBuf> {
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut hasher);
-        let name = format!("{}-{:016x}-{}.cwasm", hex::encode(sha256), hasher.finish(), env!("CARGO_PKG_VERSION"));
+        let name = format!(
+            "{}-{:016x}-{}.cwasm",
+            hex::encode(sha256),
+            hasher.finish(),
+            env!("CARGO_PKG_VERSION")
+        );
         self.dir.as_ref().map(|d| d.join("modules").join(name))
     }
 
     /// Loads the module from the cache, or compiles and stores it. Errors only if the module itself
     /// cannot be compiled.
-    pub fn load_or_compile(&self, engine: &Engine, wasm: &[u8], sha256: &[u8; 32]) -> wasmtime::Result<(Module, CacheOutcome)> {
+    pub fn load_or_compile(
+        &self,
+        engine: &Engine,
+        wasm: &[u8],
+        sha256: &[u8; 32],
+    ) -> wasmtime::Result<(Module, CacheOutcome)> {
         let Some(path) = self.entry_path(engine, sha256) else {
             return Ok((Module::new(engine, wasm)?, CacheOutcome::CompiledUncached));
         };
@@ -87,15 +97,24 @@ impl ModuleCache {
                 // and engine compatibility before using it.
                 match unsafe { Module::deserialize_file(engine, &path) } {
                     Ok(module) => return Ok((module, CacheOutcome::Hit)),
-                    Err(e) => tracing::warn!("cache entry {} is unusable, recompiling: {e:#}", path.display()),
+                    Err(e) => tracing::warn!(
+                        "cache entry {} is unusable, recompiling: {e:#}",
+                        path.display()
+                    ),
                 }
             }
             Ok(None) => {}
-            Err(reason) => tracing::warn!("cache entry {} is damaged ({reason}), recompiling", path.display()),
+            Err(reason) => tracing::warn!(
+                "cache entry {} is damaged ({reason}), recompiling",
+                path.display()
+            ),
         }
         let compiled = engine.precompile_module(wasm)?;
         if let Err(e) = store::write_atomic(&path, &compiled) {
-            tracing::warn!("could not store the compiled module in {}: {e}; continuing without caching", path.display());
+            tracing::warn!(
+                "could not store the compiled module in {}: {e}; continuing without caching",
+                path.display()
+            );
             return Ok((Module::new(engine, wasm)?, CacheOutcome::CompiledUncached));
         }
         // SAFETY: `compiled` came from this engine's precompile_module a moment ago.
@@ -113,7 +132,9 @@ impl ModuleCache {
 
     /// Removes every entry; returns how many files and bytes were removed.
     pub fn clean(&self) -> std::io::Result<(usize, u64)> {
-        let Some(dir) = &self.dir else { return Ok((0, 0)) };
+        let Some(dir) = &self.dir else {
+            return Ok((0, 0));
+        };
         let modules = dir.join("modules");
         let mut removed = (0, 0);
         let entries = match std::fs::read_dir(&modules) {

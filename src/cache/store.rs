@@ -39,7 +39,10 @@ pub fn replace_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("entry");
     let tmp = path.with_file_name(format!(".{file_name}.{}.{n}.tmp", std::process::id()));
     let result = (|| {
-        let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)?;
         file.write_all(bytes)?;
         std::fs::rename(&tmp, path)
     })();
@@ -64,7 +67,11 @@ pub fn read_verified(path: &Path) -> Result<Option<()>, String> {
     };
     let actual = checksum_line(&bytes);
     if actual != sum {
-        return Err(format!("checksum mismatch: expected {}, found {}", sum.trim(), actual.trim()));
+        return Err(format!(
+            "checksum mismatch: expected {}, found {}",
+            sum.trim(),
+            actual.trim()
+        ));
     }
     Ok(Some(()))
 }

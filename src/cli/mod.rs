@@ -13,7 +13,11 @@ use crate::cache::ModuleCache;
 use crate::generate;
 
 #[derive(Parser, Debug)]
-#[command(name = "protowasm", version, about = "Run protoc plugins compiled to WebAssembly: protoc-compatible, cached, in parallel")]
+#[command(
+    name = "protowasm",
+    version,
+    about = "Run protoc plugins compiled to WebAssembly: protoc-compatible, cached, in parallel"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -47,10 +51,22 @@ enum CacheAction {
 
 /// Entry point: decides between protoc mode and protowasm's subcommands.
 pub fn main(args: Vec<OsString>) -> ExitCode {
-    let invoked_as = args.first().map(|a| std::path::Path::new(a).file_name().unwrap_or_default().to_string_lossy().into_owned());
+    let invoked_as = args.first().map(|a| {
+        std::path::Path::new(a)
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned()
+    });
     if invoked_as.as_deref() == Some("protoc") {
         let program = args[0].to_string_lossy().into_owned();
-        return run_protoc(args.into_iter().skip(1).map(|a| a.to_string_lossy().into_owned()).collect(), &program);
+        return run_protoc(
+            args.into_iter()
+                .skip(1)
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect(),
+            &program,
+        );
     }
     let cli = Cli::parse_from(args);
     match cli.command {
@@ -78,7 +94,11 @@ fn run_protoc(args: Vec<String>, program: &str) -> ExitCode {
                 for line in &report.timings {
                     let _ = writeln!(err, "timing: {line}");
                 }
-                let _ = writeln!(err, "timing: {} files written, {} unchanged", report.files_written, report.files_unchanged);
+                let _ = writeln!(
+                    err,
+                    "timing: {} files written, {} unchanged",
+                    report.files_written, report.files_unchanged
+                );
             }
             ExitCode::SUCCESS
         }
@@ -102,13 +122,26 @@ fn run_cache(action: CacheAction) -> ExitCode {
         }
         CacheAction::List => cache.list().map(|entries| {
             for e in &entries {
-                println!("{}  {:>10}  {}", e.module_sha256, crate::plugins::format_size(e.size), e.path.display());
+                println!(
+                    "{}  {:>10}  {}",
+                    e.module_sha256,
+                    crate::plugins::format_size(e.size),
+                    e.path.display()
+                );
             }
             let total: u64 = entries.iter().map(|e| e.size).sum();
-            println!("{} modules, {}", entries.len(), crate::plugins::format_size(total));
+            println!(
+                "{} modules, {}",
+                entries.len(),
+                crate::plugins::format_size(total)
+            );
         }),
         CacheAction::Clean => cache.clean().map(|(files, bytes)| {
-            println!("removed {files} files ({}) from {}", crate::plugins::format_size(bytes), dir.display());
+            println!(
+                "removed {files} files ({}) from {}",
+                crate::plugins::format_size(bytes),
+                dir.display()
+            );
         }),
     };
     match result {

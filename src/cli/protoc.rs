@@ -68,21 +68,36 @@ pub struct CompilerVersion {
 impl Default for CompilerVersion {
     /// protoc 36.2 reports its C++ runtime version, 7.36.2, with an empty suffix.
     fn default() -> Self {
-        CompilerVersion { major: 7, minor: 36, patch: 2, suffix: String::new() }
+        CompilerVersion {
+            major: 7,
+            minor: 36,
+            patch: 2,
+            suffix: String::new(),
+        }
     }
 }
 
 impl std::str::FromStr for CompilerVersion {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let bad = || format!("invalid compiler version \"{s}\": expected MAJOR.MINOR.PATCH[-SUFFIX], e.g. 7.36.2");
+        let bad = || {
+            format!("invalid compiler version \"{s}\": expected MAJOR.MINOR.PATCH[-SUFFIX], e.g. 7.36.2")
+        };
         let (numbers, suffix) = match s.split_once('-') {
             Some((n, suffix)) => (n, suffix.to_string()),
             None => (s, String::new()),
         };
-        let parts: Vec<i32> = numbers.split('.').map(|p| p.parse().map_err(|_| bad())).collect::<Result<_, _>>()?;
+        let parts: Vec<i32> = numbers
+            .split('.')
+            .map(|p| p.parse().map_err(|_| bad()))
+            .collect::<Result<_, _>>()?;
         match parts[..] {
-            [major, minor, patch] => Ok(CompilerVersion { major, minor, patch, suffix }),
+            [major, minor, patch] => Ok(CompilerVersion {
+                major,
+                minor,
+                patch,
+                suffix,
+            }),
             _ => Err(bad()),
         }
     }
@@ -170,7 +185,9 @@ pub fn parse(args: Vec<String>, usage_name: &str) -> Result<Parsed, UsageError> 
         let (name, inline_value) = split_flag(arg);
         let value = if NO_VALUE_FLAGS.contains(&name.as_str()) {
             if let Some(v) = inline_value.filter(|_| arg.starts_with("--")) {
-                return Err(UsageError(format!("{name}: Flag does not take a value. ({v})")));
+                return Err(UsageError(format!(
+                    "{name}: Flag does not take a value. ({v})"
+                )));
             }
             String::new()
         } else if let Some(v) = inline_value {
@@ -223,7 +240,7 @@ pub fn parse(args: Vec<String>, usage_name: &str) -> Result<Parsed, UsageError> 
                     flag: n.to_string(),
                     plugin_name: format!("protoc-gen-{lang}"),
                     parameter: String::new(),
-                    location: normalize_location(location),
+                    location: crate::output::normalize_location(&location),
                 });
             }
             n if n.starts_with("--") && n.ends_with("_opt") && n.len() > "--_opt".len() => {
@@ -234,12 +251,20 @@ pub fn parse(args: Vec<String>, usage_name: &str) -> Result<Parsed, UsageError> 
     }
 
     // An `--X_opt` with no `--X_out` is reported the way protoc reports it.
-    if let Some((plugin, _)) = opts.iter().find(|(p, _)| !parsed.outputs.iter().any(|o| &o.plugin_name == p)) {
+    if let Some((plugin, _)) = opts
+        .iter()
+        .find(|(p, _)| !parsed.outputs.iter().any(|o| &o.plugin_name == p))
+    {
         let lang = plugin.trim_start_matches("protoc-gen-");
         return Err(UsageError(format!("Unknown flag: --{lang}_opt")));
     }
     for (directive, param) in parsed.outputs.iter_mut().zip(out_params) {
-        directive.parameter = merge_parameter(param, opts.iter().filter(|(p, _)| *p == directive.plugin_name).map(|(_, v)| v.as_str()));
+        directive.parameter = merge_parameter(
+            param,
+            opts.iter()
+                .filter(|(p, _)| *p == directive.plugin_name)
+                .map(|(_, v)| v.as_str()),
+        );
     }
 
     if parsed.inputs.is_empty() {
@@ -277,15 +302,6 @@ fn merge_parameter<'a>(mut parameter: String, opts: impl Iterator<Item = &'a str
     parameter
 }
 
-/// A directory location gains a trailing '/', so `out` and `out/` share one output context.
-fn normalize_location(mut location: String) -> String {
-    let is_archive = [".zip", ".jar", ".srcjar"].iter().any(|ext| location.ends_with(ext));
-    if !is_archive && !location.is_empty() && !location.ends_with('/') {
-        location.push('/');
-    }
-    location
-}
-
 /// `--plugin=PATH`: the plugin's name is the file name. protoc strips nothing on Unix; protowasm also
 /// strips `.wasm`, so `--plugin=dir/protoc-gen-prost.wasm` serves `--prost_out`.
 fn plugin_name_from_path(path: &str) -> String {
@@ -309,14 +325,18 @@ pub fn parse_size(flag: &str, value: &str) -> Result<u64, UsageError> {
         Ok(n) if multiplier != 0 => n
             .checked_mul(multiplier)
             .ok_or_else(|| UsageError(format!("{flag}: size \"{value}\" is too large"))),
-        _ => Err(UsageError(format!("{flag}: invalid size \"{value}\": expected e.g. 512MiB, 3GiB or a number of bytes"))),
+        _ => Err(UsageError(format!(
+            "{flag}: invalid size \"{value}\": expected e.g. 512MiB, 3GiB or a number of bytes"
+        ))),
     }
 }
 
 /// Durations: `90s`, `500ms`, `2m`, or a plain number of seconds.
 pub fn parse_duration(flag: &str, value: &str) -> Result<Duration, UsageError> {
     let v = value.trim();
-    let split = v.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(v.len());
+    let split = v
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(v.len());
     let (number, unit) = v.split_at(split);
     let seconds: Option<f64> = number.parse::<f64>().ok().and_then(|n| match unit {
         "" | "s" => Some(n),
@@ -326,7 +346,9 @@ pub fn parse_duration(flag: &str, value: &str) -> Result<Duration, UsageError> {
     });
     match seconds {
         Some(s) if s > 0.0 && s.is_finite() => Ok(Duration::from_secs_f64(s)),
-        _ => Err(UsageError(format!("{flag}: invalid duration \"{value}\": expected e.g. 60s, 500ms or 2m"))),
+        _ => Err(UsageError(format!(
+            "{flag}: invalid duration \"{value}\": expected e.g. 60s, 500ms or 2m"
+        ))),
     }
 }
 
@@ -381,58 +403,116 @@ mod tests {
         let a = run(&["--cap_out=x,y:out", "--cap_opt=z", "--cap_opt=", "a.proto"]).unwrap();
         assert_eq!(a.outputs[0].parameter, "x,y,z,");
         // Opts before the directive apply too, and to every directive of that plugin.
-        let a = run(&["--cap_opt=a", "--cap_out=out", "--cap_opt=b", "--cap_out=p:out", "a.proto"]).unwrap();
+        let a = run(&[
+            "--cap_opt=a",
+            "--cap_out=out",
+            "--cap_opt=b",
+            "--cap_out=p:out",
+            "a.proto",
+        ])
+        .unwrap();
         assert_eq!(a.outputs[0].parameter, "a,b");
         assert_eq!(a.outputs[1].parameter, "p,a,b");
         // Only the first ':' splits: protoc 36.2 reads `a:b:out` as parameter `a`, location `b:out`.
         let a = run(&["--cap_out=a:b:out", "a.proto"]).unwrap();
-        assert_eq!((a.outputs[0].parameter.as_str(), a.outputs[0].location.as_str()), ("a", "b:out/"));
+        assert_eq!(
+            (
+                a.outputs[0].parameter.as_str(),
+                a.outputs[0].location.as_str()
+            ),
+            ("a", "b:out/")
+        );
         assert_eq!(a.outputs[0].plugin_name, "protoc-gen-cap");
     }
 
     #[test]
     fn locations_are_normalised() {
-        let a = run(&["--a_out=out", "--b_out=out/", "--c_out=x.zip", "--d_out=./out", "f.proto"]).unwrap();
+        let a = run(&[
+            "--a_out=out",
+            "--b_out=out/",
+            "--c_out=x.zip",
+            "--d_out=./out",
+            "f.proto",
+        ])
+        .unwrap();
         let locs: Vec<_> = a.outputs.iter().map(|o| o.location.as_str()).collect();
         assert_eq!(locs, ["out/", "out/", "x.zip", "./out/"]);
     }
 
     #[test]
     fn values_in_the_next_argument() {
-        let a = run(&["--descriptor_set_in", "a.pb:b.pb", "--plugin", "protoc-gen-x=/p/x", "--x_out", "o", "-I", "inc", "-Iinc2", "f.proto"]).unwrap();
-        assert_eq!(a.descriptor_set_in, [PathBuf::from("a.pb"), PathBuf::from("b.pb")]);
-        assert_eq!(a.plugins, [("protoc-gen-x".to_string(), PathBuf::from("/p/x"))]);
+        let a = run(&[
+            "--descriptor_set_in",
+            "a.pb:b.pb",
+            "--plugin",
+            "protoc-gen-x=/p/x",
+            "--x_out",
+            "o",
+            "-I",
+            "inc",
+            "-Iinc2",
+            "f.proto",
+        ])
+        .unwrap();
+        assert_eq!(
+            a.descriptor_set_in,
+            [PathBuf::from("a.pb"), PathBuf::from("b.pb")]
+        );
+        assert_eq!(
+            a.plugins,
+            [("protoc-gen-x".to_string(), PathBuf::from("/p/x"))]
+        );
         assert_eq!(a.proto_paths, ["inc", "inc2"]);
         assert_eq!(a.inputs, ["f.proto"]);
     }
 
     #[test]
     fn plugin_name_from_a_bare_path() {
-        let a = run(&["--plugin=/x/protoc-gen-prost.wasm", "--plugin=./cap.sh", "--prost_out=o", "f.proto"]).unwrap();
+        let a = run(&[
+            "--plugin=/x/protoc-gen-prost.wasm",
+            "--plugin=./cap.sh",
+            "--prost_out=o",
+            "f.proto",
+        ])
+        .unwrap();
         assert_eq!(a.plugins[0].0, "protoc-gen-prost");
         assert_eq!(a.plugins[1].0, "cap.sh");
     }
 
     #[test]
     fn protoc_error_texts() {
-        assert_eq!(err(&["--descriptor_set_in", "--cap_out=out", "a.proto"]), "Missing value for flag: --descriptor_set_in");
-        assert_eq!(err(&["--cap_opt=x", "--x_out=o", "a.proto"]), "Unknown flag: --cap_opt");
+        assert_eq!(
+            err(&["--descriptor_set_in", "--cap_out=out", "a.proto"]),
+            "Missing value for flag: --descriptor_set_in"
+        );
+        assert_eq!(
+            err(&["--cap_opt=x", "--x_out=o", "a.proto"]),
+            "Unknown flag: --cap_opt"
+        );
         assert_eq!(err(&["--cap_out=out"]), "Missing input file.");
         assert_eq!(err(&["a.proto"]), "Missing output directives.");
         assert_eq!(err(&["--bogus", "a.proto"]), "Unknown flag: --bogus");
-        assert_eq!(err(&["--bogus", "--version"]), "Missing value for flag: --bogus");
+        assert_eq!(
+            err(&["--bogus", "--version"]),
+            "Missing value for flag: --bogus"
+        );
         assert_eq!(
             err(&["--descriptor_set_in=a", "--descriptor_set_in=b", "--x_out=o", "f"]),
             "--descriptor_set_in may only be passed once. To specify multiple descriptor sets, pass them all as a single parameter separated by ':'."
         );
-        assert_eq!(err(&["@/nonexistent/args"]), "Failed to open argument file: /nonexistent/args");
+        assert_eq!(
+            err(&["@/nonexistent/args"]),
+            "Failed to open argument file: /nonexistent/args"
+        );
     }
 
     #[test]
     fn version_wins_as_soon_as_it_is_seen() {
         let p = parse(vec!["--version".into(), "--bogus".into()], "protoc").unwrap();
         assert_eq!(p, Parsed::Print("libprotoc 36.2\n".into()));
-        assert!(matches!(parse(vec!["-h".into()], "protoc").unwrap(), Parsed::Print(t) if t.starts_with("Usage: protoc")));
+        assert!(
+            matches!(parse(vec!["-h".into()], "protoc").unwrap(), Parsed::Print(t) if t.starts_with("Usage: protoc"))
+        );
     }
 
     #[test]
@@ -446,11 +526,27 @@ mod tests {
 
     #[test]
     fn protowasm_flags() {
-        let a = run(&["--plugin-memory-limit=512MiB", "--plugin-timeout=1.5s", "--compiler-version=3.21.0-rc1", "--x_out=o", "f"]).unwrap();
+        let a = run(&[
+            "--plugin-memory-limit=512MiB",
+            "--plugin-timeout=1.5s",
+            "--compiler-version=3.21.0-rc1",
+            "--x_out=o",
+            "f",
+        ])
+        .unwrap();
         assert_eq!(a.limits.memory_bytes, 512 << 20);
         assert_eq!(a.limits.timeout, Duration::from_millis(1500));
-        assert_eq!(a.compiler_version, Some(CompilerVersion { major: 3, minor: 21, patch: 0, suffix: "rc1".into() }));
-        assert!(err(&["--plugin-memory-limit=lots", "--x_out=o", "f"]).contains("invalid size \"lots\""));
+        assert_eq!(
+            a.compiler_version,
+            Some(CompilerVersion {
+                major: 3,
+                minor: 21,
+                patch: 0,
+                suffix: "rc1".into()
+            })
+        );
+        assert!(err(&["--plugin-memory-limit=lots", "--x_out=o", "f"])
+            .contains("invalid size \"lots\""));
         assert!(err(&["--plugin-timeout=0", "--x_out=o", "f"]).contains("invalid duration"));
         assert!(err(&["--compiler-version=1.2", "--x_out=o", "f"]).contains("MAJOR.MINOR.PATCH"));
     }

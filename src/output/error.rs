@@ -52,6 +52,16 @@ pub enum OutputError {
 }
 
 impl OutputError {
+    /// Whether this is the plugin's failure: protoc prints `--X_out: {self}` and stops the run at
+    /// once, where the other apply errors print bare and let later plugins run. An unsafe file
+    /// name (protowasm's own check) is treated like a malformed response: the plugin's fault.
+    pub fn is_plugin_failure(&self) -> bool {
+        matches!(
+            self,
+            OutputError::FirstChunkWithoutName { .. } | OutputError::UnsafeFileName { .. }
+        )
+    }
+
     pub(crate) fn io(path: impl Into<String>, err: &std::io::Error) -> Self {
         let text = err.to_string();
         // std formats OS errors as "<strerror> (os error N)"; protoc prints bare strerror.

@@ -49,8 +49,8 @@ pub(crate) fn insert_bytes(
     marker.push(b')');
     let marker_pos = find(target, &marker).ok_or(InsertError::PointNotFound)?;
 
-    // protoc tests `pos > 3`, not `>= 3`: a `/* @@protoc_insertion_point(x) */` at the very
-    // start of the file takes the line form. Kept for byte compatibility.
+    // protoc tests `pos > 3`; at exactly 3 the marker's line starts at 0 with no indent, so
+    // both forms give the same result there.
     let pos = if marker_pos > 3 && &target[marker_pos - 3..marker_pos - 1] == b"/*" {
         marker_pos - 3
     } else {
@@ -136,7 +136,7 @@ mod tests {
                 "  int a; x\n/* @@protoc_insertion_point(p) */ int b;\n",
             ),
             (
-                "inline comment at offset 3 takes the line form (protoc checks pos > 3)",
+                "inline comment at the very start: inline and line form agree",
                 "/* @@protoc_insertion_point(p) */\n",
                 "p",
                 "x\n",

@@ -46,9 +46,18 @@ pub fn write_protos(dir: &Path) {
         fs::create_dir_all(p.parent().expect("has parent")).expect("mkdir");
         fs::write(p, text).expect("write proto");
     };
-    write("a.proto", "syntax = \"proto3\";\npackage t;\nmessage M { int32 a = 1; }\n");
-    write("Abc.proto", "syntax = \"proto3\";\npackage t;\nmessage Upper {}\n");
-    write("sub/b.proto", "syntax = \"proto3\";\npackage t.s;\nmessage N { string s = 1; }\n");
+    write(
+        "a.proto",
+        "syntax = \"proto3\";\npackage t;\nmessage M { int32 a = 1; }\n",
+    );
+    write(
+        "Abc.proto",
+        "syntax = \"proto3\";\npackage t;\nmessage Upper {}\n",
+    );
+    write(
+        "sub/b.proto",
+        "syntax = \"proto3\";\npackage t.s;\nmessage N { string s = 1; }\n",
+    );
 }
 
 /// Runs protoc in a fresh directory holding [`write_protos`] and the empty directories `dirs`,

@@ -1,6 +1,7 @@
 //! The in-memory output tree: per output location, the files plugin responses produced, built with
 //! protoc's rules (GenerateCodeFromResponse / MemoryOutputStream) and nothing written yet.
 
+use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -84,6 +85,7 @@ struct Pending {
 }
 
 impl OutputTree {
+    /// An empty tree.
     pub fn new() -> Self {
         Self::default()
     }
@@ -108,26 +110,29 @@ impl OutputTree {
         for file in &response.file {
             let name = file.name();
             let point = file.insertion_point();
-            if !point.is_empty() {
-                if let Some(done) = current.take() {
-                    commit(loc, &mut self.warnings, plugin_name, done);
-                }
-                current = Some(Pending {
+            let opened = if !point.is_empty() {
+                Some(Pending {
                     name: name.to_string(),
                     point: Some(point.to_string()),
                     data: Vec::new(),
                     info: file.generated_code_info.clone(),
-                });
+                })
             } else if !name.is_empty() {
-                if let Some(done) = current.take() {
-                    commit(loc, &mut self.warnings, plugin_name, done);
-                }
-                current = Some(Pending {
+                Some(Pending {
                     name: name.to_string(),
                     point: None,
                     data: Vec::new(),
                     info: None,
-                });
+                })
+            } else {
+                None
+            };
+            // The previous file is committed before the next one opens, so an insertion can
+            // target a file created earlier in the same response.
+            if let Some(next) = opened {
+                if let Some(done) = current.replace(next) {
+                    commit(loc, &mut self.warnings, plugin_name, done);
+                }
             }
             match current.as_mut() {
                 Some(p) => p.data.extend_from_slice(file.content().as_bytes()),
@@ -168,6 +173,7 @@ impl OutputTree {
         self.locations.values().flat_map(|l| l.errors.iter())
     }
 
+    /// Whether any location has an error (protoc then exits 1 having written nothing).
     pub fn has_errors(&self) -> bool {
         self.errors().next().is_some()
     }
@@ -189,11 +195,13 @@ fn commit(loc: &mut Location, warnings: &mut Vec<String>, plugin: &str, p: Pendi
         return;
     }
     let Some(point) = p.point else {
-        if loc.files.contains_key(&p.name) {
-            loc.errors
-                .push(OutputError::DuplicateFile { name: p.name });
-        } else {
-            loc.files.insert(p.name, p.data);
+        match loc.files.entry(p.name) {
+            Entry::Occupied(e) => loc.errors.push(OutputError::DuplicateFile {
+                name: e.key().clone(),
+            }),
+            Entry::Vacant(e) => {
+                e.insert(p.data);
+            }
         }
         return;
     };
@@ -270,12 +278,14 @@ pub(crate) fn check_name(name: &str) -> Result<(), &'static str> {
         return Err("contains a backslash: use '/' to separate directories");
     }
     if name.starts_with('/') {
-        return Err("is outside the output directory: names must be relative and must not contain \"..\"");
+        return Err("is an absolute path: names must be relative to the output directory");
     }
     for component in name.split('/') {
         match component {
             ".." => {
-                return Err("is outside the output directory: names must be relative and must not contain \"..\"")
+                return Err(
+                    "has a \"..\" component: nothing may be written outside the output directory",
+                )
             }
             "." => return Err("has a \".\" component: write the name without it"),
             "" => return Err("has an empty component (\"//\" or a trailing '/')"),

@@ -20,26 +20,23 @@ pub struct WriteSummary {
     pub unchanged: Vec<String>,
 }
 
-impl WriteSummary {
-    fn extend(&mut self, other: WriteSummary) {
-        self.written.extend(other.written);
-        self.unchanged.extend(other.unchanged);
-    }
-}
-
 /// Writes every location of `tree`. Refuses to write anything if any location has an error,
-/// because protoc's run fails as a whole then.
+/// because protoc's run fails as a whole then. Every location is checked, then every changed
+/// file of every location staged, and only then is anything renamed into place.
 pub fn write_tree(tree: &OutputTree) -> Result<WriteSummary, OutputError> {
     if let Some((location, _)) = tree.locations().find(|(_, l)| !l.errors().is_empty()) {
         return Err(OutputError::LocationHasErrors {
             location: location.to_string(),
         });
     }
-    let mut summary = WriteSummary::default();
     for (location, loc) in tree.locations() {
-        summary.extend(write_location(location, loc.files())?);
+        check_location(location, loc.files())?;
     }
-    Ok(summary)
+    let mut batch = Batch::default();
+    for (location, loc) in tree.locations() {
+        batch.stage_location(location, loc.files())?;
+    }
+    batch.commit()
 }
 
 /// Writes one location given as a normalised key (see `normalize_location`): one ending in '/'
@@ -49,48 +46,37 @@ pub fn write_location(
     location: &str,
     files: &BTreeMap<String, Vec<u8>>,
 ) -> Result<WriteSummary, OutputError> {
-    if location.ends_with('/') {
-        write_directory(location, files)
-    } else {
-        let bytes = zip_bytes(files, location.ends_with(".jar"))?;
-        write_archive(location, &bytes)
+    check_location(location, files)?;
+    let mut batch = Batch::default();
+    batch.stage_location(location, files)?;
+    batch.commit()
+}
+
+/// Everything that can be known wrong before touching the disk, so a bad location stops the
+/// run before another location has created so much as a directory.
+fn check_location(location: &str, files: &BTreeMap<String, Vec<u8>>) -> Result<(), OutputError> {
+    if location.is_empty() {
+        // protoc takes "" for an archive, open("")s it and prints ENOENT after an empty path.
+        return Err(OutputError::Io {
+            path: String::new(),
+            message: "No such file or directory".to_string(),
+        });
     }
-}
-
-/// A file staged next to its target, not yet renamed over it.
-struct Staged {
-    temp: PathBuf,
-    target: PathBuf,
-    shown: String,
-}
-
-/// Removes staged temporaries unless disarmed, so a failure leaves no litter behind.
-struct Cleanup(Vec<Staged>);
-
-impl Drop for Cleanup {
-    fn drop(&mut self) {
-        for s in &self.0 {
-            let _ = fs::remove_file(&s.temp);
-        }
+    if !location.ends_with('/') {
+        return Ok(());
     }
-}
-
-fn write_directory(
-    prefix: &str,
-    files: &BTreeMap<String, Vec<u8>>,
-) -> Result<WriteSummary, OutputError> {
-    match fs::metadata(prefix) {
+    match fs::metadata(location) {
         Ok(m) if m.is_dir() => {}
         Ok(_) => {
             return Err(OutputError::Io {
-                path: prefix.to_string(),
+                path: location.to_string(),
                 message: "Not a directory".to_string(),
             })
         }
-        Err(e) => return Err(OutputError::io(prefix, &e)),
+        Err(e) => return Err(OutputError::io(location, &e)),
     }
-    // The tree already refuses these; checked again because this function is public and must
-    // never write outside `prefix` whatever map it is handed.
+    // The tree already refuses these; checked again because this is public and must never
+    // write outside the location whatever map it is handed.
     for name in files.keys() {
         if let Err(reason) = check_name(name) {
             return Err(OutputError::UnsafeFileName {
@@ -100,70 +86,91 @@ fn write_directory(
             });
         }
     }
-    check_file_directory_conflicts(files)?;
+    check_file_directory_conflicts(files)
+}
 
-    // Phase 1 stages every changed file; only when all are staged does phase 2 rename them, so
-    // a full disk or an unwritable directory leaves the previous files exactly as they were
-    // (directories created for new files aside).
-    let mut summary = WriteSummary::default();
-    let mut staged = Cleanup(Vec::new());
-    for (name, data) in files {
-        let shown = format!("{prefix}{name}");
-        let mut target = Path::new(prefix).join(name);
-        if let Some(parent) = target.parent() {
-            fs::create_dir_all(parent).map_err(|e| OutputError::io(&shown, &e))?;
+/// A file staged next to its target, not yet renamed over it.
+struct Staged {
+    temp: PathBuf,
+    target: PathBuf,
+    shown: String,
+}
+
+/// Files staged so far. Dropping it removes every temporary not yet renamed, so a failure at
+/// any point leaves no litter behind.
+#[derive(Default)]
+struct Batch {
+    staged: Vec<Staged>,
+    unchanged: Vec<String>,
+}
+
+impl Drop for Batch {
+    fn drop(&mut self) {
+        for s in &self.staged {
+            let _ = fs::remove_file(&s.temp);
         }
-        target = resolve_symlink(&target).map_err(|e| OutputError::io(&shown, &e))?;
+    }
+}
+
+impl Batch {
+    /// Phase 1: stage every changed file of a checked location. Until phase 2 a full disk or
+    /// an unwritable directory leaves every existing file as it was (directories created for
+    /// new files aside).
+    fn stage_location(
+        &mut self,
+        location: &str,
+        files: &BTreeMap<String, Vec<u8>>,
+    ) -> Result<(), OutputError> {
+        if !location.ends_with('/') {
+            let bytes = zip_bytes(files, location.ends_with(".jar"))?;
+            return self.stage_file(Path::new(location), location.to_string(), &bytes);
+        }
+        for (name, data) in files {
+            let shown = format!("{location}{name}");
+            let target = Path::new(location).join(name);
+            if let Some(parent) = target.parent() {
+                fs::create_dir_all(parent).map_err(|e| OutputError::io(&shown, &e))?;
+            }
+            self.stage_file(&target, shown, data)?;
+        }
+        Ok(())
+    }
+
+    fn stage_file(&mut self, target: &Path, shown: String, data: &[u8]) -> Result<(), OutputError> {
+        let target = resolve_symlink(target).map_err(|e| OutputError::io(&shown, &e))?;
         if unchanged(&target, data).map_err(|e| OutputError::io(&shown, &e))? {
-            summary.unchanged.push(shown);
-            continue;
+            self.unchanged.push(shown);
+            return Ok(());
         }
         let temp = stage(&target, data).map_err(|e| OutputError::io(&shown, &e))?;
-        staged.0.push(Staged {
+        self.staged.push(Staged {
             temp,
             target,
             shown,
         });
+        Ok(())
     }
-    commit(staged, summary)
-}
 
-fn write_archive(path: &str, bytes: &[u8]) -> Result<WriteSummary, OutputError> {
-    let mut summary = WriteSummary::default();
-    if path.is_empty() {
-        // protoc open("")s and reports ENOENT with an empty path; say the same.
-        return Err(OutputError::io(path, &io::Error::from(io::ErrorKind::NotFound)));
-    }
-    let target = resolve_symlink(Path::new(path)).map_err(|e| OutputError::io(path, &e))?;
-    if unchanged(&target, bytes).map_err(|e| OutputError::io(path, &e))? {
-        summary.unchanged.push(path.to_string());
-        return Ok(summary);
-    }
-    let temp = stage(&target, bytes).map_err(|e| OutputError::io(path, &e))?;
-    let staged = Cleanup(vec![Staged {
-        temp,
-        target,
-        shown: path.to_string(),
-    }]);
-    commit(staged, summary)
-}
-
-/// Phase 2: rename staged files over their targets in order. A rename can only fail here for
-/// reasons that appeared after staging succeeded in the same directory (rare); files renamed
-/// before it stay written.
-fn commit(mut staged: Cleanup, mut summary: WriteSummary) -> Result<WriteSummary, OutputError> {
-    let all = std::mem::take(&mut staged.0);
-    let mut rest = all.into_iter();
-    while let Some(s) = rest.next() {
-        if let Err(e) = fs::rename(&s.temp, &s.target) {
-            staged.0.push(s);
-            staged.0.extend(rest);
-            let shown = staged.0[0].shown.clone();
-            return Err(OutputError::io(shown, &e));
+    /// Phase 2: rename staged files over their targets in order. A rename fails only for
+    /// reasons that appeared after staging succeeded in the same directory (rare); files
+    /// renamed before that stay written.
+    fn commit(mut self) -> Result<WriteSummary, OutputError> {
+        let mut summary = WriteSummary {
+            written: Vec::new(),
+            unchanged: std::mem::take(&mut self.unchanged),
+        };
+        let mut rest = std::mem::take(&mut self.staged).into_iter();
+        while let Some(s) = rest.next() {
+            if let Err(e) = fs::rename(&s.temp, &s.target) {
+                let err = OutputError::io(&s.shown, &e);
+                self.staged.push(s);
+                self.staged.extend(rest);
+                return Err(err);
+            }
+            summary.written.push(s.shown);
         }
-        summary.written.push(s.shown);
+        Ok(summary)
     }
-    Ok(summary)
 }
 
 /// `a` and `a/b` cannot both be files; caught before anything is staged.
@@ -218,7 +225,7 @@ fn unchanged(target: &Path, data: &[u8]) -> io::Result<bool> {
         Err(e) => return Err(e),
     };
     if meta.is_dir() {
-        return Err(io::Error::new(io::ErrorKind::Other, "Is a directory"));
+        return Err(io::Error::other("Is a directory"));
     }
     if meta.len() != data.len() as u64 {
         return Ok(false);

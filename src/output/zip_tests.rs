@@ -1,3 +1,5 @@
+//! Tests for the zip encoding: field layout and byte equality with archives protoc wrote.
+
 use super::*;
 
 fn map(entries: &[(&str, &str)]) -> BTreeMap<String, Vec<u8>> {
@@ -62,7 +64,10 @@ fn single_entry_layout() {
 fn jar_manifest_is_added_in_sorted_position_unless_present() {
     let plain = zip_bytes(&map(&[("Z.java", "z"), ("a.java", "a")]), true).unwrap();
     let with = map(&[
-        ("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\nCreated-By: 1.6.0 (protoc)\n\n"),
+        (
+            "META-INF/MANIFEST.MF",
+            "Manifest-Version: 1.0\nCreated-By: 1.6.0 (protoc)\n\n",
+        ),
         ("Z.java", "z"),
         ("a.java", "a"),
     ]);
@@ -71,7 +76,10 @@ fn jar_manifest_is_added_in_sorted_position_unless_present() {
     assert_eq!(&plain[30..50], b"META-INF/MANIFEST.MF");
 
     let own = map(&[("META-INF/MANIFEST.MF", "mine\n"), ("a.java", "a")]);
-    assert_eq!(zip_bytes(&own, true).unwrap(), zip_bytes(&own, false).unwrap());
+    assert_eq!(
+        zip_bytes(&own, true).unwrap(),
+        zip_bytes(&own, false).unwrap()
+    );
 }
 
 #[test]
@@ -102,7 +110,11 @@ mod oracle {
         assert!(run.success, "{}", run.stderr);
 
         let py = read_tree(&run.path("py"));
-        assert!(py.contains_key("Abc_pb2.py") && py.contains_key("sub/b_pb2.py"), "{:?}", py.keys());
+        assert!(
+            py.contains_key("Abc_pb2.py") && py.contains_key("sub/b_pb2.py"),
+            "{:?}",
+            py.keys()
+        );
         let cpp = read_tree(&run.path("cpp"));
         let read = |rel: &str| std::fs::read(run.path(rel)).unwrap();
         assert_eq!(zip_bytes(&py, false).unwrap(), read("py.zip"));
@@ -117,7 +129,11 @@ mod oracle {
     #[test]
     fn jar_with_plugin_manifest_and_empty_file_matches_protoc() {
         let resp = response(vec![
-            file("META-INF/MANIFEST.MF", "", "Manifest-Version: 1.0\nX: y\n\n"),
+            file(
+                "META-INF/MANIFEST.MF",
+                "",
+                "Manifest-Version: 1.0\nX: y\n\n",
+            ),
             file("empty.txt", "", ""),
             file("deep/er/é.txt", "", "ünïcode\n"),
         ]);
@@ -128,6 +144,9 @@ mod oracle {
             .iter()
             .map(|f| (f.name().to_string(), f.content().as_bytes().to_vec()))
             .collect();
-        assert_eq!(zip_bytes(&files, true).unwrap(), std::fs::read(run.path("o.jar")).unwrap());
+        assert_eq!(
+            zip_bytes(&files, true).unwrap(),
+            std::fs::read(run.path("o.jar")).unwrap()
+        );
     }
 }

@@ -2,8 +2,8 @@
 //! `wasm` runs WASI preview 1 modules in-process with wasmtime; `native` runs executables as
 //! subprocesses, as protoc does.
 
-mod stdio;
 pub mod native;
+mod stdio;
 pub mod wasm;
 pub mod watchdog;
 
@@ -61,8 +61,16 @@ pub struct Plugin {
 impl Plugin {
     /// Recognises a wasm module by its magic bytes, not by its file name.
     pub fn at_path(name: &str, path: &Path) -> std::io::Result<Plugin> {
-        let kind = if is_wasm_file(path)? { PluginKind::Wasm } else { PluginKind::Native };
-        Ok(Plugin { name: name.to_string(), path: path.to_path_buf(), kind })
+        let kind = if is_wasm_file(path)? {
+            PluginKind::Wasm
+        } else {
+            PluginKind::Native
+        };
+        Ok(Plugin {
+            name: name.to_string(),
+            path: path.to_path_buf(),
+            kind,
+        })
     }
 }
 
@@ -116,7 +124,11 @@ pub fn format_size(bytes: u64) -> String {
     for (unit, name) in UNITS {
         if bytes >= unit {
             let value = bytes as f64 / unit as f64;
-            return if bytes % unit == 0 { format!("{} {name}", bytes / unit) } else { format!("{value:.1} {name}") };
+            return if bytes % unit == 0 {
+                format!("{} {name}", bytes / unit)
+            } else {
+                format!("{value:.1} {name}")
+            };
         }
     }
     format!("{bytes} bytes")
@@ -126,7 +138,13 @@ pub fn format_size(bytes: u64) -> String {
 pub trait PluginRunner: Sync {
     /// `label` prefixes messages printed on the runner's behalf (the time limit), e.g.
     /// `--prost_out: protoc-gen-prost`.
-    fn run(&self, plugin: &Plugin, label: &str, request: Vec<u8>, limits: &Limits) -> Result<RunOutput, PluginError>;
+    fn run(
+        &self,
+        plugin: &Plugin,
+        label: &str,
+        request: Vec<u8>,
+        limits: &Limits,
+    ) -> Result<RunOutput, PluginError>;
 }
 
 #[cfg(test)]

@@ -12,7 +12,13 @@ use super::{format_size, watchdog, Limits, Plugin, PluginError, PluginRunner, Ru
 pub struct NativeRunner;
 
 impl PluginRunner for NativeRunner {
-    fn run(&self, plugin: &Plugin, label: &str, request: Vec<u8>, limits: &Limits) -> Result<RunOutput, PluginError> {
+    fn run(
+        &self,
+        plugin: &Plugin,
+        label: &str,
+        request: Vec<u8>,
+        limits: &Limits,
+    ) -> Result<RunOutput, PluginError> {
         let started = Instant::now();
         let mut child = Command::new(&plugin.path)
             .stdin(Stdio::piped())
@@ -20,10 +26,16 @@ impl PluginRunner for NativeRunner {
             .stderr(Stdio::piped())
             .spawn()
             .map_err(|e| match e.kind() {
-                std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied => PluginError::NotFound,
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied => {
+                    PluginError::NotFound
+                }
                 _ => PluginError::Io(format!("starting {}: {e}", plugin.path.display())),
             })?;
-        let _deadline = watchdog::arm(limits.timeout, timeout_message(label, limits), Some(child.id()));
+        let _deadline = watchdog::arm(
+            limits.timeout,
+            timeout_message(label, limits),
+            Some(child.id()),
+        );
 
         // Feed stdin and drain stderr on their own threads so a plugin that writes a lot before
         // reading everything cannot deadlock against us.
@@ -49,11 +61,18 @@ impl PluginRunner for NativeRunner {
 
         let mut stdout = Vec::new();
         let cap = limits.stdout_bytes;
-        let read = child.stdout.take().expect("stdout was piped").take(cap.saturating_add(1)).read_to_end(&mut stdout);
+        let read = child
+            .stdout
+            .take()
+            .expect("stdout was piped")
+            .take(cap.saturating_add(1))
+            .read_to_end(&mut stdout);
         if stdout.len() as u64 > cap {
             let _ = child.kill();
         }
-        let status = child.wait().map_err(|e| PluginError::Io(format!("waiting for {}: {e}", plugin.path.display())))?;
+        let status = child
+            .wait()
+            .map_err(|e| PluginError::Io(format!("waiting for {}: {e}", plugin.path.display())))?;
         let _ = writer.join();
         let _ = relay_thread.join();
         relay.finish();
@@ -62,7 +81,12 @@ impl PluginRunner for NativeRunner {
         if stdout.len() as u64 > cap {
             return Err(PluginError::OutputLimit(format_size(cap)));
         }
-        read.map_err(|e| PluginError::Io(format!("reading the output of {}: {e}", plugin.path.display())))?;
+        read.map_err(|e| {
+            PluginError::Io(format!(
+                "reading the output of {}: {e}",
+                plugin.path.display()
+            ))
+        })?;
         if let Some(code) = status.code() {
             if code != 0 {
                 return Err(PluginError::Exit(code));

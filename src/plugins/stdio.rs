@@ -29,7 +29,11 @@ pub struct CappedPipe {
 
 impl CappedPipe {
     pub fn new(cap: u64) -> Self {
-        CappedPipe { buf: Arc::default(), cap: usize::try_from(cap).unwrap_or(usize::MAX), overflowed: Arc::default() }
+        CappedPipe {
+            buf: Arc::default(),
+            cap: usize::try_from(cap).unwrap_or(usize::MAX),
+            overflowed: Arc::default(),
+        }
     }
 
     pub fn overflowed(&self) -> bool {
@@ -68,8 +72,16 @@ struct RelayState {
 
 impl StderrRelay {
     pub fn new(plugin: &str, cap: u64) -> Self {
-        let state = RelayState { prefix: format!("{plugin}: "), partial: Vec::new(), cap, remaining: cap, truncated: false };
-        StderrRelay { state: Arc::new(Mutex::new(state)) }
+        let state = RelayState {
+            prefix: format!("{plugin}: "),
+            partial: Vec::new(),
+            cap,
+            remaining: cap,
+            truncated: false,
+        };
+        StderrRelay {
+            state: Arc::new(Mutex::new(state)),
+        }
     }
 
     pub(super) fn push(&self, bytes: &[u8]) {
@@ -77,7 +89,9 @@ impl StderrRelay {
         if s.truncated {
             return;
         }
-        let keep = usize::try_from(s.remaining).unwrap_or(usize::MAX).min(bytes.len());
+        let keep = usize::try_from(s.remaining)
+            .unwrap_or(usize::MAX)
+            .min(bytes.len());
         s.remaining -= keep as u64;
         s.partial.extend_from_slice(&bytes[..keep]);
         let mut out = std::io::stderr().lock();
@@ -92,7 +106,12 @@ impl StderrRelay {
             if !rest.is_empty() {
                 let _ = writeln!(out, "{}{}", s.prefix, String::from_utf8_lossy(&rest));
             }
-            let _ = writeln!(out, "{}[stderr truncated: more than {} written]", s.prefix, super::format_size(s.cap));
+            let _ = writeln!(
+                out,
+                "{}[stderr truncated: more than {} written]",
+                s.prefix,
+                super::format_size(s.cap)
+            );
         }
     }
 
@@ -101,7 +120,12 @@ impl StderrRelay {
         let mut s = lock(&self.state);
         let rest = std::mem::take(&mut s.partial);
         if !rest.is_empty() {
-            let _ = writeln!(std::io::stderr().lock(), "{}{}", s.prefix, String::from_utf8_lossy(&rest));
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "{}{}",
+                s.prefix,
+                String::from_utf8_lossy(&rest)
+            );
         }
     }
 }
@@ -129,7 +153,11 @@ macro_rules! output_stream {
         }
 
         impl tokio::io::AsyncWrite for $ty {
-            fn poll_write(self: Pin<&mut Self>, _: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+            fn poll_write(
+                self: Pin<&mut Self>,
+                _: &mut Context<'_>,
+                buf: &[u8],
+            ) -> Poll<std::io::Result<usize>> {
                 match OutputStream::write(self.get_mut(), Bytes::copy_from_slice(buf)) {
                     Ok(()) => Poll::Ready(Ok(buf.len())),
                     Err(e) => Poll::Ready(Err(std::io::Error::other(e.to_string()))),
@@ -138,7 +166,10 @@ macro_rules! output_stream {
             fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
                 Poll::Ready(Ok(()))
             }
-            fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+            fn poll_shutdown(
+                self: Pin<&mut Self>,
+                _: &mut Context<'_>,
+            ) -> Poll<std::io::Result<()>> {
                 Poll::Ready(Ok(()))
             }
         }

@@ -31,7 +31,12 @@ struct MemoryCap {
 }
 
 impl ResourceLimiter for MemoryCap {
-    fn memory_growing(&mut self, _current: usize, desired: usize, _max: Option<usize>) -> wasmtime::Result<bool> {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _max: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         if desired > self.cap {
             self.hit = true;
             return Ok(false);
@@ -39,7 +44,12 @@ impl ResourceLimiter for MemoryCap {
         Ok(true)
     }
 
-    fn table_growing(&mut self, _current: usize, desired: usize, _max: Option<usize>) -> wasmtime::Result<bool> {
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _max: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         // Tables hold function references; ten million is far beyond any real plugin.
         Ok(desired <= 10_000_000)
     }
@@ -51,16 +61,23 @@ pub struct WasmRuntime {
     linker: Linker<RunState>,
     cache: ModuleCache,
     /// Modules already linked in this process, by sha256 of the wasm bytes.
-    ready: Mutex<HashMap<[u8; 32], Arc<std::sync::OnceLock<Result<InstancePre<RunState>, String>>>>>,
+    ready:
+        Mutex<HashMap<[u8; 32], Arc<std::sync::OnceLock<Result<InstancePre<RunState>, String>>>>>,
 }
 
 impl WasmRuntime {
     pub fn new(cache: ModuleCache) -> Result<Self, PluginError> {
-        let engine = Engine::new(&engine_config()).map_err(|e| PluginError::Io(format!("creating the wasm engine: {e:#}")))?;
+        let engine = Engine::new(&engine_config())
+            .map_err(|e| PluginError::Io(format!("creating the wasm engine: {e:#}")))?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |s: &mut RunState| &mut s.wasi)
             .map_err(|e| PluginError::Io(format!("linking WASI: {e:#}")))?;
-        Ok(WasmRuntime { engine, linker, cache, ready: Mutex::default() })
+        Ok(WasmRuntime {
+            engine,
+            linker,
+            cache,
+            ready: Mutex::default(),
+        })
     }
 
     pub fn engine(&self) -> &Engine {
@@ -73,9 +90,14 @@ impl WasmRuntime {
 
     /// Loads (from memory, the AOT cache, or by compiling) and links a module. Concurrent callers
     /// asking for the same module wait for one another instead of compiling twice.
-    fn prepare(&self, plugin: &Plugin, timings: &mut Vec<(&'static str, std::time::Duration)>) -> Result<InstancePre<RunState>, PluginError> {
+    fn prepare(
+        &self,
+        plugin: &Plugin,
+        timings: &mut Vec<(&'static str, std::time::Duration)>,
+    ) -> Result<InstancePre<RunState>, PluginError> {
         let started = Instant::now();
-        let wasm = std::fs::read(&plugin.path).map_err(|e| PluginError::Io(format!("reading {}: {e}", plugin.path.display())))?;
+        let wasm = std::fs::read(&plugin.path)
+            .map_err(|e| PluginError::Io(format!("reading {}: {e}", plugin.path.display())))?;
         let sha: [u8; 32] = Sha256::digest(&wasm).into();
         timings.push(("read+hash", started.elapsed()));
         let slot = {
@@ -85,13 +107,21 @@ impl WasmRuntime {
         let started = Instant::now();
         let mut outcome = CacheOutcome::Memory;
         let pre = slot.get_or_init(|| {
-            let (module, how) = self.cache.load_or_compile(&self.engine, &wasm, &sha).map_err(|e| format!("{e:#}"))?;
+            let (module, how) = self
+                .cache
+                .load_or_compile(&self.engine, &wasm, &sha)
+                .map_err(|e| format!("{e:#}"))?;
             outcome = how;
-            self.linker.instantiate_pre(&module).map_err(|e| format!("{e:#}"))
+            self.linker
+                .instantiate_pre(&module)
+                .map_err(|e| format!("{e:#}"))
         });
         timings.push((outcome.label(), started.elapsed()));
         tracing::info!(plugin = %plugin.name, module = %hex::encode(&sha[..8]), "module {}", outcome.label());
-        pre.clone().map_err(|message| PluginError::BadModule { path: plugin.path.display().to_string(), message })
+        pre.clone().map_err(|message| PluginError::BadModule {
+            path: plugin.path.display().to_string(),
+            message,
+        })
     }
 }
 
@@ -105,7 +135,13 @@ fn engine_config() -> Config {
 }
 
 impl PluginRunner for WasmRuntime {
-    fn run(&self, plugin: &Plugin, label: &str, request: Vec<u8>, limits: &Limits) -> Result<RunOutput, PluginError> {
+    fn run(
+        &self,
+        plugin: &Plugin,
+        label: &str,
+        request: Vec<u8>,
+        limits: &Limits,
+    ) -> Result<RunOutput, PluginError> {
         let mut timings = Vec::new();
         let pre = self.prepare(plugin, &mut timings)?;
 
@@ -119,7 +155,13 @@ impl PluginRunner for WasmRuntime {
             .arg(&plugin.name)
             .build_p1();
         let cap = usize::try_from(limits.memory_bytes).unwrap_or(usize::MAX);
-        let mut store = Store::new(&self.engine, RunState { wasi, limiter: MemoryCap { cap, hit: false } });
+        let mut store = Store::new(
+            &self.engine,
+            RunState {
+                wasi,
+                limiter: MemoryCap { cap, hit: false },
+            },
+        );
         store.limiter(|s| &mut s.limiter);
 
         let _deadline = watchdog::arm(limits.timeout, timeout_message(label, limits), None);
@@ -139,7 +181,9 @@ impl PluginRunner for WasmRuntime {
             Err(e) => match e.downcast_ref::<I32Exit>() {
                 Some(I32Exit(0)) => None,
                 Some(I32Exit(code)) => Some(PluginError::Exit(*code)),
-                None if stdout.overflowed() => Some(PluginError::OutputLimit(format_size(limits.stdout_bytes))),
+                None if stdout.overflowed() => {
+                    Some(PluginError::OutputLimit(format_size(limits.stdout_bytes)))
+                }
                 None => Some(match e.downcast_ref::<Trap>() {
                     Some(trap) => PluginError::Trap(format!("{trap}\n{e:?}")),
                     None => PluginError::Trap(format!("{e:#}")),
@@ -148,7 +192,10 @@ impl PluginRunner for WasmRuntime {
         };
         drop(store);
         match failure {
-            None => Ok(RunOutput { stdout: stdout.take(), timings }),
+            None => Ok(RunOutput {
+                stdout: stdout.take(),
+                timings,
+            }),
             // Guests react to a refused memory.grow in their own way (Go exits 2, Rust aborts with a
             // trap); either way the cap is the cause worth reporting.
             Some(_) if memory_hit => Err(PluginError::MemoryLimit {

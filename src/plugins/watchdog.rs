@@ -21,7 +21,10 @@ struct State {
     entries: Vec<Entry>,
 }
 
-static STATE: Mutex<State> = Mutex::new(State { next_id: 0, entries: Vec::new() });
+static STATE: Mutex<State> = Mutex::new(State {
+    next_id: 0,
+    entries: Vec::new(),
+});
 static WAKE: Condvar = Condvar::new();
 
 fn state() -> std::sync::MutexGuard<'static, State> {
@@ -38,14 +41,22 @@ pub struct Guard {
 pub fn arm(timeout: Duration, message: String, child: Option<u32>) -> Guard {
     static START: Once = Once::new();
     START.call_once(|| {
-        std::thread::Builder::new().name("protowasm-watchdog".into()).spawn(watch).expect("spawning the watchdog thread");
+        std::thread::Builder::new()
+            .name("protowasm-watchdog".into())
+            .spawn(watch)
+            .expect("spawning the watchdog thread");
     });
     let mut s = state();
     s.next_id += 1;
     let id = s.next_id;
     // Clamp, so an absurd timeout means "no limit" instead of an overflow.
     let deadline = Instant::now() + timeout.min(Duration::from_secs(100 * 365 * 24 * 3600));
-    s.entries.push(Entry { id, deadline, message, child });
+    s.entries.push(Entry {
+        id,
+        deadline,
+        message,
+        child,
+    });
     WAKE.notify_one();
     Guard { id }
 }
@@ -63,10 +74,18 @@ fn watch() {
         match s.entries.iter().map(|e| e.deadline).min() {
             None => s = WAKE.wait(s).unwrap_or_else(|p| p.into_inner()),
             Some(deadline) if deadline > now => {
-                s = WAKE.wait_timeout(s, deadline - now).unwrap_or_else(|p| p.into_inner()).0;
+                s = WAKE
+                    .wait_timeout(s, deadline - now)
+                    .unwrap_or_else(|p| p.into_inner())
+                    .0;
             }
             Some(_) => {
-                let expired = s.entries.iter().find(|e| e.deadline <= now).map(|e| e.message.clone()).unwrap_or_default();
+                let expired = s
+                    .entries
+                    .iter()
+                    .find(|e| e.deadline <= now)
+                    .map(|e| e.message.clone())
+                    .unwrap_or_default();
                 for child in s.entries.iter().filter_map(|e| e.child) {
                     // SAFETY: kill(2) on a pid we spawned; at worst it is already gone (ESRCH).
                     unsafe { libc::kill(child as libc::pid_t, libc::SIGKILL) };

@@ -1,0 +1,10 @@
+//! protowasm's integration tests: one test binary (link time matters on two cores), a module per
+//! area. Tests build the plugins they need (testdata/build-plugins.sh) and use protoc 36.2 from
+//! the crate protoc-bin-vendored as the oracle.
+
+mod cache;
+mod cli;
+mod failures;
+mod golden;
+mod oracle;
+mod support;

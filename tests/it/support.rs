@@ -1,0 +1,217 @@
+//! Shared test helpers: building plugins, running protoc and protowasm, reading output trees.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+pub fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Builds the test plugins once per test run. Fails loudly: a missing toolchain is a failure, not
+/// a skip.
+pub fn plugins() -> &'static Path {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let out = repo().join("target/plugins");
+        let status = Command::new("bash")
+            .arg(repo().join("testdata/build-plugins.sh"))
+            .env("OUT", &out)
+            .status()
+            .expect("running testdata/build-plugins.sh");
+        assert!(
+            status.success(),
+            "testdata/build-plugins.sh failed ({status}); is the wasm32-wasip1 target installed?"
+        );
+        out
+    })
+}
+
+pub fn wasm_plugin(name: &str) -> PathBuf {
+    plugins()
+        .join("wasm")
+        .join(format!("protoc-gen-{name}.wasm"))
+}
+
+pub fn native_plugin(name: &str) -> PathBuf {
+    plugins().join("native").join(format!("protoc-gen-{name}"))
+}
+
+pub fn capture_plugin() -> PathBuf {
+    repo().join("testdata/plugins/capture.sh")
+}
+
+pub fn protoc() -> PathBuf {
+    protoc_bin_vendored::protoc_bin_path()
+        .expect("protoc-bin-vendored ships protoc for this platform")
+}
+
+pub fn protoc_include() -> PathBuf {
+    protoc_bin_vendored::include_path().expect("protoc-bin-vendored ships the well-known types")
+}
+
+/// The bundled example's descriptor set.
+pub fn example_set() -> PathBuf {
+    repo().join("testdata/example.pb")
+}
+
+pub const EXAMPLE_FILES: [&str; 2] = [
+    "example/library/v1/book.proto",
+    "example/library/v1/library_service.proto",
+];
+
+/// A cache directory shared by the whole test run, so each module is compiled once.
+pub fn shared_cache() -> &'static Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(|| tempfile::tempdir().unwrap()).path()
+}
+
+/// Compiles `.proto` files with protoc into a descriptor set (imports and source info included),
+/// the input protowasm takes until its own compiler lands.
+pub fn descriptor_set(out: &Path, proto_root: &Path, files: &[&str]) {
+    let output = Command::new(protoc())
+        .arg(format!("-I{}", proto_root.display()))
+        .arg(format!("-I{}", protoc_include().display()))
+        .args(["--include_imports", "--include_source_info"])
+        .arg(format!("--descriptor_set_out={}", out.display()))
+        .args(files)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "protoc failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[derive(Debug)]
+pub struct Run {
+    pub status: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    #[track_caller]
+    pub fn assert_ok(&self) -> &Self {
+        assert_eq!(self.status, 0, "expected success; stderr:\n{}", self.stderr);
+        self
+    }
+
+    #[track_caller]
+    pub fn assert_failed(&self) -> &Self {
+        assert_eq!(
+            self.status, 1,
+            "expected exit 1; stdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+}
+
+/// Runs the protowasm binary with `args` in `cwd`, with the given cache directory.
+pub fn protowasm_in(cwd: &Path, cache: &Path, args: &[String]) -> Run {
+    let output = Command::new(env!("CARGO_BIN_EXE_protowasm"))
+        .args(args)
+        .current_dir(cwd)
+        .env("PROTOWASM_CACHE_DIR", cache)
+        .env_remove("PROTOWASM_LOG")
+        .output()
+        .unwrap();
+    Run {
+        status: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// `protowasm protoc ARGS` in `cwd` with the shared cache.
+pub fn protowasm_protoc(cwd: &Path, args: &[String]) -> Run {
+    let mut all = vec!["protoc".to_string()];
+    all.extend(args.iter().cloned());
+    protowasm_in(cwd, shared_cache(), &all)
+}
+
+/// Runs protoc 36.2 with `args` in `cwd`.
+pub fn protoc_run(cwd: &Path, args: &[String], env: &[(&str, &Path)]) -> Run {
+    let mut cmd = Command::new(protoc());
+    cmd.args(args).current_dir(cwd);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let output = cmd.output().unwrap();
+    Run {
+        status: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// Every file under `root`, by '/'-separated relative path.
+pub fn read_tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else {
+                let rel = path
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                out.insert(rel, std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(root, root, &mut out);
+    out
+}
+
+/// Describes how two trees differ: missing, extra and differing files, with a unified diff of
+/// each differing text file. `None` if they are equal.
+pub fn tree_diff(
+    actual: &BTreeMap<String, Vec<u8>>,
+    expected: &BTreeMap<String, Vec<u8>>,
+) -> Option<String> {
+    if actual == expected {
+        return None;
+    }
+    let mut report = String::new();
+    for name in expected.keys().filter(|k| !actual.contains_key(*k)) {
+        report.push_str(&format!("missing: {name}\n"));
+    }
+    for name in actual.keys().filter(|k| !expected.contains_key(*k)) {
+        report.push_str(&format!("extra:   {name}\n"));
+    }
+    for (name, want) in expected {
+        if let Some(got) = actual.get(name).filter(|got| *got != want) {
+            report.push_str(&format!("differs: {name}\n"));
+            if let (Ok(w), Ok(g)) = (std::str::from_utf8(want), std::str::from_utf8(got)) {
+                let diff = similar::TextDiff::from_lines(w, g);
+                report.push_str(&diff.unified_diff().header("expected", "actual").to_string());
+            }
+        }
+    }
+    Some(report)
+}
+
+#[track_caller]
+pub fn assert_trees_equal(
+    actual: &BTreeMap<String, Vec<u8>>,
+    expected: &BTreeMap<String, Vec<u8>>,
+    hint: &str,
+) {
+    if let Some(report) = tree_diff(actual, expected) {
+        panic!("output trees differ:\n{report}{hint}");
+    }
+}
+
+pub fn s(args: &[&str]) -> Vec<String> {
+    args.iter().map(|a| a.to_string()).collect()
+}
