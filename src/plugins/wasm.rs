@@ -55,14 +55,16 @@ impl ResourceLimiter for MemoryCap {
     }
 }
 
+/// One module's linked form, filled by the first thread that needs it; the others wait on it.
+type ReadySlot = std::sync::OnceLock<Result<InstancePre<RunState>, String>>;
+
 /// Runs WASI preview 1 modules. Cheap to share across threads.
 pub struct WasmRuntime {
     engine: Engine,
     linker: Linker<RunState>,
     cache: ModuleCache,
     /// Modules already linked in this process, by sha256 of the wasm bytes.
-    ready:
-        Mutex<HashMap<[u8; 32], Arc<std::sync::OnceLock<Result<InstancePre<RunState>, String>>>>>,
+    ready: Mutex<HashMap<[u8; 32], Arc<ReadySlot>>>,
 }
 
 impl WasmRuntime {
@@ -185,7 +187,7 @@ impl PluginRunner for WasmRuntime {
                     Some(PluginError::OutputLimit(format_size(limits.stdout_bytes)))
                 }
                 None => Some(match e.downcast_ref::<Trap>() {
-                    Some(trap) => PluginError::Trap(format!("{trap}\n{e:?}")),
+                    Some(trap) => PluginError::Trap(format!("{trap}\n{e}")),
                     None => PluginError::Trap(format!("{e:#}")),
                 }),
             },

@@ -6,7 +6,9 @@ use crate::support::*;
 
 fn run_binary(binary: &Path, cwd: &Path, args: &[String], path_env: Option<&Path>) -> Run {
     let mut cmd = std::process::Command::new(binary);
-    cmd.args(args).current_dir(cwd).env("PROTOWASM_CACHE_DIR", shared_cache());
+    cmd.args(args)
+        .current_dir(cwd)
+        .env("PROTOWASM_CACHE_DIR", shared_cache());
     if let Some(p) = path_env {
         cmd.env("PATH", p);
     }
@@ -30,7 +32,14 @@ fn invoked_as_protoc_through_a_symlink_it_is_protoc() {
 
     let run = run_binary(&protoc, dir.path(), &s(&["-h"]), None);
     run.assert_ok();
-    assert!(run.stdout.starts_with(&format!("Usage: {} [OPTION] PROTO_FILES\n", protoc.display())), "{}", run.stdout);
+    assert!(
+        run.stdout.starts_with(&format!(
+            "Usage: {} [OPTION] PROTO_FILES\n",
+            protoc.display()
+        )),
+        "{}",
+        run.stdout
+    );
 
     std::fs::create_dir(dir.path().join("out")).unwrap();
     let args = vec![
@@ -40,7 +49,10 @@ fn invoked_as_protoc_through_a_symlink_it_is_protoc() {
         EXAMPLE_FILES[0].into(),
     ];
     run_binary(&protoc, dir.path(), &args, None).assert_ok();
-    assert!(dir.path().join("out/example/library/v1/example.library.v1.rs").is_file());
+    assert!(dir
+        .path()
+        .join("out/example/library/v1/example.library.v1.rs")
+        .is_file());
 
     // Errors and exit codes are protoc's.
     let run = run_binary(&protoc, dir.path(), &s(&["--prost_out=out"]), None);
@@ -51,10 +63,23 @@ fn invoked_as_protoc_through_a_symlink_it_is_protoc() {
 #[test]
 fn protowasm_protoc_takes_protocs_flags_and_protowasm_has_its_own_version() {
     let dir = tempfile::tempdir().unwrap();
-    let run = run_binary(Path::new(env!("CARGO_BIN_EXE_protowasm")), dir.path(), &s(&["protoc", "--version"]), None);
+    let run = run_binary(
+        Path::new(env!("CARGO_BIN_EXE_protowasm")),
+        dir.path(),
+        &s(&["protoc", "--version"]),
+        None,
+    );
     assert_eq!(run.stdout, "libprotoc 36.2\n");
-    let run = run_binary(Path::new(env!("CARGO_BIN_EXE_protowasm")), dir.path(), &s(&["--version"]), None);
-    assert_eq!(run.stdout, format!("protowasm {}\n", env!("CARGO_PKG_VERSION")));
+    let run = run_binary(
+        Path::new(env!("CARGO_BIN_EXE_protowasm")),
+        dir.path(),
+        &s(&["--version"]),
+        None,
+    );
+    assert_eq!(
+        run.stdout,
+        format!("protowasm {}\n", env!("CARGO_PKG_VERSION"))
+    );
 }
 
 #[test]
@@ -69,7 +94,10 @@ fn arguments_can_come_from_an_argfile() {
     ];
     std::fs::write(dir.path().join("args.txt"), lines.join("\n") + "\n").unwrap();
     protowasm_protoc(dir.path(), &s(&["@args.txt"])).assert_ok();
-    assert!(dir.path().join("out/example/library/v1/library_service.txt").is_file());
+    assert!(dir
+        .path()
+        .join("out/example/library/v1/library_service.txt")
+        .is_file());
 }
 
 #[test]
@@ -88,8 +116,21 @@ fn plugins_are_found_on_path_native_or_wasm() {
         "--ntest_out=n".into(),
         EXAMPLE_FILES[0].into(),
     ];
-    run_binary(Path::new(env!("CARGO_BIN_EXE_protowasm")), dir.path(), &[vec!["protoc".into()], args].concat(), Some(&bin)).assert_ok();
-    let (w, n) = (read_tree(&dir.path().join("w")), read_tree(&dir.path().join("n")));
+    run_binary(
+        Path::new(env!("CARGO_BIN_EXE_protowasm")),
+        dir.path(),
+        &[vec!["protoc".into()], args].concat(),
+        Some(&bin),
+    )
+    .assert_ok();
+    let (w, n) = (
+        read_tree(&dir.path().join("w")),
+        read_tree(&dir.path().join("n")),
+    );
     assert!(!w.is_empty());
-    assert_trees_equal(&w, &n, "the wasm and native builds of testplug should agree");
+    assert_trees_equal(
+        &w,
+        &n,
+        "the wasm and native builds of testplug should agree",
+    );
 }

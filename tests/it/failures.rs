@@ -8,13 +8,19 @@ use std::time::{Duration, Instant};
 use crate::support::*;
 
 fn example_args(plugin: &Path, name: &str, out: &str) -> Vec<String> {
-    let mut args = vec![format!("--descriptor_set_in={}", example_set().display()), EXAMPLE_FILES[0].to_string()];
+    let mut args = vec![
+        format!("--descriptor_set_in={}", example_set().display()),
+        EXAMPLE_FILES[0].to_string(),
+    ];
     args.extend(directive(plugin, name, out));
     args
 }
 
 fn directive(plugin: &Path, name: &str, out: &str) -> Vec<String> {
-    vec![format!("--plugin=protoc-gen-{name}={}", plugin.display()), format!("--{name}_out={out}")]
+    vec![
+        format!("--plugin=protoc-gen-{name}={}", plugin.display()),
+        format!("--{name}_out={out}"),
+    ]
 }
 
 fn workdir() -> tempfile::TempDir {
@@ -26,7 +32,11 @@ fn workdir() -> tempfile::TempDir {
 #[track_caller]
 fn assert_nothing_written(dir: &Path) {
     let tree = read_tree(&dir.join("out"));
-    assert!(tree.is_empty(), "expected nothing written, found {:?}", tree.keys().collect::<Vec<_>>());
+    assert!(
+        tree.is_empty(),
+        "expected nothing written, found {:?}",
+        tree.keys().collect::<Vec<_>>()
+    );
 }
 
 #[test]
@@ -36,7 +46,12 @@ fn a_trap_names_the_plugin_and_the_trap() {
     args.extend(directive(&wasm_plugin("testplug"), "testplug", "trap:out"));
     let run = protowasm_protoc(work.path(), &args);
     run.assert_failed();
-    assert!(run.stderr.starts_with("--testplug_out: protoc-gen-testplug: plugin trapped: "), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .starts_with("--testplug_out: protoc-gen-testplug: plugin trapped: "),
+        "{}",
+        run.stderr
+    );
     assert!(run.stderr.contains("unreachable"), "{}", run.stderr);
     assert_nothing_written(work.path());
 }
@@ -44,9 +59,15 @@ fn a_trap_names_the_plugin_and_the_trap() {
 #[test]
 fn a_native_plugin_killed_by_a_signal_is_reported_as_protoc_reports_it() {
     let work = workdir();
-    let run = protowasm_protoc(work.path(), &example_args(&native_plugin("testplug"), "testplug", "trap:out"));
+    let run = protowasm_protoc(
+        work.path(),
+        &example_args(&native_plugin("testplug"), "testplug", "trap:out"),
+    );
     run.assert_failed();
-    assert_eq!(run.stderr, "--testplug_out: protoc-gen-testplug: Plugin killed by signal 6.\n");
+    assert_eq!(
+        run.stderr,
+        "--testplug_out: protoc-gen-testplug: Plugin killed by signal 6.\n"
+    );
     assert_nothing_written(work.path());
 }
 
@@ -84,21 +105,45 @@ fn a_response_just_under_the_output_cap_is_accepted() {
     let mut args = example_args(&wasm_plugin("testplug"), "testplug", "bigout=1000000:out");
     args.push("--plugin-output-limit=1MiB".into());
     protowasm_protoc(work.path(), &args).assert_ok();
-    assert_eq!(std::fs::metadata(work.path().join("out/big.txt")).unwrap().len(), 1_000_000);
+    assert_eq!(
+        std::fs::metadata(work.path().join("out/big.txt"))
+            .unwrap()
+            .len(),
+        1_000_000
+    );
 }
 
 #[test]
 fn a_stderr_flood_is_truncated_with_a_marker() {
     let work = workdir();
     // ~2.1 MB of stderr against the default 1 MiB cap.
-    let run = protowasm_protoc(work.path(), &example_args(&wasm_plugin("testplug"), "testplug", "stderr=100000:out"));
+    let run = protowasm_protoc(
+        work.path(),
+        &example_args(&wasm_plugin("testplug"), "testplug", "stderr=100000:out"),
+    );
     run.assert_ok();
-    assert!(run.stderr.contains("protoc-gen-testplug: [stderr truncated: more than 1 MiB written]"), "no marker");
+    assert!(
+        run.stderr
+            .contains("protoc-gen-testplug: [stderr truncated: more than 1 MiB written]"),
+        "no marker"
+    );
     // The cap counts the plugin's own bytes, not the name we put in front of each line.
-    let own_bytes: usize = run.stderr.lines().map(|l| l.trim_start_matches("protoc-gen-testplug: ").len() + 1).sum();
-    assert!(own_bytes <= (1 << 20) + 100, "relayed {own_bytes} bytes of the plugin's stderr");
-    assert!(own_bytes > (1 << 20) - 100, "relayed only {own_bytes} bytes");
-    assert!(run.stderr.starts_with("protoc-gen-testplug: testplug: line 1\n"));
+    let own_bytes: usize = run
+        .stderr
+        .lines()
+        .map(|l| l.trim_start_matches("protoc-gen-testplug: ").len() + 1)
+        .sum();
+    assert!(
+        own_bytes <= (1 << 20) + 100,
+        "relayed {own_bytes} bytes of the plugin's stderr"
+    );
+    assert!(
+        own_bytes > (1 << 20) - 100,
+        "relayed only {own_bytes} bytes"
+    );
+    assert!(run
+        .stderr
+        .starts_with("protoc-gen-testplug: testplug: line 1\n"));
 }
 
 #[test]
@@ -108,14 +153,25 @@ fn unchanged_files_are_not_rewritten() {
     protowasm_protoc(work.path(), &args).assert_ok();
     let file = work.path().join("out/example/library/v1/book.txt");
     let old = std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
-    std::fs::File::options().write(true).open(&file).unwrap().set_modified(old).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&file)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
     protowasm_protoc(work.path(), &args).assert_ok();
-    assert_eq!(std::fs::metadata(&file).unwrap().modified().unwrap(), old, "an identical file was rewritten");
+    assert_eq!(
+        std::fs::metadata(&file).unwrap().modified().unwrap(),
+        old,
+        "an identical file was rewritten"
+    );
 
     // A file whose content differs is replaced.
     std::fs::write(&file, "stale\n").unwrap();
     protowasm_protoc(work.path(), &args).assert_ok();
-    assert!(std::fs::read_to_string(&file).unwrap().starts_with("// generated by testplug"));
+    assert!(std::fs::read_to_string(&file)
+        .unwrap()
+        .starts_with("// generated by testplug"));
 }
 
 #[test]
@@ -126,7 +182,11 @@ fn a_plugin_cannot_see_host_files_or_environment() {
     let work = workdir();
     let run = std::process::Command::new(env!("CARGO_BIN_EXE_protowasm"))
         .arg("protoc")
-        .args(example_args(&wasm_plugin("testplug"), "testplug", "echo:out"))
+        .args(example_args(
+            &wasm_plugin("testplug"),
+            "testplug",
+            "echo:out",
+        ))
         .current_dir(work.path())
         .env("PROTOWASM_CACHE_DIR", shared_cache())
         .env("SECRET_TOKEN", "hunter2")

@@ -8,8 +8,15 @@ use crate::support::*;
 /// The well-known types as protoc ships them, compiled by protoc into one descriptor set.
 fn wkt_set(dir: &Path) -> (PathBuf, Vec<String>) {
     let include = protoc_include();
-    let files: Vec<String> = read_tree(&include).into_keys().filter(|f| f.ends_with(".proto")).collect();
-    assert!(files.len() >= 10, "expected the well-known types under {}", include.display());
+    let files: Vec<String> = read_tree(&include)
+        .into_keys()
+        .filter(|f| f.ends_with(".proto"))
+        .collect();
+    assert!(
+        files.len() >= 10,
+        "expected the well-known types under {}",
+        include.display()
+    );
     let set = dir.join("wkt.pb");
     let refs: Vec<&str> = files.iter().map(String::as_str).collect();
     descriptor_set(&set, &include, &refs);
@@ -35,15 +42,27 @@ fn compare_trees(set: &Path, files: &[String], plugin: &str, parameter: &str) {
     protoc_run(work.path(), &args(&native_plugin(plugin), &theirs), &[]).assert_ok();
     protowasm_protoc(work.path(), &args(&wasm_plugin(plugin), &ours)).assert_ok();
     let expected = read_tree(&theirs);
-    assert!(!expected.is_empty(), "protoc generated nothing: the comparison would prove nothing");
-    assert_trees_equal(&read_tree(&ours), &expected, "protowasm (wasm plugin) differs from protoc 36.2 (native plugin)");
+    assert!(
+        !expected.is_empty(),
+        "protoc generated nothing: the comparison would prove nothing"
+    );
+    assert_trees_equal(
+        &read_tree(&ours),
+        &expected,
+        "protowasm (wasm plugin) differs from protoc 36.2 (native plugin)",
+    );
 }
 
 #[test]
 fn prost_wasm_under_protowasm_matches_native_prost_under_protoc_on_the_example() {
     let files: Vec<String> = EXAMPLE_FILES.iter().map(|f| f.to_string()).collect();
     compare_trees(&example_set(), &files, "prost", "");
-    compare_trees(&example_set(), &files, "prost", "compile_well_known_types,enable_type_names");
+    compare_trees(
+        &example_set(),
+        &files,
+        "prost",
+        "compile_well_known_types,enable_type_names",
+    );
 }
 
 #[test]
@@ -56,7 +75,12 @@ fn prost_wasm_under_protowasm_matches_native_prost_under_protoc_on_the_well_know
     let include = protoc_include();
     let proto2_or_3: Vec<String> = files
         .into_iter()
-        .filter(|f| !std::fs::read_to_string(include.join(f)).unwrap().lines().any(|l| l.starts_with("edition")))
+        .filter(|f| {
+            !std::fs::read_to_string(include.join(f))
+                .unwrap()
+                .lines()
+                .any(|l| l.starts_with("edition"))
+        })
         .collect();
     assert!(proto2_or_3.len() >= 10);
     compare_trees(&set, &proto2_or_3, "prost", "compile_well_known_types");
@@ -73,7 +97,10 @@ fn capture_both(set: &Path, extra: &[String]) -> (Vec<u8>, Vec<u8>) {
     args.extend(extra.iter().cloned());
     let theirs = work.path().join("protoc.bin");
     protoc_run(work.path(), &args, &[("CAPTURE_FILE", &theirs)]).assert_ok();
-    (std::fs::read(theirs).unwrap(), capture_protowasm(set, extra))
+    (
+        std::fs::read(theirs).unwrap(),
+        capture_protowasm(set, extra),
+    )
 }
 
 /// Runs protowasm with the native capture plugin and returns the request it sent.
@@ -94,7 +121,11 @@ fn capture_protowasm(set: &Path, extra: &[String]) -> Vec<u8> {
         .env("PROTOWASM_CACHE_DIR", shared_cache())
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     std::fs::read(ours).unwrap()
 }
 
@@ -102,8 +133,16 @@ fn capture_protowasm(set: &Path, extra: &[String]) -> Vec<u8> {
 fn assert_same_request(theirs: &[u8], ours: &[u8]) {
     assert!(!theirs.is_empty());
     if theirs != ours {
-        let first = theirs.iter().zip(ours).position(|(a, b)| a != b).unwrap_or(theirs.len().min(ours.len()));
-        panic!("requests differ: protoc sent {} bytes, protowasm {}; first difference at byte {first}", theirs.len(), ours.len());
+        let first = theirs
+            .iter()
+            .zip(ours)
+            .position(|(a, b)| a != b)
+            .unwrap_or(theirs.len().min(ours.len()));
+        panic!(
+            "requests differ: protoc sent {} bytes, protowasm {}; first difference at byte {first}",
+            theirs.len(),
+            ours.len()
+        );
     }
 }
 
@@ -115,11 +154,35 @@ fn request_bytes_equal_protocs_for_the_same_arguments() {
     let cases: Vec<(&Path, Vec<String>)> = vec![
         (&example, s(&["--capture_out=out", EXAMPLE_FILES[0]])),
         // Parameters merged from --X_out and every --X_opt, in protoc's order.
-        (&example, s(&["--capture_opt=z", "--capture_out=x,y:out", "--capture_opt=", EXAMPLE_FILES[1], EXAMPLE_FILES[0]])),
+        (
+            &example,
+            s(&[
+                "--capture_opt=z",
+                "--capture_out=x,y:out",
+                "--capture_opt=",
+                EXAMPLE_FILES[1],
+                EXAMPLE_FILES[0],
+            ]),
+        ),
         // A file named twice is generated twice but sent once.
-        (&example, s(&["--capture_out=out", EXAMPLE_FILES[0], EXAMPLE_FILES[1], EXAMPLE_FILES[0]])),
+        (
+            &example,
+            s(&[
+                "--capture_out=out",
+                EXAMPLE_FILES[0],
+                EXAMPLE_FILES[1],
+                EXAMPLE_FILES[0],
+            ]),
+        ),
         // A dependency asked for explicitly, after its importer.
-        (&example, s(&["--capture_out=out", EXAMPLE_FILES[1], "google/protobuf/timestamp.proto"])),
+        (
+            &example,
+            s(&[
+                "--capture_out=out",
+                EXAMPLE_FILES[1],
+                "google/protobuf/timestamp.proto",
+            ]),
+        ),
         (&wkt, {
             let mut a = s(&["--capture_out=p:out"]);
             a.extend(wkt_files.iter().rev().cloned());
@@ -136,12 +199,18 @@ fn request_bytes_equal_protocs_for_the_same_arguments() {
 fn a_wasm_plugin_receives_the_request_protoc_would_send() {
     let work = tempfile::tempdir().unwrap();
     std::fs::create_dir(work.path().join("out")).unwrap();
-    let (theirs, _) = capture_both(&example_set(), &s(&["--capture_out=echo:out", EXAMPLE_FILES[1]]));
+    let (theirs, _) = capture_both(
+        &example_set(),
+        &s(&["--capture_out=echo:out", EXAMPLE_FILES[1]]),
+    );
     let run = protowasm_protoc(
         work.path(),
         &[
             format!("--descriptor_set_in={}", example_set().display()),
-            format!("--plugin=protoc-gen-capture={}", wasm_plugin("testplug").display()),
+            format!(
+                "--plugin=protoc-gen-capture={}",
+                wasm_plugin("testplug").display()
+            ),
             "--capture_out=echo:out".into(),
             EXAMPLE_FILES[1].into(),
         ],
@@ -157,11 +226,43 @@ fn compiler_version_defaults_to_protocs_and_can_be_overridden() {
     use prost::Message;
     use prost_types::compiler::CodeGeneratorRequest;
     let (theirs, ours) = capture_both(&example_set(), &s(&["--capture_out=out", EXAMPLE_FILES[0]]));
-    let theirs = CodeGeneratorRequest::decode(&theirs[..]).unwrap().compiler_version.unwrap();
-    let ours = CodeGeneratorRequest::decode(&ours[..]).unwrap().compiler_version.unwrap();
+    let theirs = CodeGeneratorRequest::decode(&theirs[..])
+        .unwrap()
+        .compiler_version
+        .unwrap();
+    let ours = CodeGeneratorRequest::decode(&ours[..])
+        .unwrap()
+        .compiler_version
+        .unwrap();
     assert_eq!(ours, theirs);
 
-    let ours = capture_protowasm(&example_set(), &s(&["--compiler-version=3.21.12-rc1", "--capture_out=out", EXAMPLE_FILES[0]]));
-    let v = CodeGeneratorRequest::decode(&ours[..]).unwrap().compiler_version.unwrap();
-    assert_eq!((v.major(), v.minor(), v.patch(), v.suffix()), (3, 21, 12, "rc1"));
+    let ours = capture_protowasm(
+        &example_set(),
+        &s(&[
+            "--compiler-version=3.21.12-rc1",
+            "--capture_out=out",
+            EXAMPLE_FILES[0],
+        ]),
+    );
+    let v = CodeGeneratorRequest::decode(&ours[..])
+        .unwrap()
+        .compiler_version
+        .unwrap();
+    assert_eq!(
+        (v.major(), v.minor(), v.patch(), v.suffix()),
+        (3, 21, 12, "rc1")
+    );
+}
+
+#[test]
+fn the_bundled_example_set_is_what_protoc_makes_of_testdata_proto() {
+    let dir = tempfile::tempdir().unwrap();
+    let fresh = dir.path().join("example.pb");
+    descriptor_set(&fresh, &repo().join("testdata/proto"), &EXAMPLE_FILES);
+    assert!(
+        std::fs::read(&fresh).unwrap() == std::fs::read(example_set()).unwrap(),
+        "testdata/example.pb is stale: regenerate it with protoc 36.2: protoc -Itestdata/proto \
+         --include_imports --include_source_info -o testdata/example.pb {}",
+        EXAMPLE_FILES.join(" ")
+    );
 }
