@@ -86,32 +86,30 @@ fn prost_wasm_under_protowasm_matches_native_prost_under_protoc_on_the_well_know
     compare_trees(&set, &proto2_or_3, "prost", "compile_well_known_types");
 }
 
-/// Runs protoc and protowasm with the native capture plugin and returns the two requests.
-fn capture_both(set: &Path, extra: &[String]) -> (Vec<u8>, Vec<u8>) {
-    let work = tempfile::tempdir().unwrap();
-    std::fs::create_dir(work.path().join("out")).unwrap();
+/// The arguments for a run of the native capture plugin.
+fn capture_args(set: &Path, extra: &[String]) -> Vec<String> {
     let mut args = vec![
         format!("--descriptor_set_in={}", set.display()),
         format!("--plugin=protoc-gen-capture={}", capture_plugin().display()),
     ];
     args.extend(extra.iter().cloned());
+    args
+}
+
+/// Runs protoc and protowasm with the native capture plugin and returns the two requests.
+fn capture_both(set: &Path, extra: &[String]) -> (Vec<u8>, Vec<u8>) {
+    let work = tempfile::tempdir().unwrap();
+    std::fs::create_dir(work.path().join("out")).unwrap();
     let theirs = work.path().join("protoc.bin");
-    protoc_run(work.path(), &args, &[("CAPTURE_FILE", &theirs)]).assert_ok();
-    (
-        std::fs::read(theirs).unwrap(),
-        capture_protowasm(set, extra),
-    )
+    protoc_run(work.path(), &capture_args(set, extra), &[("CAPTURE_FILE", &theirs)]).assert_ok();
+    (std::fs::read(theirs).unwrap(), capture_protowasm(set, extra))
 }
 
 /// Runs protowasm with the native capture plugin and returns the request it sent.
 fn capture_protowasm(set: &Path, extra: &[String]) -> Vec<u8> {
     let work = tempfile::tempdir().unwrap();
     std::fs::create_dir(work.path().join("out")).unwrap();
-    let mut args = vec![
-        format!("--descriptor_set_in={}", set.display()),
-        format!("--plugin=protoc-gen-capture={}", capture_plugin().display()),
-    ];
-    args.extend(extra.iter().cloned());
+    let args = capture_args(set, extra);
     let ours = work.path().join("protowasm.bin");
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_protowasm"))
         .arg("protoc")
