@@ -1,7 +1,7 @@
 //! Orchestration: every `--NAME_out` directive's plugin runs as its own rayon job; responses are
 //! applied in command-line order; nothing is written unless every plugin succeeded.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use prost::Message;
@@ -10,10 +10,12 @@ use rayon::prelude::*;
 
 use crate::cache::ModuleCache;
 use crate::cli::protoc::{OutputDirective, ProtocArgs};
+use crate::config::{Registry, RegistryEntry};
 use crate::descriptor_set::FileSet;
 use crate::output::{self, OutputTree};
 use crate::plugins::{
-    NativeRunner, Plugin, PluginError, PluginKind, PluginRunner, RunOutput, WasmRuntime,
+    is_wasm_file, LimitFlags, Limits, NativeRunner, Plugin, PluginError, PluginKind, PluginRunner,
+    RunOutput, WasmRuntime,
 };
 use crate::request;
 
@@ -45,6 +47,7 @@ struct Job<'a> {
     directive: &'a OutputDirective,
     plugin: Plugin,
     request: Vec<u8>,
+    limits: Limits,
 }
 
 impl Job<'_> {
@@ -72,16 +75,21 @@ pub fn run_protoc(args: &ProtocArgs, cache: ModuleCache) -> Result<Report, Failu
         .push(timing("load descriptor sets", started.elapsed()));
 
     let version = args.compiler_version.clone().unwrap_or_default();
+    let cwd =
+        std::env::current_dir().map_err(|e| Failure::one(format!("the working directory: {e}")))?;
+    let registry = Registry::discover(&cwd).map_err(Failure::one)?;
     let jobs: Vec<Job> = args
         .outputs
         .iter()
         .map(|directive| {
-            let plugin = resolve_plugin(directive, &args.plugins)?;
-            let request = request::build(&set, &args.inputs, &directive.parameter, &version);
+            let resolved = resolve_plugin(directive, &args.plugins, &registry)?;
+            let request = request::build(&set, &args.inputs, &resolved.parameter, &version);
+            let limits = args.limits.resolve(resolved.limits);
             Ok(Job {
                 directive,
-                plugin,
+                plugin: resolved.plugin,
                 request,
+                limits,
             })
         })
         .collect::<Result<_, Failure>>()?;
@@ -101,7 +109,7 @@ pub fn run_protoc(args: &ProtocArgs, cache: ModuleCache) -> Result<Report, Failu
                 (PluginKind::Wasm, Some(w)) => w,
                 _ => &NativeRunner,
             };
-            runner.run(&job.plugin, &label, job.request, &args.limits)
+            runner.run(&job.plugin, &label, job.request, &job.limits)
         })
         .collect();
     report
@@ -212,34 +220,93 @@ fn plugin_program(directive: &OutputDirective, plugins: &[(String, PathBuf)]) ->
     }
 }
 
-/// `--plugin=NAME=PATH` (the last one for a name wins, as in protoc), else `protoc-gen-NAME` on
-/// PATH, else `protoc-gen-NAME.wasm` on PATH. A plugin that cannot be found is reported when its
-/// job runs, with protoc's text.
+/// A directive's plugin, with what a registry entry adds to it.
+struct Resolved {
+    plugin: Plugin,
+    /// The directive's parameter, after the registry entry's default options.
+    parameter: String,
+    /// The registry entry's limits, if any.
+    limits: LimitFlags,
+}
+
+/// `--plugin=NAME=PATH` (the last one for a name wins, as in protoc), else the registry entry for
+/// NAME, else `protoc-gen-NAME` on PATH, else `protoc-gen-NAME.wasm` on PATH. A plugin that
+/// cannot be found is reported when its job runs, with protoc's text.
 fn resolve_plugin(
     directive: &OutputDirective,
     plugins: &[(String, PathBuf)],
-) -> Result<Plugin, Failure> {
+    registry: &Registry,
+) -> Result<Resolved, Failure> {
     let name = &directive.plugin_name;
-    let path = match plugins.iter().rev().find(|(n, _)| n == name) {
-        Some((_, path)) => Some(path.clone()),
-        None => search_path(name),
+    let plain = |plugin| Resolved {
+        plugin,
+        parameter: directive.parameter.clone(),
+        limits: LimitFlags::default(),
     };
-    let Some(path) = path else {
-        return Ok(Plugin {
-            name: name.clone(),
-            path: PathBuf::from(name),
-            kind: PluginKind::Native,
-        });
-    };
-    match Plugin::at_path(name, &path) {
-        Ok(plugin) => Ok(plugin),
-        // Not there, or unreadable: let the native runner report it as protoc does.
-        Err(_) => Ok(Plugin {
-            name: name.clone(),
-            path,
-            kind: PluginKind::Native,
-        }),
+    if let Some((_, path)) = plugins.iter().rev().find(|(n, _)| n == name) {
+        // Unreadable or missing: let the native runner report it as protoc does.
+        return Ok(plain(
+            Plugin::at_path(name, path).unwrap_or_else(|_| Plugin::native(name, path)),
+        ));
     }
+    if let Some(entry) = registry.get(name.trim_start_matches("protoc-gen-")) {
+        return from_registry(directive, entry, registry);
+    }
+    Ok(plain(match search_path(name) {
+        Some(path) => Plugin::at_path(name, &path).unwrap_or_else(|_| Plugin::native(name, &path)),
+        None => Plugin::native(name, Path::new(name)),
+    }))
+}
+
+fn from_registry(
+    directive: &OutputDirective,
+    entry: &RegistryEntry,
+    registry: &Registry,
+) -> Result<Resolved, Failure> {
+    let file = registry.file.as_deref().map_or_else(
+        || "the plugin registry".to_string(),
+        |f| f.display().to_string(),
+    );
+    let where_ = format!("{}: plugin \"{}\" in {file}", directive.flag, entry.name);
+    match is_wasm_file(&entry.path) {
+        Ok(true) => {}
+        Ok(false) => {
+            return Err(Failure::one(format!(
+                "{where_}: {} is not a WebAssembly module",
+                entry.path.display()
+            )))
+        }
+        Err(e) => {
+            return Err(Failure::one(format!(
+                "{where_}: {}: {e}",
+                entry.path.display()
+            )))
+        }
+    }
+    let mut parameter = entry.opt.join(",");
+    if !directive.parameter.is_empty() {
+        if !parameter.is_empty() {
+            parameter.push(',');
+        }
+        parameter.push_str(&directive.parameter);
+    }
+    let plugin = Plugin {
+        name: directive.plugin_name.clone(),
+        path: entry.path.clone(),
+        kind: PluginKind::Wasm,
+        expected_sha256: Some(entry.sha256),
+        env: entry.env.clone(),
+    };
+    let limits = LimitFlags {
+        memory_bytes: entry.memory_limit,
+        stdout_bytes: None,
+        timeout: entry.timeout,
+    };
+    Ok(Resolved {
+        plugin,
+        parameter,
+        limits,
+    })
 }
 
 fn search_path(name: &str) -> Option<PathBuf> {

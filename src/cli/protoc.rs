@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::plugins::Limits;
+use crate::plugins::LimitFlags;
 
 /// The protoc release whose behaviour protowasm follows.
 pub const PROTOC_VERSION: &str = "36.2";
@@ -51,7 +51,8 @@ pub struct ProtocArgs {
     pub plugins: Vec<(String, PathBuf)>,
     /// `--compiler-version=MAJOR.MINOR.PATCH[-SUFFIX]` (protowasm's own flag).
     pub compiler_version: Option<CompilerVersion>,
-    pub limits: Limits,
+    /// Limits given on the command line; they win over a registry entry's and the defaults.
+    pub limits: LimitFlags,
     /// `--timings` (protowasm's own flag): print where the time went.
     pub timings: bool,
 }
@@ -220,9 +221,9 @@ pub fn parse(args: Vec<String>, usage_name: &str) -> Result<Parsed, UsageError> 
                 parsed.plugins.push((plugin, PathBuf::from(path)));
             }
             "--compiler-version" => parsed.compiler_version = Some(value.parse().map_err(UsageError)?),
-            "--plugin-memory-limit" => parsed.limits.memory_bytes = parse_size(&name, &value)?,
-            "--plugin-output-limit" => parsed.limits.stdout_bytes = parse_size(&name, &value)?,
-            "--plugin-timeout" => parsed.limits.timeout = parse_duration(&name, &value)?,
+            "--plugin-memory-limit" => parsed.limits.memory_bytes = Some(parse_size(&name, &value)?),
+            "--plugin-output-limit" => parsed.limits.stdout_bytes = Some(parse_size(&name, &value)?),
+            "--plugin-timeout" => parsed.limits.timeout = Some(parse_duration(&name, &value)?),
             "--timings" => parsed.timings = true,
             n if NOT_YET.contains(&n) => {
                 return Err(UsageError(format!(
@@ -534,8 +535,8 @@ mod tests {
             "f",
         ])
         .unwrap();
-        assert_eq!(a.limits.memory_bytes, 512 << 20);
-        assert_eq!(a.limits.timeout, Duration::from_millis(1500));
+        assert_eq!(a.limits.memory_bytes, Some(512 << 20));
+        assert_eq!(a.limits.timeout, Some(Duration::from_millis(1500)));
         assert_eq!(
             a.compiler_version,
             Some(CompilerVersion {

@@ -42,6 +42,33 @@ fn default_memory_bytes() -> u64 {
     3 << 30
 }
 
+/// Limits chosen explicitly (on the command line or in a registry entry); unset ones fall back.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct LimitFlags {
+    pub memory_bytes: Option<u64>,
+    pub stdout_bytes: Option<u64>,
+    pub timeout: Option<Duration>,
+}
+
+impl LimitFlags {
+    /// These flags, then `fallback`'s, then the defaults.
+    pub fn resolve(&self, fallback: LimitFlags) -> Limits {
+        let d = Limits::default();
+        Limits {
+            memory_bytes: self
+                .memory_bytes
+                .or(fallback.memory_bytes)
+                .unwrap_or(d.memory_bytes),
+            stdout_bytes: self
+                .stdout_bytes
+                .or(fallback.stdout_bytes)
+                .unwrap_or(d.stdout_bytes),
+            stderr_bytes: d.stderr_bytes,
+            timeout: self.timeout.or(fallback.timeout).unwrap_or(d.timeout),
+        }
+    }
+}
+
 /// How a plugin is implemented.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PluginKind {
@@ -56,6 +83,10 @@ pub struct Plugin {
     pub name: String,
     pub path: PathBuf,
     pub kind: PluginKind,
+    /// For a registry plugin: the pinned sha256, checked every time the module is loaded.
+    pub expected_sha256: Option<[u8; 32]>,
+    /// Environment variables a wasm plugin sees (from a registry entry's allow-list).
+    pub env: Vec<(String, String)>,
 }
 
 impl Plugin {
@@ -67,10 +98,20 @@ impl Plugin {
             PluginKind::Native
         };
         Ok(Plugin {
+            kind,
+            ..Plugin::native(name, path)
+        })
+    }
+
+    /// A native plugin at `path`, which may not exist: running it then reports protoc's error.
+    pub fn native(name: &str, path: &Path) -> Plugin {
+        Plugin {
             name: name.to_string(),
             path: path.to_path_buf(),
-            kind,
-        })
+            kind: PluginKind::Native,
+            expected_sha256: None,
+            env: Vec::new(),
+        }
     }
 }
 
@@ -112,6 +153,12 @@ pub enum PluginError {
     MemoryLimit { limit: String, suggest: String },
     #[error("plugin output exceeded the limit of {0} (raise it with --plugin-output-limit=SIZE)")]
     OutputLimit(String),
+    #[error("{path} does not match the sha256 pinned in the plugin registry: expected {expected}, found {actual}; the file changed since it was pinned, so it was not run")]
+    Tampered {
+        path: String,
+        expected: String,
+        actual: String,
+    },
     #[error("invalid WebAssembly module {path}: {message}")]
     BadModule { path: String, message: String },
     #[error("{0}")]

@@ -101,6 +101,13 @@ impl WasmRuntime {
         let wasm = std::fs::read(&plugin.path)
             .map_err(|e| PluginError::Io(format!("reading {}: {e}", plugin.path.display())))?;
         let sha: [u8; 32] = Sha256::digest(&wasm).into();
+        if let Some(expected) = plugin.expected_sha256.filter(|e| *e != sha) {
+            return Err(PluginError::Tampered {
+                path: plugin.path.display().to_string(),
+                expected: hex::encode(expected),
+                actual: hex::encode(sha),
+            });
+        }
         timings.push(("read+hash", started.elapsed()));
         let slot = {
             let mut ready = self.ready.lock().unwrap_or_else(|p| p.into_inner());
@@ -150,12 +157,15 @@ impl PluginRunner for WasmRuntime {
         let started = Instant::now();
         let stdout = CappedPipe::new(limits.stdout_bytes);
         let stderr = StderrRelay::new(&plugin.name, limits.stderr_bytes);
-        let wasi = WasiCtxBuilder::new()
-            .stdin(MemoryInputPipe::new(request))
+        let mut wasi = WasiCtxBuilder::new();
+        wasi.stdin(MemoryInputPipe::new(request))
             .stdout(stdout.clone())
             .stderr(stderr.clone())
-            .arg(&plugin.name)
-            .build_p1();
+            .arg(&plugin.name);
+        for (key, value) in &plugin.env {
+            wasi.env(key, value);
+        }
+        let wasi = wasi.build_p1();
         let cap = usize::try_from(limits.memory_bytes).unwrap_or(usize::MAX);
         let mut store = Store::new(
             &self.engine,

@@ -187,11 +187,8 @@ fn one_module_under_two_plugin_names_is_compiled_once() {
 fn runtime_threads_needing_one_module_compile_it_once() {
     let cache = tempfile::tempdir().unwrap();
     let runtime = WasmRuntime::new(ModuleCache::new(Some(cache.path().to_path_buf()))).unwrap();
-    let plugin = Plugin {
-        name: "protoc-gen-testplug".to_string(),
-        path: testplug(),
-        kind: PluginKind::Wasm,
-    };
+    let plugin = Plugin::at_path("protoc-gen-testplug", &testplug()).unwrap();
+    assert_eq!(plugin.kind, PluginKind::Wasm);
     let threads = 4;
     let barrier = Barrier::new(threads);
     let runs: Vec<(Vec<u8>, Vec<&'static str>)> = std::thread::scope(|s| {

@@ -7,4 +7,5 @@ mod cli;
 mod failures;
 mod golden;
 mod oracle;
+mod registry;
 mod support;

@@ -101,8 +101,16 @@ fn capture_both(set: &Path, extra: &[String]) -> (Vec<u8>, Vec<u8>) {
     let work = tempfile::tempdir().unwrap();
     std::fs::create_dir(work.path().join("out")).unwrap();
     let theirs = work.path().join("protoc.bin");
-    protoc_run(work.path(), &capture_args(set, extra), &[("CAPTURE_FILE", &theirs)]).assert_ok();
-    (std::fs::read(theirs).unwrap(), capture_protowasm(set, extra))
+    protoc_run(
+        work.path(),
+        &capture_args(set, extra),
+        &[("CAPTURE_FILE", &theirs)],
+    )
+    .assert_ok();
+    (
+        std::fs::read(theirs).unwrap(),
+        capture_protowasm(set, extra),
+    )
 }
 
 /// Runs protowasm with the native capture plugin and returns the request it sent.
