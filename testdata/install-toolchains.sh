@@ -15,8 +15,15 @@ set -euo pipefail
 die() { echo "install-toolchains.sh: $*" >&2; exit 1; }
 
 APT_PACKAGES=(golang-1.23-go golang-google-protobuf-dev golang-google-grpc-dev)
-BACKPORTS_LINE="deb http://deb.debian.org/debian bookworm-backports main"
 BACKPORTS_FILE=/etc/apt/sources.list.d/bookworm-backports.list
+
+# The Debian mirror this machine already uses for bookworm (deb822 URIs: or a one-line deb entry),
+# so backports come from the same place.
+debian_mirror() {
+    { grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources | awk '{print $2}'
+      grep -hs -E '^deb [^ ]+ bookworm ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list | awk '{print $2}'
+    } | grep -v -- '-security' | head -1
+}
 
 # --- Rust target -----------------------------------------------------------------------------
 command -v rustup >/dev/null || die "rustup not found: install Rust with rustup first"
@@ -47,7 +54,9 @@ else
             -E '^[^#]*bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
         echo "apt source bookworm-backports: already configured"
     else
-        echo "$BACKPORTS_LINE" > "$BACKPORTS_FILE"
+        mirror=$(debian_mirror)
+        [ -n "$mirror" ] || die "no Debian bookworm apt source found to take the mirror from"
+        echo "deb $mirror bookworm-backports main" > "$BACKPORTS_FILE"
         echo "apt source bookworm-backports: added $BACKPORTS_FILE"
     fi
     echo "apt: installing ${missing[*]}"

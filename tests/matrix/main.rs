@@ -224,20 +224,27 @@ fn protoc_gen_prost() {
     });
 }
 
+/// prost's options for an input set: the well-known types are compiled when they are the input.
+fn prost_parameter(set: &InputSet) -> String {
+    if set.name == "wkt" { "compile_well_known_types".into() } else { String::new() }
+}
+
+/// tonic and prost-serde normally insert into prost's files; alone they need `no_include`.
+fn companion_parameter(set: &InputSet) -> String {
+    match prost_parameter(set) {
+        p if p.is_empty() => "no_include".into(),
+        p => format!("{p},no_include"),
+    }
+}
+
 #[test]
 fn protoc_gen_tonic() {
-    each_set("tonic", |s| {
-        if s.name == "wkt" {
-            "compile_well_known_types".into()
-        } else {
-            String::new()
-        }
-    });
+    each_set("tonic", companion_parameter);
 }
 
 #[test]
 fn protoc_gen_prost_serde() {
-    each_set("prost-serde", |_| String::new());
+    each_set("prost-serde", companion_parameter);
 }
 
 #[test]
