@@ -402,3 +402,28 @@ fn the_example_registry_pins_what_was_built_and_generates_like_protoc() {
         "the example registry",
     );
 }
+
+/// protoc-gen-go needs ~1.6 GiB on compute.proto. Under a 256 MiB cap it fails, and the message
+/// names the plugin, the cap and the flag that raises it; nothing is written.
+#[test]
+fn go_at_the_memory_cap_is_told_how_to_raise_it() {
+    matrix_plugins();
+    let compute = input_sets().iter().find(|s| s.name == "compute").unwrap();
+    let work = tempfile::tempdir().unwrap();
+    std::fs::create_dir(work.path().join("out")).unwrap();
+    let mut args = vec![
+        format!("--descriptor_set_in={}", compute.set.display()),
+        format!("--plugin={}", wasm_plugin("go").display()),
+        format!("--go_out={}:out", go_parameter(compute)),
+        "--plugin-memory-limit=256MiB".to_string(),
+    ];
+    args.extend(compute.files.iter().cloned());
+    let run = protowasm_protoc(work.path(), &args);
+    run.assert_failed();
+    let last = run.stderr.lines().last().unwrap_or_default();
+    assert_eq!(
+        last,
+        "--go_out: protoc-gen-go: plugin ran out of memory: it reached the limit of 256 MiB of linear memory (raise it with --plugin-memory-limit=SIZE, e.g. --plugin-memory-limit=512MiB)"
+    );
+    assert!(read_tree(&work.path().join("out")).is_empty());
+}
