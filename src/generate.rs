@@ -50,11 +50,9 @@ struct Job<'a> {
     limits: Limits,
 }
 
-impl Job<'_> {
-    /// `--X_out: protoc-gen-X`, the prefix protoc puts on a plugin's errors.
-    fn label(&self) -> String {
-        format!("{}: {}", self.directive.flag, self.directive.plugin_name)
-    }
+/// `--X_out: protoc-gen-X`, the prefix protoc puts on a plugin's errors.
+fn label(directive: &OutputDirective) -> String {
+    format!("{}: {}", directive.flag, directive.plugin_name)
 }
 
 /// Runs `protowasm protoc ...` after argument parsing.
@@ -104,7 +102,7 @@ pub fn run_protoc(args: &ProtocArgs, cache: ModuleCache) -> Result<Report, Failu
     let results: Vec<Result<RunOutput, PluginError>> = jobs
         .into_par_iter()
         .map(|job| {
-            let label = job.label();
+            let label = label(job.directive);
             let runner: &dyn PluginRunner = match (&job.plugin.kind, &wasm) {
                 (PluginKind::Wasm, Some(w)) => w,
                 _ => &NativeRunner,
@@ -121,7 +119,7 @@ pub fn run_protoc(args: &ProtocArgs, cache: ModuleCache) -> Result<Report, Failu
     let mut tree = OutputTree::new();
     let mut lines = Vec::new();
     for (directive, result) in args.outputs.iter().zip(results) {
-        let label = format!("{}: {}", directive.flag, directive.plugin_name);
+        let label = label(directive);
         let response = match result.and_then(|out| decode(out, directive, &mut report)) {
             Ok(response) => response,
             Err(PluginError::NotFound) => {
