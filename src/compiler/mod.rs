@@ -1,0 +1,44 @@
+//! `.proto` compiler, first slice: lexer, AST and parser, matching protoc 36.2's behaviour.
+//!
+//! `parse` turns one file's bytes into an [`ast::File`] that keeps every span and comment protoc
+//! records in `SourceCodeInfo`, or into protoc's error list for that file.
+
+pub mod ast;
+pub mod lexer;
+mod literals;
+pub mod parser;
+mod parser_decls;
+mod parser_enums;
+mod parser_options;
+
+#[cfg(test)]
+mod tests;
+
+/// One error as protoc reports it; `line` and `col` are 0-based (protoc prints them +1).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub line: i32,
+    pub col: i32,
+    pub message: String,
+}
+
+impl Diagnostic {
+    /// The line protoc prints: `file:line:col: message` with 1-based line and column.
+    pub fn render(&self, file_name: &str) -> String {
+        if self.line < 0 {
+            format!("{file_name}: {}", self.message)
+        } else {
+            format!(
+                "{file_name}:{}:{}: {}",
+                self.line + 1,
+                self.col + 1,
+                self.message
+            )
+        }
+    }
+}
+
+/// Parses one `.proto` file. On any error returns every diagnostic, in protoc's order.
+pub fn parse(file_name: &str, source: &[u8]) -> Result<ast::File, Vec<Diagnostic>> {
+    parser::parse_file(file_name, source)
+}
