@@ -23,22 +23,13 @@ PROST_VERSION="0.5.0"
 
 mkdir -p "$OUT/native" "$OUT/wasm" "$CARGO_TARGET_DIR"
 
-die() { echo "build-plugins.sh: $*" >&2; exit 1; }
+# shellcheck source=testdata/plugin-build-lib.sh
+. "$REPO/testdata/plugin-build-lib.sh"
 
 if command -v rustup >/dev/null && ! rustup target list --installed | grep -qx wasm32-wasip1; then
     die "the wasm32-wasip1 target is missing: run 'rustup target add wasm32-wasip1'"
 fi
 
-# built ARTEFACT START: print one line with its size and how long the build took.
-built() {
-    local size secs
-    size=$(wc -c < "$1")
-    secs=$(awk -v a="$2" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
-    echo "built $1 ($size bytes, ${secs}s)"
-}
-
-# is_wasm FILE: does FILE start with the wasm magic "\0asm"?
-is_wasm() { [ "$(head -c 4 "$1" | od -An -tx1 | tr -d ' \n')" = "0061736d" ]; }
 
 # testplug: stale when missing or older than any of its sources.
 testplug_stale() {
