@@ -14,6 +14,10 @@ use prost::encoding::{decode_key, decode_varint, WireType};
 pub struct RawFile {
     pub name: String,
     pub dependencies: Vec<String>,
+    /// `syntax` as written in the descriptor: empty for proto2, "proto3", or "editions".
+    pub syntax: String,
+    /// The `edition` enum value, for editions files.
+    pub edition: Option<i32>,
     /// The serialized `FileDescriptorProto`, exactly as it was in the set.
     pub bytes: Vec<u8>,
 }
@@ -53,12 +57,19 @@ impl FileSet {
 
     /// Adds one serialized `FileDescriptorProto`, unless a file of that name is already present.
     pub fn add_file(&mut self, bytes: Vec<u8>) -> Result<(), WireError> {
-        let (name, dependencies) = read_name_and_imports(&bytes)?;
+        let Header {
+            name,
+            dependencies,
+            syntax,
+            edition,
+        } = read_header(&bytes)?;
         if !self.by_name.contains_key(&name) {
             self.by_name.insert(name.clone(), self.files.len());
             self.files.push(RawFile {
                 name,
                 dependencies,
+                syntax,
+                edition,
                 bytes,
             });
         }
@@ -163,13 +174,29 @@ fn advance<'a>(bytes: &mut &'a [u8], n: usize) -> Result<&'a [u8], WireError> {
     Ok(head)
 }
 
-/// Reads `name` (field 1) and `dependency` (field 3) of a `FileDescriptorProto`, checking that
-/// the whole message is well-formed on the way.
-fn read_name_and_imports(mut bytes: &[u8]) -> Result<(String, Vec<String>), WireError> {
-    let mut name = String::new();
-    let mut deps = Vec::new();
+/// The fields of a `FileDescriptorProto` the driver needs, read without decoding the rest.
+struct Header {
+    name: String,
+    dependencies: Vec<String>,
+    syntax: String,
+    edition: Option<i32>,
+}
+
+/// Reads `name` (1), `dependency` (3), `syntax` (12) and `edition` (14) of a
+/// `FileDescriptorProto`, checking that the whole message is well-formed on the way.
+fn read_header(mut bytes: &[u8]) -> Result<Header, WireError> {
+    let mut h = Header {
+        name: String::new(),
+        dependencies: Vec::new(),
+        syntax: String::new(),
+        edition: None,
+    };
     while bytes.has_remaining() {
         let (field, wire) = decode_key(&mut bytes).map_err(|_| WireError)?;
+        if field == 14 && wire == WireType::Varint {
+            h.edition = Some(decode_varint(&mut bytes).map_err(|_| WireError)? as i32);
+            continue;
+        }
         let value = skip_field(&mut bytes, wire)?;
         let text = || {
             value
@@ -177,12 +204,13 @@ fn read_name_and_imports(mut bytes: &[u8]) -> Result<(String, Vec<String>), Wire
                 .ok_or(WireError)
         };
         match field {
-            1 => name = text()?,
-            3 => deps.push(text()?),
+            1 => h.name = text()?,
+            3 => h.dependencies.push(text()?),
+            12 => h.syntax = text()?,
             _ => {}
         }
     }
-    Ok((name, deps))
+    Ok(h)
 }
 
 #[cfg(test)]

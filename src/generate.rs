@@ -12,6 +12,7 @@ use crate::cache::ModuleCache;
 use crate::cli::protoc::{OutputDirective, ProtocArgs};
 use crate::config::{Registry, RegistryEntry};
 use crate::descriptor_set::FileSet;
+use crate::feature_check::{self, EditionBounds};
 use crate::output::{self, OutputTree};
 use crate::plugins::{
     is_wasm_file, LimitFlags, Limits, NativeRunner, Plugin, PluginError, PluginKind, PluginRunner,
@@ -120,8 +121,8 @@ pub fn run_protoc(args: &ProtocArgs, cache: ModuleCache) -> Result<Report, Failu
     let mut lines = Vec::new();
     for (directive, result) in args.outputs.iter().zip(results) {
         let label = label(directive);
-        let response = match result.and_then(|out| decode(out, directive, &mut report)) {
-            Ok(response) => response,
+        let (response, bounds) = match result.and_then(|out| decode(out, directive, &mut report)) {
+            Ok(decoded) => decoded,
             Err(PluginError::NotFound) => {
                 let program = plugin_program(directive, &args.plugins);
                 lines.push(format!("{program}: {}", PluginError::NotFound));
@@ -147,8 +148,15 @@ pub fn run_protoc(args: &ProtocArgs, cache: ModuleCache) -> Result<Report, Failu
         if plugin_failed {
             break;
         }
-        if let Some(error) = response.error.as_deref().filter(|e| !e.is_empty()) {
-            lines.push(format!("{}: {error}", directive.flag));
+        let missing = feature_check::check(
+            &set,
+            &args.inputs,
+            &directive.plugin_name,
+            response.supported_features(),
+            &bounds,
+        );
+        if !missing.is_empty() || !response.error().is_empty() {
+            lines.push(format!("{missing}{}: {}", directive.flag, response.error()));
             break;
         }
     }
@@ -167,22 +175,26 @@ pub fn run_protoc(args: &ProtocArgs, cache: ModuleCache) -> Result<Report, Failu
     Ok(report)
 }
 
+/// Decodes a response, and the edition bounds prost-types has no fields for.
 fn decode(
     out: RunOutput,
     directive: &OutputDirective,
     report: &mut Report,
-) -> Result<CodeGeneratorResponse, PluginError> {
+) -> Result<(CodeGeneratorResponse, EditionBounds), PluginError> {
     for (what, took) in &out.timings {
         report
             .timings
             .push(timing(&format!("{} {what}", directive.plugin_name), *took));
     }
-    CodeGeneratorResponse::decode(&out.stdout[..]).map_err(|_| {
+    let unparseable = |_| {
         PluginError::Io(format!(
             "Plugin output is unparseable: {}",
             c_escape_prefix(&out.stdout, 256)
         ))
-    })
+    };
+    let response = CodeGeneratorResponse::decode(&out.stdout[..]).map_err(unparseable)?;
+    let bounds = EditionBounds::decode(&out.stdout[..]).map_err(unparseable)?;
+    Ok((response, bounds))
 }
 
 /// protoc prints the whole output C-escaped; a plugin can write megabytes, so only a prefix is shown.

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod compiler;
 pub mod config;
 pub mod descriptor_set;
+pub mod feature_check;
 pub mod generate;
 pub mod output;
 pub mod plugins;

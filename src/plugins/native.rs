@@ -62,7 +62,9 @@ impl PluginRunner for NativeRunner {
         let mut stdout = Vec::new();
         let cap = limits.stdout_bytes;
         let mut pipe = child.stdout.take().expect("stdout was piped");
-        let read = (&mut pipe).take(cap.saturating_add(1)).read_to_end(&mut stdout);
+        let read = (&mut pipe)
+            .take(cap.saturating_add(1))
+            .read_to_end(&mut stdout);
         if stdout.len() as u64 > cap {
             // Kill before closing our end: a plugin that saw the pipe close would print its own
             // "Broken pipe" complaint first, in a race with the kill.

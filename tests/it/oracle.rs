@@ -272,3 +272,62 @@ fn the_bundled_example_set_is_what_protoc_makes_of_testdata_proto() {
         EXAMPLE_FILES.join(" ")
     );
 }
+
+/// After a plugin responds, protoc checks that it supports proto3 `optional` and the editions of
+/// the files it generates. protowasm prints the same bytes and exits the same way, for every
+/// combination of supported features and edition bounds (testplug sets them from its parameter).
+#[test]
+fn plugin_feature_checks_match_protoc() {
+    let dir = tempfile::tempdir().unwrap();
+    let set = dir.path().join("features.pb");
+    let files = [
+        "features/p3opt.proto",
+        "features/ed2023.proto",
+        "features/ed2024.proto",
+        "google/protobuf/cpp_features.proto",
+    ];
+    descriptor_set(&set, &repo().join("testdata/proto"), &files);
+    let parameters = [
+        "features=0",
+        "features=1",
+        "features=2",
+        "features=3",
+        "features=3,min_edition=1000,max_edition=1001",
+        "features=3,min_edition=1001,max_edition=1001",
+        "features=3,min_edition=998,max_edition=1000",
+        "features=2,error=also an error",
+    ];
+    let file_sets: [&[&str]; 3] = [
+        &files,
+        &["features/ed2024.proto", "features/p3opt.proto"],
+        &["google/protobuf/cpp_features.proto"],
+    ];
+    let mut checked = 0;
+    for parameter in parameters {
+        for inputs in file_sets {
+            let work = tempfile::tempdir().unwrap();
+            std::fs::create_dir(work.path().join("out")).unwrap();
+            let args = |plugin: &Path| {
+                let mut a = vec![
+                    format!("--descriptor_set_in={}", set.display()),
+                    format!("--plugin=protoc-gen-t={}", plugin.display()),
+                    format!("--t_out={parameter}:out"),
+                ];
+                a.extend(inputs.iter().map(|f| f.to_string()));
+                a
+            };
+            let theirs = protoc_run(work.path(), &args(&native_plugin("testplug")), &[]);
+            let ours = protowasm_protoc(work.path(), &args(&wasm_plugin("testplug")));
+            assert_eq!(
+                (ours.status, &ours.stderr),
+                (theirs.status, &theirs.stderr),
+                "parameter {parameter}, inputs {inputs:?}"
+            );
+            checked += usize::from(theirs.status != 0);
+        }
+    }
+    assert!(
+        checked >= 10,
+        "only {checked} cases failed the checks: the test would prove little"
+    );
+}

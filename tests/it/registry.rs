@@ -116,3 +116,35 @@ fn registry_mistakes_name_the_file_and_the_key() {
         run.stderr
     );
 }
+
+#[test]
+fn a_wasm_plugin_sees_only_the_environment_its_entry_allows() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("out")).unwrap();
+    write_registry(dir.path(), &wasm_plugin("testplug"), "opt = [\"probe\"]\nenv = [\"GOGC=off\", \"PROTOWASM_TEST_PASSED\", \"PROTOWASM_TEST_UNSET\"]\n");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_protowasm"))
+        .arg("protoc")
+        .args(args())
+        .current_dir(dir.path())
+        .env("PROTOWASM_CACHE_DIR", shared_cache())
+        .env("PROTOWASM_TEST_PASSED", "yes")
+        .env_remove("PROTOWASM_TEST_UNSET")
+        .env("SECRET_TOKEN", "hunter2")
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let probe = std::fs::read_to_string(dir.path().join("out/probe.txt")).unwrap();
+    // A set value and a passed-through host value; an unset one is skipped; nothing else leaks.
+    assert!(
+        probe.ends_with("environment: GOGC, PROTOWASM_TEST_PASSED\n"),
+        "{probe}"
+    );
+    assert!(
+        probe.starts_with("read /etc/passwd: denied\nlist /: denied\n"),
+        "{probe}"
+    );
+}

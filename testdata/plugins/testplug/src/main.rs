@@ -18,6 +18,8 @@
 //! | `dup`            | emit the first file twice |
 //! | `nameless`       | the first file gets an empty name and no insertion point |
 //! | `features=N`     | supported_features = N (default 1, FEATURE_PROTO3_OPTIONAL) |
+//! | `probe`          | emit `probe.txt`: whether host files, `/`, `.`, a write to /tmp and env vars are reachable (wasm: never) |
+//! | `min_edition=N`, `max_edition=N` | minimum_edition / maximum_edition in the response (Edition enum numbers, e.g. 1000 = 2023) |
 //! | `error=MSG`      | respond with `error` = MSG and no files |
 //! | `exit=N`         | print `testplug: exiting with N` to stderr, exit with status N, no response |
 //! | `trap`           | wasm: execute `unreachable`; native: `abort()` |
@@ -55,6 +57,7 @@ enum Emit {
     Insert { file: String, point: String, inline: bool },
     Big(usize),
     Echo,
+    Probe,
 }
 
 #[derive(Default)]
@@ -64,6 +67,8 @@ struct Config {
     dup: bool,
     nameless: bool,
     features: Option<u64>,
+    min_edition: Option<u64>,
+    max_edition: Option<u64>,
     terminal: Option<Terminal>,
     stderr_lines: u64,
 }
@@ -86,10 +91,13 @@ fn parse(parameter: &str) -> Result<Config, String> {
             }
             "bigout" => cfg.emits.push(Emit::Big(num()? as usize)),
             "echo" => cfg.emits.push(Emit::Echo),
+            "probe" => cfg.emits.push(Emit::Probe),
             "prefix" => cfg.prefix = need()?.into(),
             "dup" => cfg.dup = true,
             "nameless" => cfg.nameless = true,
             "features" => cfg.features = Some(num()?),
+            "min_edition" => cfg.min_edition = Some(num()?),
+            "max_edition" => cfg.max_edition = Some(num()?),
             "stderr" => cfg.stderr_lines = num()?,
             "error" => terminal = Some(Terminal::Error(need()?.into())),
             "exit" => terminal = Some(Terminal::Exit(need()?.parse().map_err(|e: std::num::ParseIntError| bad(&e.to_string()))?)),
@@ -132,6 +140,27 @@ fn file(name: String, insertion_point: Option<String>, content: String) -> File 
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What a hostile plugin could reach: host files, the file system root, a write outside any
+/// output directory, and the environment. Reports outcomes only, so the report is the same on
+/// every machine (under the wasm sandbox, everything is denied and the environment is empty).
+fn probe() -> String {
+    let outcome = |ok: bool| if ok { "ALLOWED" } else { "denied" };
+    let passwd = std::fs::read("/etc/passwd").is_ok();
+    let root = std::fs::read_dir("/").is_ok();
+    let relative = std::fs::read_dir(".").is_ok();
+    let write = std::fs::write("/tmp/protowasm-probe-escape", b"escaped").is_ok();
+    let mut vars: Vec<String> = std::env::vars_os().map(|(k, _)| k.to_string_lossy().into_owned()).collect();
+    vars.sort();
+    let env = if vars.is_empty() { "(none)".to_string() } else { vars.join(", ") };
+    format!(
+        "read /etc/passwd: {}\nlist /: {}\nlist .: {}\nwrite /tmp/protowasm-probe-escape: {}\nenvironment: {env}\n",
+        outcome(passwd),
+        outcome(root),
+        outcome(relative),
+        outcome(write)
+    )
 }
 
 fn run_terminal(t: Terminal) -> CodeGeneratorResponse {
@@ -204,6 +233,7 @@ fn respond(req: &CodeGeneratorRequest, raw: &[u8]) -> CodeGeneratorResponse {
                 Emit::Insert { file: f, point, inline: true } => file(f.clone(), Some(point.clone()), "/* inline */".into()),
                 Emit::Big(n) => file("big.txt".into(), None, "x".repeat(*n)),
                 Emit::Echo => file("request.hex".into(), None, hex(raw)),
+                Emit::Probe => file("probe.txt".into(), None, probe()),
             })
             .collect()
     };
@@ -235,9 +265,18 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let resp = respond(&req, &raw);
+    let mut bytes = respond(&req, &raw).encode_to_vec();
+    // prost-types has no minimum_edition (3) / maximum_edition (4): append them by hand.
+    if let Ok(cfg) = parse(req.parameter()) {
+        for (tag, value) in [(3, cfg.min_edition), (4, cfg.max_edition)] {
+            if let Some(v) = value {
+                prost::encoding::encode_key(tag, prost::encoding::WireType::Varint, &mut bytes);
+                prost::encoding::encode_varint(v, &mut bytes);
+            }
+        }
+    }
     let mut out = std::io::stdout().lock();
-    if let Err(e) = out.write_all(&resp.encode_to_vec()).and_then(|_| out.flush()) {
+    if let Err(e) = out.write_all(&bytes).and_then(|_| out.flush()) {
         eprintln!("testplug: cannot write stdout: {e}");
         std::process::exit(1);
     }
