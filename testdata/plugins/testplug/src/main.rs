@@ -18,6 +18,7 @@
 //! | `dup`            | emit the first file twice |
 //! | `nameless`       | the first file gets an empty name and no insertion point |
 //! | `features=N`     | supported_features = N (default 1, FEATURE_PROTO3_OPTIONAL) |
+//! | `nulname`        | emit a file named `a\0b.txt` (a NUL byte in the name) |
 //! | `probe`          | emit `probe.txt`: whether host files, `/`, `.`, a write to /tmp and env vars are reachable (wasm: never) |
 //! | `min_edition=N`, `max_edition=N` | minimum_edition / maximum_edition in the response (Edition enum numbers, e.g. 1000 = 2023) |
 //! | `error=MSG`      | respond with `error` = MSG and no files |
@@ -58,6 +59,7 @@ enum Emit {
     Big(usize),
     Echo,
     Probe,
+    NulName,
 }
 
 #[derive(Default)]
@@ -92,6 +94,7 @@ fn parse(parameter: &str) -> Result<Config, String> {
             "bigout" => cfg.emits.push(Emit::Big(num()? as usize)),
             "echo" => cfg.emits.push(Emit::Echo),
             "probe" => cfg.emits.push(Emit::Probe),
+            "nulname" => cfg.emits.push(Emit::NulName),
             "prefix" => cfg.prefix = need()?.into(),
             "dup" => cfg.dup = true,
             "nameless" => cfg.nameless = true,
@@ -234,6 +237,7 @@ fn respond(req: &CodeGeneratorRequest, raw: &[u8]) -> CodeGeneratorResponse {
                 Emit::Big(n) => file("big.txt".into(), None, "x".repeat(*n)),
                 Emit::Echo => file("request.hex".into(), None, hex(raw)),
                 Emit::Probe => file("probe.txt".into(), None, probe()),
+                Emit::NulName => file("a\0b.txt".into(), None, "nul\n".into()),
             })
             .collect()
     };
