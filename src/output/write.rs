@@ -102,6 +102,8 @@ struct Staged {
 struct Batch {
     staged: Vec<Staged>,
     unchanged: Vec<String>,
+    /// Directories already cleared of temporaries that dead runs left behind.
+    swept: std::collections::HashSet<PathBuf>,
 }
 
 impl Drop for Batch {
@@ -141,6 +143,13 @@ impl Batch {
         if unchanged(&target, data).map_err(|e| OutputError::io(&shown, &e))? {
             self.unchanged.push(shown);
             return Ok(());
+        }
+        let dir = target
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        if self.swept.insert(dir.to_path_buf()) {
+            sweep_stale_temps(dir);
         }
         let temp = stage(&target, data).map_err(|e| OutputError::io(&shown, &e))?;
         self.staged.push(Staged {
@@ -256,6 +265,41 @@ fn stage(target: &Path, data: &[u8]) -> io::Result<PathBuf> {
         return Err(e);
     }
     Ok(temp)
+}
+
+/// Removes `.protowasm-PID-N.tmp` files whose process is gone: what a run killed between staging
+/// and renaming (kill -9, a crash, power loss) leaves behind. The targets themselves were never
+/// touched, since they are only ever replaced by a rename. Best effort: errors are ignored.
+fn sweep_stale_temps(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(temp_owner) else {
+            continue;
+        };
+        if pid != std::process::id() && !process_alive(pid) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// The pid in a temporary's name `.protowasm-PID-N.tmp`, if it is one.
+fn temp_owner(name: &str) -> Option<u32> {
+    let rest = name.strip_prefix(".protowasm-")?.strip_suffix(".tmp")?;
+    let (pid, n) = rest.split_once('-')?;
+    n.parse::<u64>().ok()?;
+    pid.parse().ok()
+}
+
+fn process_alive(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    // SAFETY: kill with signal 0 only checks whether the process exists; it sends nothing.
+    let rc = unsafe { libc::kill(pid, 0) };
+    rc == 0 || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }
 
 fn create_temp(dir: &Path) -> io::Result<(PathBuf, File)> {

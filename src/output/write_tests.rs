@@ -304,3 +304,13 @@ mod unix {
         assert_eq!(run.stderr.trim_end(), ours);
     }
 }
+
+#[test]
+fn only_protowasm_temporaries_are_recognised_for_sweeping() {
+    assert_eq!(super::temp_owner(".protowasm-1234-7.tmp"), Some(1234));
+    assert_eq!(super::temp_owner(".protowasm-1234.tmp"), None);
+    assert_eq!(super::temp_owner(".protowasm-x-7.tmp"), None);
+    assert_eq!(super::temp_owner("protowasm-1234-7.tmp"), None);
+    assert_eq!(super::temp_owner(".protowasm-1234-7.tmp.keep"), None);
+    assert_eq!(super::temp_owner("user.txt"), None);
+}

@@ -175,6 +175,11 @@ impl PluginRunner for WasmRuntime {
             },
         );
         store.limiter(|s| &mut s.limiter);
+        // wasmtime caps the bytes one host call may take from the guest (128 MiB by default), and
+        // a plugin writes its response in one fd_write: without this a response over 128 MiB
+        // fails inside the guest with ENOMEM. The output limit is the cap that matters.
+        let fuel = limits.stdout_bytes.saturating_add(1 << 20).max(128 << 20);
+        store.set_hostcall_fuel(usize::try_from(fuel).unwrap_or(usize::MAX));
 
         let _deadline = watchdog::arm(limits.timeout, timeout_message(label, limits), None);
         let result = pre.instantiate(&mut store).and_then(|instance| {

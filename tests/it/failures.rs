@@ -205,3 +205,75 @@ fn a_100_mb_response_at_the_caps_edge() {
         }
     }
 }
+
+fn temporaries(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".protowasm-") && n.ends_with(".tmp"))
+        .collect()
+}
+
+/// kill -9 while the outputs are being written: the file being replaced keeps its old content
+/// (outputs are written to temporaries and renamed), and the next run removes the dead run's
+/// temporary and writes the file whole.
+#[test]
+fn a_run_killed_while_writing_leaves_no_partial_file() {
+    const SIZE: u64 = 200_000_000;
+    let work = workdir();
+    let out = work.path().join("out");
+    let big = out.join("big.txt");
+    std::fs::write(&big, "old\n").unwrap();
+    let mut args = vec!["protoc".to_string()];
+    args.extend(example_args(
+        &wasm_plugin("testplug"),
+        "testplug",
+        &format!("bigout={SIZE}:out"),
+    ));
+    args.push("--plugin-output-limit=1GiB".into());
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_protowasm"))
+        .args(&args)
+        .current_dir(work.path())
+        .env("PROTOWASM_CACHE_DIR", shared_cache())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // The write phase has begun when a temporary appears beside the target.
+    let started = Instant::now();
+    while temporaries(&out).is_empty() {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended before it started writing"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "no temporary appeared"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+
+    let len = std::fs::metadata(&big).unwrap().len();
+    eprintln!(
+        "after kill -9: big.txt {len} bytes, temporaries {:?}",
+        temporaries(&out)
+    );
+    assert!(
+        len == 4 || len == SIZE,
+        "big.txt is partially written: {len} bytes"
+    );
+    if len == 4 {
+        assert_eq!(std::fs::read_to_string(&big).unwrap(), "old\n");
+    }
+
+    let run = protowasm_protoc(work.path(), &args[1..]);
+    run.assert_ok();
+    assert_eq!(std::fs::metadata(&big).unwrap().len(), SIZE);
+    assert_eq!(
+        temporaries(&out),
+        Vec::<String>::new(),
+        "the dead run's temporary was not removed"
+    );
+}
