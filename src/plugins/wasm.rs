@@ -176,10 +176,12 @@ impl PluginRunner for WasmRuntime {
         );
         store.limiter(|s| &mut s.limiter);
         // wasmtime caps the bytes one host call may take from the guest (128 MiB by default), and
-        // a plugin writes its response in one fd_write: without this a response over 128 MiB
-        // fails inside the guest with ENOMEM. The output limit is the cap that matters.
-        let fuel = limits.stdout_bytes.saturating_add(1 << 20).max(128 << 20);
-        store.set_hostcall_fuel(usize::try_from(fuel).unwrap_or(usize::MAX));
+        // a plugin writes its response in one fd_write: with that cap, a response over 128 MiB
+        // failed inside the guest with ENOMEM, and one over the output limit failed the same way
+        // instead of being reported as over the limit. The cap guards host allocations; WASI's
+        // fd_write borrows the guest's (unshared) memory and hands our pipes 4 KiB at a time, and
+        // the pipes enforce the output and stderr limits, so no cap is needed here.
+        store.set_hostcall_fuel(usize::MAX);
 
         let _deadline = watchdog::arm(limits.timeout, timeout_message(label, limits), None);
         let result = pre.instantiate(&mut store).and_then(|instance| {

@@ -277,3 +277,19 @@ fn a_run_killed_while_writing_leaves_no_partial_file() {
         "the dead run's temporary was not removed"
     );
 }
+
+/// A response larger than wasmtime's default per-call budget (128 MiB) and larger than the
+/// output limit is reported as over the limit, not as the plugin's own write failure.
+#[test]
+fn a_response_over_the_limit_in_one_write_is_reported_as_over_the_limit() {
+    let work = workdir();
+    let mut args = example_args(&wasm_plugin("testplug"), "testplug", "bigout=150000000:out");
+    args.push("--plugin-output-limit=64MiB".into());
+    let run = protowasm_protoc(work.path(), &args);
+    run.assert_failed();
+    assert_eq!(
+        run.stderr,
+        "--testplug_out: protoc-gen-testplug: plugin output exceeded the limit of 64 MiB (raise it with --plugin-output-limit=SIZE)\n"
+    );
+    assert_nothing_written(work.path());
+}
