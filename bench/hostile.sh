@@ -23,7 +23,7 @@ run() { # NAME PARAMETER [FLAGS...]
   end=$(date +%s.%N)
   local bytes msg
   bytes=$(find "$work/out" -type f -printf '%s\n' | awk '{s+=$1} END {print s+0}')
-  msg=$(grep -v '^protoc-gen-t: ' "$work/err" | grep -v '^ \|^error while\|^Caused\|^$' | head -1 | cut -c1-110)
+  msg=$(grep -v '^protoc-gen-t: ' "$work/err" | grep -v '^ \|^error while\|^Caused\|^$' | head -1 | cut -c1-110 || true)
   local secs rss
   secs=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f", b - a }')
   rss=$(( $(tail -1 "$work/rss") / 1024 ))
