@@ -8,24 +8,12 @@ use std::time::{Duration, Instant};
 
 use protowasm::compiler;
 
-/// The dev corpora, fetched from the package registries by ../shared/corpus when missing.
+#[path = "it/support.rs"]
+#[allow(dead_code)]
+mod support;
+
 fn corpus_root() -> PathBuf {
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let root = repo.join("target/corpus");
-    let script = repo.join("../shared/corpus/fetch-dev-corpus.sh");
-    assert!(
-        script.is_file(),
-        "{} is missing: the corpus test needs the shared corpus script",
-        script.display()
-    );
-    let status = Command::new("bash")
-        .arg(&script)
-        .arg("--large")
-        .arg(&root)
-        .status()
-        .expect("running fetch-dev-corpus.sh");
-    assert!(status.success(), "fetch-dev-corpus.sh failed ({status})");
-    root
+    support::dev_corpus().to_path_buf()
 }
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) {

@@ -330,6 +330,8 @@ pub struct Field {
 /// location and the field's `type_name` location are the field's name span.
 #[derive(Clone, Debug, PartialEq)]
 pub struct GroupBody {
+    /// The group's message name as written (the field's name is its lowercase form).
+    pub name: String,
     pub comments: Comments,
     pub body: Vec<MessageItem>,
 }

@@ -4,6 +4,8 @@
 //! records in `SourceCodeInfo`, or into protoc's error list for that file.
 
 pub mod ast;
+pub mod build;
+pub mod descriptor;
 pub mod lexer;
 mod literals;
 pub mod parser;
@@ -11,6 +13,8 @@ mod parser_decls;
 mod parser_enums;
 mod parser_options;
 
+#[cfg(test)]
+mod build_tests;
 #[cfg(test)]
 mod tests;
 

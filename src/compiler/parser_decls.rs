@@ -245,6 +245,7 @@ impl<'a> Parser<'a> {
                     "Group names must start with a capital letter.",
                 );
             }
+            let group_name = name.name.clone();
             name.name.make_ascii_lowercase();
             field.name.name = name.name;
             if !self.looking_at("{") {
@@ -258,7 +259,11 @@ impl<'a> Parser<'a> {
             };
             self.depth += 1;
             let (comments, body) = r?;
-            field.group = Some(GroupBody { comments, body });
+            field.group = Some(GroupBody {
+                name: group_name,
+                comments,
+                body,
+            });
         } else {
             field.comments = self.end_decl(";")?;
         }

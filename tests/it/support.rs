@@ -215,3 +215,27 @@ pub fn assert_trees_equal(
 pub fn s(args: &[&str]) -> Vec<String> {
     args.iter().map(|a| a.to_string()).collect()
 }
+
+/// The dev corpora (`target/corpus`), fetched once from the package registries by
+/// `../shared/corpus/fetch-dev-corpus.sh --large` (idempotent). Fails loudly without the script.
+#[allow(dead_code)] // used by the corpus test targets, which include this file too
+pub fn dev_corpus() -> &'static Path {
+    static FETCHED: OnceLock<PathBuf> = OnceLock::new();
+    FETCHED.get_or_init(|| {
+        let script = repo().join("../shared/corpus/fetch-dev-corpus.sh");
+        assert!(
+            script.is_file(),
+            "{} is missing: the corpus tests need the shared corpus script",
+            script.display()
+        );
+        let dir = repo().join("target/corpus");
+        let status = Command::new("bash")
+            .arg(&script)
+            .arg("--large")
+            .arg(&dir)
+            .status()
+            .expect("running fetch-dev-corpus.sh");
+        assert!(status.success(), "fetch-dev-corpus.sh failed ({status})");
+        dir
+    })
+}

@@ -29,28 +29,6 @@ fn matrix_plugins() -> &'static Path {
     })
 }
 
-/// The dev corpora, fetched once from the package registries by ../shared/corpus.
-fn corpus() -> &'static Path {
-    static FETCHED: OnceLock<PathBuf> = OnceLock::new();
-    FETCHED.get_or_init(|| {
-        let script = repo().join("../shared/corpus/fetch-dev-corpus.sh");
-        assert!(
-            script.is_file(),
-            "{} is missing: the matrix needs the shared corpus script",
-            script.display()
-        );
-        let dir = repo().join("target/corpus");
-        let status = Command::new("bash")
-            .arg(&script)
-            .arg("--large")
-            .arg(&dir)
-            .status()
-            .expect("running fetch-dev-corpus.sh");
-        assert!(status.success(), "fetch-dev-corpus.sh failed ({status})");
-        dir
-    })
-}
-
 /// One input set: an include root and the files to generate, compiled once into a descriptor set.
 struct InputSet {
     name: &'static str,
@@ -87,7 +65,7 @@ fn input_sets() -> &'static [InputSet] {
     &SETS
         .get_or_init(|| {
             let dir = tempfile::tempdir().unwrap();
-            let corpus = corpus();
+            let corpus = dev_corpus();
             let include = protoc_include();
             // Editions files are left out: they are the editions issue's, and these plugin
             // versions predate editions.

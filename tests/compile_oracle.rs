@@ -1,0 +1,450 @@
+//! Compares `compiler::build` (the unlinked descriptor and source info protoc's parser
+//! produces) with protoc 36.2's `-o --include_source_info` output, for the edge-case files in
+//! `testdata/compiler/` and every corpus file protoc accepts.
+//!
+//! What is compared, until the linker and option interpretation exist:
+//! - `SourceCodeInfo`: every location, in order, with spans and comments. Files without
+//!   options are compared whole; in the others an option's location is compared without its
+//!   last path elements, which protoc's option interpreter rewrites (`[.., 999, k]` becomes
+//!   `[.., field number, ...]`), and the name/value sub-locations it drops are left out.
+//! - the descriptor, with `json_name` and every `options` cleared. Names the linker resolves
+//!   (`type_name`, `extendee`, `input_type`, `output_type`) must be a dot-suffix of protoc's
+//!   fully-qualified name; a `type` we leave unset must be message or enum in protoc's.
+
+#[path = "it/support.rs"]
+#[allow(dead_code)]
+mod support;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use prost::Message;
+use prost_types::{
+    DescriptorProto, FieldDescriptorProto, FileDescriptorProto, FileDescriptorSet, SourceCodeInfo,
+};
+use protowasm::compiler;
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// protoc's descriptors for `names` (virtual names under `roots`); files protoc rejects are
+/// missing from the map. A failing batch is split until the failing files are isolated.
+fn protoc_descriptors(roots: &[PathBuf], names: &[String]) -> HashMap<String, FileDescriptorProto> {
+    let mut out = HashMap::new();
+    let mut pending: Vec<Vec<String>> = names.chunks(400).map(<[String]>::to_vec).collect();
+    let tmp = tempfile::tempdir().unwrap();
+    let set_path = tmp.path().join("out.pb");
+    while let Some(batch) = pending.pop() {
+        let mut cmd = Command::new(protoc_bin_vendored::protoc_bin_path().unwrap());
+        for r in roots {
+            cmd.arg("-I").arg(r);
+        }
+        cmd.arg("-o").arg(&set_path).arg("--include_source_info");
+        // Retention stripping (a later step) would drop source-retention options and their
+        // locations; keep them so the parser's locations can be compared.
+        cmd.arg("--retain_options");
+        cmd.args(&batch);
+        let status = cmd.output().unwrap().status;
+        if status.success() {
+            let set = FileDescriptorSet::decode(&std::fs::read(&set_path).unwrap()[..]).unwrap();
+            for f in set.file {
+                out.insert(f.name.clone().unwrap_or_default(), f);
+            }
+        } else if batch.len() > 1 {
+            let (a, b) = batch.split_at(batch.len() / 2);
+            pending.push(a.to_vec());
+            pending.push(b.to_vec());
+        }
+    }
+    out
+}
+
+// ---- source info -------------------------------------------------------------------------------
+
+/// The length of the options path `path` lies strictly inside, if any (walking
+/// descriptor.proto's shapes).
+fn options_prefix(path: &[i32]) -> Option<usize> {
+    #[derive(Clone, Copy)]
+    enum K {
+        File,
+        Message,
+        Field,
+        Oneof,
+        Enum,
+        Value,
+        Service,
+        Method,
+        Range,
+    }
+    let mut kind = K::File;
+    let mut i = 0;
+    while i < path.len() {
+        kind = match (kind, path[i]) {
+            (K::File, 8)
+            | (K::Message, 7)
+            | (K::Field, 8)
+            | (K::Oneof, 2)
+            | (K::Enum, 3)
+            | (K::Value, 3)
+            | (K::Service, 3)
+            | (K::Method, 4)
+            | (K::Range, 3) => return (i + 1 < path.len()).then_some(i + 1),
+            (K::File, 4) | (K::Message, 3) => K::Message,
+            (K::File, 5) | (K::Message, 4) => K::Enum,
+            (K::File, 6) => K::Service,
+            (K::File, 7) | (K::Message, 2) | (K::Message, 6) => K::Field,
+            (K::Message, 8) => K::Oneof,
+            (K::Message, 5) => K::Range,
+            (K::Enum, 2) => K::Value,
+            (K::Service, 2) => K::Method,
+            _ => return None,
+        };
+        i += 2;
+    }
+    None
+}
+
+/// One line per location; returns the lines and whether options were involved.
+///
+/// protoc's option interpreter renames each `[O.., 999, k]` location to the interpreted
+/// option's path (`[O.., field, ...]`, keeping span and comments) and drops its name and value
+/// sub-locations. Until we interpret options, both sides are reduced to `[O.., *]` with span
+/// and comments, and our sub-locations are left out.
+fn render_locations(info: &SourceCodeInfo) -> (Vec<String>, bool) {
+    let mut has_options = false;
+    let mut lines = Vec::new();
+    for l in &info.location {
+        let mut s = match options_prefix(&l.path) {
+            Some(n) => {
+                has_options = true;
+                if l.path[n] == 999 && l.path.len() > n + 2 {
+                    continue;
+                }
+                format!("{:?}+[*] {:?}", &l.path[..n], l.span)
+            }
+            None => format!("{:?} {:?}", l.path, l.span),
+        };
+        if let Some(c) = &l.leading_comments {
+            s += &format!(" leading={c:?}");
+        }
+        if let Some(c) = &l.trailing_comments {
+            s += &format!(" trailing={c:?}");
+        }
+        if !l.leading_detached_comments.is_empty() {
+            s += &format!(" detached={:?}", l.leading_detached_comments);
+        }
+        lines.push(s);
+    }
+    (lines, has_options)
+}
+
+// ---- descriptors -------------------------------------------------------------------------------
+
+/// protoc's fully-qualified `theirs` is what the linker makes of our as-written `ours`.
+fn resolves_to(ours: &Option<String>, theirs: &Option<String>) -> bool {
+    match (ours, theirs) {
+        (Some(o), Some(t)) => t == o || t.ends_with(&format!(".{}", o.trim_start_matches('.'))),
+        (None, None) => true,
+        _ => false,
+    }
+}
+
+/// Accepts what only the linker can fill in, so that what remains must be equal.
+fn reconcile_field(o: &mut FieldDescriptorProto, t: &mut FieldDescriptorProto) {
+    if o.r#type.is_none() && matches!(t.r#type, Some(11) | Some(14)) {
+        o.r#type = t.r#type;
+    }
+    if resolves_to(&o.type_name, &t.type_name) {
+        o.type_name = t.type_name.clone();
+    }
+    if resolves_to(&o.extendee, &t.extendee) {
+        o.extendee = t.extendee.clone();
+    }
+    // descriptor.cc re-formats float defaults with SimpleFtoa (`9e9` -> "9e+09").
+    if t.r#type == Some(2) && o.default_value != t.default_value {
+        let as_f32 = |s: &Option<String>| s.as_deref().and_then(|v| v.parse::<f32>().ok());
+        if as_f32(&o.default_value).is_some()
+            && as_f32(&o.default_value) == as_f32(&t.default_value)
+        {
+            o.default_value = t.default_value.clone();
+        }
+    }
+    o.json_name = None;
+    t.json_name = None;
+    o.options = None;
+    t.options = None;
+}
+
+fn reconcile_fields(o: &mut [FieldDescriptorProto], t: &mut [FieldDescriptorProto]) {
+    for (o, t) in o.iter_mut().zip(t.iter_mut()) {
+        reconcile_field(o, t);
+    }
+}
+
+fn reconcile_message(o: &mut DescriptorProto, t: &mut DescriptorProto) {
+    o.options = None;
+    t.options = None;
+    reconcile_fields(&mut o.field, &mut t.field);
+    reconcile_fields(&mut o.extension, &mut t.extension);
+    for (o, t) in o.nested_type.iter_mut().zip(t.nested_type.iter_mut()) {
+        reconcile_message(o, t);
+    }
+    for d in o.oneof_decl.iter_mut().chain(t.oneof_decl.iter_mut()) {
+        d.options = None;
+    }
+    for r in o
+        .extension_range
+        .iter_mut()
+        .chain(t.extension_range.iter_mut())
+    {
+        r.options = None;
+    }
+    for e in o.enum_type.iter_mut().chain(t.enum_type.iter_mut()) {
+        clear_enum_options(e);
+    }
+}
+
+fn clear_enum_options(e: &mut prost_types::EnumDescriptorProto) {
+    e.options = None;
+    for v in &mut e.value {
+        v.options = None;
+    }
+}
+
+fn reconcile_file(o: &mut FileDescriptorProto, t: &mut FileDescriptorProto) {
+    for f in [&mut *o, &mut *t] {
+        f.options = None;
+        f.source_code_info = None;
+        for e in &mut f.enum_type {
+            clear_enum_options(e);
+        }
+        for s in &mut f.service {
+            s.options = None;
+            for m in &mut s.method {
+                m.options = None;
+            }
+        }
+    }
+    for (o, t) in o.message_type.iter_mut().zip(t.message_type.iter_mut()) {
+        reconcile_message(o, t);
+    }
+    reconcile_fields(&mut o.extension, &mut t.extension);
+    for (o, t) in o.service.iter_mut().zip(t.service.iter_mut()) {
+        for (o, t) in o.method.iter_mut().zip(t.method.iter_mut()) {
+            if resolves_to(&o.input_type, &t.input_type) {
+                o.input_type = t.input_type.clone();
+            }
+            if resolves_to(&o.output_type, &t.output_type) {
+                o.output_type = t.output_type.clone();
+            }
+        }
+    }
+}
+
+// ---- comparison --------------------------------------------------------------------------------
+
+fn unified(a: &str, b: &str) -> String {
+    similar::TextDiff::from_lines(a, b)
+        .unified_diff()
+        .context_radius(4)
+        .header("protoc", "protowasm")
+        .to_string()
+}
+
+/// `Ok(true)` when the source info had to be compared without its option locations.
+fn compare(name: &str, src: &[u8], theirs: &FileDescriptorProto) -> Result<bool, String> {
+    let file = compiler::parse(name, src).map_err(|e| {
+        format!(
+            "{name}: protoc accepts it but we reject it: {}",
+            e[0].render(name)
+        )
+    })?;
+    let (ours, info) = compiler::build::build(&file);
+    let ours_info = SourceCodeInfo::decode(&info.encode_to_vec()[..]).unwrap();
+    let mut ours = FileDescriptorProto::decode(&ours.encode_to_vec()[..]).unwrap();
+    let mut theirs = theirs.clone();
+
+    let (their_lines, filtered) = render_locations(
+        theirs
+            .source_code_info
+            .as_ref()
+            .expect("protoc source info"),
+    );
+    let (our_lines, _) = render_locations(&ours_info);
+    if their_lines != our_lines {
+        return Err(format!(
+            "{name}: source info differs\n{}",
+            unified(&their_lines.join("\n"), &our_lines.join("\n"))
+        ));
+    }
+    reconcile_file(&mut ours, &mut theirs);
+    if ours != theirs {
+        return Err(format!(
+            "{name}: descriptor differs\n{}",
+            unified(&format!("{theirs:#?}"), &format!("{ours:#?}"))
+        ));
+    }
+    Ok(filtered)
+}
+
+#[derive(Default)]
+struct Tally {
+    files: usize,
+    protoc_rejects: usize,
+    whole_info: usize,
+    info_without_options: usize,
+    mismatches: Vec<String>,
+}
+
+fn check(roots: &[PathBuf], names: &[String]) -> Tally {
+    let theirs = protoc_descriptors(roots, names);
+    let mut t = Tally {
+        files: names.len(),
+        ..Default::default()
+    };
+    for name in names {
+        let Some(their) = theirs.get(name) else {
+            t.protoc_rejects += 1;
+            continue;
+        };
+        let path = roots
+            .iter()
+            .map(|r| r.join(name))
+            .find(|p| p.is_file())
+            .unwrap();
+        match compare(name, &std::fs::read(&path).unwrap(), their) {
+            Ok(false) => t.whole_info += 1,
+            Ok(true) => t.info_without_options += 1,
+            Err(e) => t.mismatches.push(e),
+        }
+    }
+    t
+}
+
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<_> = rd.filter_map(Result::ok).map(|e| e.path()).collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            collect(&p, out);
+        } else if p.extension().is_some_and(|e| e == "proto") {
+            out.push(p);
+        }
+    }
+}
+
+/// A corpus file's include root: the directory (below the corpus directory `base`) holding its
+/// first well-known top-level package folder, else its own directory.
+fn include_root(base: &Path, path: &Path) -> PathBuf {
+    const TOPS: &[&str] = &["google", "grafeas", "opentelemetry", "substrait", "gapic"];
+    let dir = path.parent().unwrap();
+    let mut root = base.to_path_buf();
+    for c in dir.strip_prefix(base).unwrap().components() {
+        if TOPS.iter().any(|t| c.as_os_str() == *t) {
+            return root;
+        }
+        root.push(c);
+    }
+    dir.to_path_buf()
+}
+
+/// The virtual names of every `.proto` under `dir` and the include roots they need, most
+/// specific first (so nested roots win, as the imports expect).
+fn corpus(dir: &Path) -> (Vec<PathBuf>, Vec<String>) {
+    let mut files = Vec::new();
+    collect(dir, &mut files);
+    let mut roots: Vec<PathBuf> = Vec::new();
+    let mut names = Vec::new();
+    for f in &files {
+        let root = include_root(dir, f);
+        names.push(
+            f.strip_prefix(&root)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned(),
+        );
+        if !roots.contains(&root) {
+            roots.push(root);
+        }
+    }
+    roots.sort_by_key(|r| std::cmp::Reverse(r.as_os_str().len()));
+    (roots, names)
+}
+
+fn report(label: &str, t: &Tally) -> String {
+    format!(
+        "{label}: {} files, {} rejected by protoc, {} equal with whole source info, {} equal \
+         with source info modulo option paths, {} mismatches",
+        t.files,
+        t.protoc_rejects,
+        t.whole_info,
+        t.info_without_options,
+        t.mismatches.len()
+    )
+}
+
+fn fail_on_mismatch(tallies: &[(String, Tally)]) {
+    for (label, t) in tallies {
+        eprintln!("{}", report(label, t));
+    }
+    let all: Vec<&String> = tallies.iter().flat_map(|(_, t)| &t.mismatches).collect();
+    if let Ok(path) = std::env::var("COMPILE_ORACLE_DIFFS") {
+        let text: Vec<&str> = all.iter().map(|s| s.as_str()).collect();
+        std::fs::write(path, text.join("\n\n")).unwrap();
+    }
+    if let Some(first) = all.first() {
+        let names: Vec<&str> = all
+            .iter()
+            .map(|m| m.split(':').next().unwrap_or(""))
+            .take(30)
+            .collect();
+        panic!(
+            "{} files differ from protoc (first {}: {names:?}); the first:\n{first}",
+            all.len(),
+            names.len()
+        );
+    }
+}
+
+#[test]
+fn edge_cases_build_like_protoc_parser() {
+    let dir = repo().join("testdata/compiler");
+    let (roots, names) = corpus(&dir);
+    let t = check(&roots, &names);
+    assert!(
+        roots.len() == 1 && t.files > 5,
+        "testdata/compiler looks empty"
+    );
+    assert_eq!(t.protoc_rejects, 0, "protoc rejects an edge-case file");
+    fail_on_mismatch(&[("testdata/compiler".into(), t)]);
+}
+
+#[test]
+fn corpus_builds_like_protoc_parser() {
+    let base = support::dev_corpus();
+    let mut tallies = Vec::new();
+    for c in [
+        "protobuf-27.1",
+        "googleapis-common-protos",
+        "otel",
+        "substrait",
+        "googleapis",
+    ] {
+        let dir = base.join(c);
+        assert!(
+            dir.is_dir(),
+            "{} is missing: run ../shared/corpus/fetch-dev-corpus.sh --large",
+            dir.display()
+        );
+        let (roots, names) = corpus(&dir);
+        tallies.push((c.to_string(), check(&roots, &names)));
+    }
+    let include = protoc_bin_vendored::include_path().unwrap();
+    let (_, names) = corpus(&include);
+    tallies.push(("protoc include".into(), check(&[include], &names)));
+    fail_on_mismatch(&tallies);
+}
