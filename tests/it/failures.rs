@@ -293,3 +293,65 @@ fn a_response_over_the_limit_in_one_write_is_reported_as_over_the_limit() {
     );
     assert_nothing_written(work.path());
 }
+
+/// Every hostile behaviour, each run beside protoc-gen-prost writing to its own directory (with a
+/// file already there): the run fails with a message naming the plugin, and no output directory
+/// changes at all, the other plugin's included.
+#[test]
+fn every_hostile_case_leaves_every_output_untouched() {
+    let cases: &[(&str, &[&str], &str)] = &[
+        ("loop", &["--plugin-timeout=1s"], "--t_out: protoc-gen-t: plugin timed out after 1s"),
+        ("oom", &["--plugin-memory-limit=256MiB"], "--t_out: protoc-gen-t: plugin ran out of memory: it reached the limit of 256 MiB"),
+        ("bigout=3000000", &["--plugin-output-limit=1MiB"], "--t_out: protoc-gen-t: plugin output exceeded the limit of 1 MiB"),
+        ("trap", &[], "--t_out: protoc-gen-t: plugin trapped: wasm trap: wasm `unreachable` instruction executed"),
+        ("exit=1", &[], "--t_out: protoc-gen-t: Plugin failed with status code 1."),
+        ("exit=2", &[], "--t_out: protoc-gen-t: Plugin failed with status code 2."),
+        ("garbage", &[], "--t_out: protoc-gen-t: Plugin output is unparseable: "),
+        ("prefix=../", &[], "--t_out: protoc-gen-t: Output file name \"../"),
+        ("prefix=/abs/", &[], "--t_out: protoc-gen-t: Output file name \"/abs/"),
+        ("prefix=a/../../", &[], "--t_out: protoc-gen-t: Output file name \"a/../../"),
+        ("nulname", &[], "--t_out: protoc-gen-t: Output file name \"a\\0b.txt\" contains a NUL byte."),
+        ("dup", &[], "example/library/v1/book.txt: Tried to write the same file twice."),
+        ("insert=missing.txt@end", &[], "missing.txt: Tried to insert into file that doesn't exist."),
+        ("nameless", &[], "--t_out: protoc-gen-t: First file chunk returned by plugin did not specify a file name."),
+        ("probe,error=refused", &[], "--t_out: refused"),
+    ];
+    for (parameter, flags, message) in cases {
+        let work = workdir();
+        let (prost_dir, t_dir) = (work.path().join("out/prost"), work.path().join("out/t"));
+        std::fs::create_dir_all(&prost_dir).unwrap();
+        std::fs::create_dir_all(&t_dir).unwrap();
+        std::fs::write(prost_dir.join("keep.rs"), "// already here\n").unwrap();
+        let before = read_tree(&work.path().join("out"));
+        let mut args = vec![
+            format!("--descriptor_set_in={}", example_set().display()),
+            format!("--plugin={}", wasm_plugin("prost").display()),
+            "--prost_out=out/prost".to_string(),
+            format!(
+                "--plugin=protoc-gen-t={}",
+                wasm_plugin("testplug").display()
+            ),
+            format!("--t_out={parameter}:out/t"),
+            EXAMPLE_FILES[0].to_string(),
+        ];
+        args.extend(flags.iter().map(|f| f.to_string()));
+        let started = Instant::now();
+        let run = protowasm_protoc(work.path(), &args);
+        assert_eq!(run.status, 1, "{parameter}: {}", run.stderr);
+        assert!(
+            run.stderr.lines().any(|l| l.starts_with(message)),
+            "{parameter}: expected a line starting {message:?}, got:\n{}",
+            run.stderr
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "{parameter} took {:?}",
+            started.elapsed()
+        );
+        assert_eq!(
+            read_tree(&work.path().join("out")),
+            before,
+            "{parameter}: an output directory changed"
+        );
+    }
+}
