@@ -1,15 +1,14 @@
-//! Compares `compiler::build` (the unlinked descriptor and source info protoc's parser
-//! produces) with protoc 36.2's `-o --include_source_info` output, for the edge-case files in
-//! `testdata/compiler/` and every corpus file protoc accepts.
+//! Compares the compiler (parse, build, link) with protoc 36.2's `-o --include_source_info`
+//! output, for the edge-case files in `testdata/compiler/` and every corpus file protoc accepts,
+//! and the first error line for the files in `testdata/compiler/link_errors/`.
 //!
-//! What is compared, until the linker and option interpretation exist:
+//! What is compared, until option interpretation exists:
 //! - `SourceCodeInfo`: every location, in order, with spans and comments. Files without
 //!   options are compared whole; in the others an option's location is compared without its
 //!   last path elements, which protoc's option interpreter rewrites (`[.., 999, k]` becomes
 //!   `[.., field number, ...]`), and the name/value sub-locations it drops are left out.
-//! - the descriptor, with `json_name` and every `options` cleared. Names the linker resolves
-//!   (`type_name`, `extendee`, `input_type`, `output_type`) must be a dot-suffix of protoc's
-//!   fully-qualified name; a `type` we leave unset must be message or enum in protoc's.
+//! - the descriptor, whole, with every `options` cleared: linked names and types, json_name
+//!   and default values must be equal.
 
 #[path = "it/support.rs"]
 #[allow(dead_code)]
@@ -141,37 +140,8 @@ fn render_locations(info: &SourceCodeInfo) -> (Vec<String>, bool) {
 
 // ---- descriptors -------------------------------------------------------------------------------
 
-/// protoc's fully-qualified `theirs` is what the linker makes of our as-written `ours`.
-fn resolves_to(ours: &Option<String>, theirs: &Option<String>) -> bool {
-    match (ours, theirs) {
-        (Some(o), Some(t)) => t == o || t.ends_with(&format!(".{}", o.trim_start_matches('.'))),
-        (None, None) => true,
-        _ => false,
-    }
-}
-
-/// Accepts what only the linker can fill in, so that what remains must be equal.
+/// Clears what only option interpretation (the next slice) can produce.
 fn reconcile_field(o: &mut FieldDescriptorProto, t: &mut FieldDescriptorProto) {
-    if o.r#type.is_none() && matches!(t.r#type, Some(11) | Some(14)) {
-        o.r#type = t.r#type;
-    }
-    if resolves_to(&o.type_name, &t.type_name) {
-        o.type_name = t.type_name.clone();
-    }
-    if resolves_to(&o.extendee, &t.extendee) {
-        o.extendee = t.extendee.clone();
-    }
-    // descriptor.cc re-formats float defaults with SimpleFtoa (`9e9` -> "9e+09").
-    if t.r#type == Some(2) && o.default_value != t.default_value {
-        let as_f32 = |s: &Option<String>| s.as_deref().and_then(|v| v.parse::<f32>().ok());
-        if as_f32(&o.default_value).is_some()
-            && as_f32(&o.default_value) == as_f32(&t.default_value)
-        {
-            o.default_value = t.default_value.clone();
-        }
-    }
-    o.json_name = None;
-    t.json_name = None;
     o.options = None;
     t.options = None;
 }
@@ -230,16 +200,6 @@ fn reconcile_file(o: &mut FileDescriptorProto, t: &mut FileDescriptorProto) {
         reconcile_message(o, t);
     }
     reconcile_fields(&mut o.extension, &mut t.extension);
-    for (o, t) in o.service.iter_mut().zip(t.service.iter_mut()) {
-        for (o, t) in o.method.iter_mut().zip(t.method.iter_mut()) {
-            if resolves_to(&o.input_type, &t.input_type) {
-                o.input_type = t.input_type.clone();
-            }
-            if resolves_to(&o.output_type, &t.output_type) {
-                o.output_type = t.output_type.clone();
-            }
-        }
-    }
 }
 
 // ---- comparison --------------------------------------------------------------------------------
@@ -252,17 +212,35 @@ fn unified(a: &str, b: &str) -> String {
         .to_string()
 }
 
+/// Compiles `name` (and its imports) into `pool` and returns our linked descriptor.
+fn ours(
+    name: &str,
+    roots: &[PathBuf],
+    pool: &mut compiler::link::Pool,
+) -> Result<FileDescriptorProto, String> {
+    // protoc also finds its bundled well-known types, after every -I.
+    let wkt = protoc_bin_vendored::include_path().unwrap();
+    let resolver = |n: &str| {
+        roots
+            .iter()
+            .chain([&wkt])
+            .find_map(|r| std::fs::read(r.join(n)).ok())
+    };
+    compiler::set::add_file(name, &resolver, pool)
+        .map_err(|e| format!("{name}: protoc accepts it but we reject it: {}", e[0]))?;
+    let fd = pool.file(name).expect("added");
+    Ok(FileDescriptorProto::decode(&fd.encode_to_vec()[..]).unwrap())
+}
+
 /// `Ok(true)` when the source info had to be compared without its option locations.
-fn compare(name: &str, src: &[u8], theirs: &FileDescriptorProto) -> Result<bool, String> {
-    let file = compiler::parse(name, src).map_err(|e| {
-        format!(
-            "{name}: protoc accepts it but we reject it: {}",
-            e[0].render(name)
-        )
-    })?;
-    let (ours, info) = compiler::build::build(&file);
-    let ours_info = SourceCodeInfo::decode(&info.encode_to_vec()[..]).unwrap();
-    let mut ours = FileDescriptorProto::decode(&ours.encode_to_vec()[..]).unwrap();
+fn compare(
+    name: &str,
+    roots: &[PathBuf],
+    pool: &mut compiler::link::Pool,
+    theirs: &FileDescriptorProto,
+) -> Result<bool, String> {
+    let mut ours = ours(name, roots, pool)?;
+    let ours_info = ours.source_code_info.clone().expect("our source info");
     let mut theirs = theirs.clone();
 
     let (their_lines, filtered) = render_locations(
@@ -299,6 +277,7 @@ struct Tally {
 
 fn check(roots: &[PathBuf], names: &[String]) -> Tally {
     let theirs = protoc_descriptors(roots, names);
+    let mut pool = compiler::link::Pool::new();
     let mut t = Tally {
         files: names.len(),
         ..Default::default()
@@ -308,12 +287,7 @@ fn check(roots: &[PathBuf], names: &[String]) -> Tally {
             t.protoc_rejects += 1;
             continue;
         };
-        let path = roots
-            .iter()
-            .map(|r| r.join(name))
-            .find(|p| p.is_file())
-            .unwrap();
-        match compare(name, &std::fs::read(&path).unwrap(), their) {
+        match compare(name, roots, &mut pool, their) {
             Ok(false) => t.whole_info += 1,
             Ok(true) => t.info_without_options += 1,
             Err(e) => t.mismatches.push(e),
@@ -322,11 +296,18 @@ fn check(roots: &[PathBuf], names: &[String]) -> Tally {
     t
 }
 
+/// Directory of files protoc rejects, compared by first error line, not as a corpus.
+const ERROR_CASES: &str = "link_errors";
+
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(rd) = std::fs::read_dir(dir) else {
         return;
     };
-    let mut entries: Vec<_> = rd.filter_map(Result::ok).map(|e| e.path()).collect();
+    let mut entries: Vec<_> = rd
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| !p.ends_with(ERROR_CASES))
+        .collect();
     entries.sort();
     for p in entries {
         if p.is_dir() {
@@ -447,4 +428,47 @@ fn corpus_builds_like_protoc_parser() {
     let (_, names) = corpus(&include);
     tallies.push(("protoc include".into(), check(&[include], &names)));
     fail_on_mismatch(&tallies);
+}
+
+/// Each file in `testdata/compiler/link_errors` is rejected with protoc's first error line.
+#[test]
+fn link_errors_match_protoc() {
+    let dir = repo().join("testdata/compiler").join(ERROR_CASES);
+    let roots = [dir.clone(), repo().join("testdata/compiler")];
+    let mut files = Vec::new();
+    collect(&dir, &mut files);
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for f in &files {
+        let name = f.file_name().unwrap().to_string_lossy().into_owned();
+        let out = Command::new(protoc_bin_vendored::protoc_bin_path().unwrap())
+            .args(["-I", dir.to_str().unwrap(), "-I"])
+            .arg(repo().join("testdata/compiler"))
+            .args(["-o", "/dev/null", &name])
+            .output()
+            .unwrap();
+        if out.status.success() {
+            continue; // a helper imported by the cases
+        }
+        checked += 1;
+        // protoc names a file by its disk path in errors; that mapping is the CLI's job.
+        let disk_prefix = format!("{}/", dir.display());
+        let theirs = String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .replace(&disk_prefix, "");
+        let resolver = |n: &str| roots.iter().find_map(|r| std::fs::read(r.join(n)).ok());
+        let ours = match compiler::set::compile(&[&name], &resolver) {
+            Ok(_) => "<accepted>".to_string(),
+            Err(e) => e[0].clone(),
+        };
+        if ours != theirs {
+            failures.push(format!(
+                "{name}:\n  protoc:    {theirs}\n  protowasm: {ours}"
+            ));
+        }
+    }
+    assert!(checked > 5, "{ERROR_CASES} looks empty");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -7,14 +7,18 @@ pub mod ast;
 pub mod build;
 pub mod descriptor;
 pub mod lexer;
+pub mod link;
 mod literals;
 pub mod parser;
 mod parser_decls;
 mod parser_enums;
 mod parser_options;
+pub mod set;
 
 #[cfg(test)]
 mod build_tests;
+#[cfg(test)]
+mod link_tests;
 #[cfg(test)]
 mod tests;
 
