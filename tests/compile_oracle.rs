@@ -2,13 +2,11 @@
 //! output, for the edge-case files in `testdata/compiler/` and every corpus file protoc accepts,
 //! and the first error line for the files in `testdata/compiler/link_errors/`.
 //!
-//! What is compared, until option interpretation exists:
-//! - `SourceCodeInfo`: every location, in order, with spans and comments. Files without
-//!   options are compared whole; in the others an option's location is compared without its
-//!   last path elements, which protoc's option interpreter rewrites (`[.., 999, k]` becomes
-//!   `[.., field number, ...]`), and the name/value sub-locations it drops are left out.
-//! - the descriptor, whole, with every `options` cleared: linked names and types, json_name
-//!   and default values must be equal.
+//! What is compared: the serialized `FileDescriptorProto`, byte for byte with the entry protoc
+//! wrote in its set (protoc runs with `--retain_options`: retention stripping is not the
+//! compiler's job). A file that differs fails with the first structural difference found, if
+//! any (source info with option locations folded to `[O.., *]`, or the descriptor with every
+//! `options` cleared), else with a diff of both descriptors showing the raw option bytes.
 
 #[path = "it/support.rs"]
 #[allow(dead_code)]
@@ -29,7 +27,10 @@ fn repo() -> &'static Path {
 
 /// protoc's descriptors for `names` (virtual names under `roots`); files protoc rejects are
 /// missing from the map. A failing batch is split until the failing files are isolated.
-fn protoc_descriptors(roots: &[PathBuf], names: &[String]) -> HashMap<String, FileDescriptorProto> {
+fn protoc_descriptors(
+    roots: &[PathBuf],
+    names: &[String],
+) -> HashMap<String, (FileDescriptorProto, Vec<u8>)> {
     let mut out = HashMap::new();
     let mut pending: Vec<Vec<String>> = names.chunks(400).map(<[String]>::to_vec).collect();
     let tmp = tempfile::tempdir().unwrap();
@@ -46,15 +47,29 @@ fn protoc_descriptors(roots: &[PathBuf], names: &[String]) -> HashMap<String, Fi
         cmd.args(&batch);
         let status = cmd.output().unwrap().status;
         if status.success() {
-            let set = FileDescriptorSet::decode(&std::fs::read(&set_path).unwrap()[..]).unwrap();
-            for f in set.file {
-                out.insert(f.name.clone().unwrap_or_default(), f);
+            let bytes = std::fs::read(&set_path).unwrap();
+            let set = FileDescriptorSet::decode(&bytes[..]).unwrap();
+            for (f, raw) in set.file.into_iter().zip(set_entries(&bytes)) {
+                out.insert(f.name.clone().unwrap_or_default(), (f, raw));
             }
         } else if batch.len() > 1 {
             let (a, b) = batch.split_at(batch.len() / 2);
             pending.push(a.to_vec());
             pending.push(b.to_vec());
         }
+    }
+    out
+}
+
+/// Each `file` entry of a serialized `FileDescriptorSet`, as protoc wrote it.
+fn set_entries(mut buf: &[u8]) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    while !buf.is_empty() {
+        let (tag, _) = prost::encoding::decode_key(&mut buf).unwrap();
+        assert_eq!(tag, 1, "a FileDescriptorSet holds only files");
+        let len = prost::encoding::decode_varint(&mut buf).unwrap() as usize;
+        out.push(buf[..len].to_vec());
+        buf = &buf[len..];
     }
     out
 }
@@ -104,19 +119,14 @@ fn options_prefix(path: &[i32]) -> Option<usize> {
     None
 }
 
-/// One line per location; returns the lines and whether options were involved.
-///
-/// protoc's option interpreter renames each `[O.., 999, k]` location to the interpreted
-/// option's path (`[O.., field, ...]`, keeping span and comments) and drops its name and value
-/// sub-locations. Until we interpret options, both sides are reduced to `[O.., *]` with span
-/// and comments, and our sub-locations are left out.
-fn render_locations(info: &SourceCodeInfo) -> (Vec<String>, bool) {
-    let mut has_options = false;
+/// One line per location, for a diagnostic diff once the bytes differ: option locations are
+/// folded to `[O.., *]` (span and comments kept) and uninterpreted options' name/value
+/// sub-locations left out, so that a structural difference shows apart from an option one.
+fn render_locations(info: &SourceCodeInfo) -> Vec<String> {
     let mut lines = Vec::new();
     for l in &info.location {
         let mut s = match options_prefix(&l.path) {
             Some(n) => {
-                has_options = true;
                 if l.path[n] == 999 && l.path.len() > n + 2 {
                     continue;
                 }
@@ -135,7 +145,7 @@ fn render_locations(info: &SourceCodeInfo) -> (Vec<String>, bool) {
         }
         lines.push(s);
     }
-    (lines, has_options)
+    lines
 }
 
 // ---- descriptors -------------------------------------------------------------------------------
@@ -217,7 +227,7 @@ fn ours(
     name: &str,
     roots: &[PathBuf],
     pool: &mut compiler::link::Pool,
-) -> Result<FileDescriptorProto, String> {
+) -> Result<(FileDescriptorProto, Vec<u8>), String> {
     // protoc also finds its bundled well-known types, after every -I.
     let wkt = protoc_bin_vendored::include_path().unwrap();
     let resolver = |n: &str| {
@@ -228,28 +238,37 @@ fn ours(
     };
     compiler::set::add_file(name, &resolver, pool)
         .map_err(|e| format!("{name}: protoc accepts it but we reject it: {}", e[0]))?;
-    let fd = pool.file(name).expect("added");
-    Ok(FileDescriptorProto::decode(&fd.encode_to_vec()[..]).unwrap())
+    let bytes = pool.file(name).expect("added").encode_to_vec();
+    Ok((FileDescriptorProto::decode(&bytes[..]).unwrap(), bytes))
 }
 
-/// `Ok(true)` when the source info had to be compared without its option locations.
 fn compare(
     name: &str,
     roots: &[PathBuf],
     pool: &mut compiler::link::Pool,
     theirs: &FileDescriptorProto,
-) -> Result<bool, String> {
-    let mut ours = ours(name, roots, pool)?;
+    their_bytes: &[u8],
+) -> Result<(), String> {
+    let (mut ours, our_bytes) = ours(name, roots, pool)?;
+    if our_bytes == their_bytes {
+        return Ok(());
+    }
+    // For debugging: both serializations, to compare with `protoc --decode_raw`.
+    if let Ok(dir) = std::env::var("COMPILE_ORACLE_BYTES") {
+        let stem = Path::new(&dir).join(name.replace('/', "_"));
+        std::fs::write(stem.with_extension("ours.pb"), &our_bytes).unwrap();
+        std::fs::write(stem.with_extension("theirs.pb"), their_bytes).unwrap();
+    }
     let ours_info = ours.source_code_info.clone().expect("our source info");
     let mut theirs = theirs.clone();
 
-    let (their_lines, filtered) = render_locations(
+    let their_lines = render_locations(
         theirs
             .source_code_info
             .as_ref()
             .expect("protoc source info"),
     );
-    let (our_lines, _) = render_locations(&ours_info);
+    let our_lines = render_locations(&ours_info);
     if their_lines != our_lines {
         return Err(format!(
             "{name}: source info differs\n{}",
@@ -263,15 +282,19 @@ fn compare(
             unified(&format!("{theirs:#?}"), &format!("{ours:#?}"))
         ));
     }
-    Ok(filtered)
+    let ours_raw = compiler::descriptor::FileDescriptorProto::decode(&our_bytes[..]).unwrap();
+    let theirs_raw = compiler::descriptor::FileDescriptorProto::decode(their_bytes).unwrap();
+    Err(format!(
+        "{name}: options differ (set COMPILE_ORACLE_BYTES=dir to get both files)\n{}",
+        unified(&format!("{theirs_raw:#?}"), &format!("{ours_raw:#?}"))
+    ))
 }
 
 #[derive(Default)]
 struct Tally {
     files: usize,
     protoc_rejects: usize,
-    whole_info: usize,
-    info_without_options: usize,
+    identical: usize,
     mismatches: Vec<String>,
 }
 
@@ -283,13 +306,12 @@ fn check(roots: &[PathBuf], names: &[String]) -> Tally {
         ..Default::default()
     };
     for name in names {
-        let Some(their) = theirs.get(name) else {
+        let Some((their, their_bytes)) = theirs.get(name) else {
             t.protoc_rejects += 1;
             continue;
         };
-        match compare(name, roots, &mut pool, their) {
-            Ok(false) => t.whole_info += 1,
-            Ok(true) => t.info_without_options += 1,
+        match compare(name, roots, &mut pool, their, their_bytes) {
+            Ok(()) => t.identical += 1,
             Err(e) => t.mismatches.push(e),
         }
     }
@@ -358,12 +380,10 @@ fn corpus(dir: &Path) -> (Vec<PathBuf>, Vec<String>) {
 
 fn report(label: &str, t: &Tally) -> String {
     format!(
-        "{label}: {} files, {} rejected by protoc, {} equal with whole source info, {} equal \
-         with source info modulo option paths, {} mismatches",
+        "{label}: {} files, {} rejected by protoc, {} byte-identical, {} mismatches",
         t.files,
         t.protoc_rejects,
-        t.whole_info,
-        t.info_without_options,
+        t.identical,
         t.mismatches.len()
     )
 }

@@ -377,6 +377,16 @@ fn copy_field_value(
     Ok(())
 }
 
+/// Reads one field's value (its key already read) from `buf`, appending it to `out`.
+pub(super) fn copy_field(
+    tag: u32,
+    wire_type: WireType,
+    buf: &mut impl Buf,
+    out: &mut Vec<u8>,
+) -> Result<(), DecodeError> {
+    copy_field_value(tag, wire_type, buf, out, 100)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,10 +10,11 @@ use super::descriptor::{
     field_type, DescriptorProto, FieldDescriptorProto, FileDescriptorProto, SourceCodeInfo,
 };
 use super::literals;
+use super::options;
 use super::Diagnostic;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-enum Kind {
+pub(super) enum Kind {
     Package,
     Message,
     Enum,
@@ -48,6 +49,10 @@ pub struct Pool {
     files: Vec<FileDescriptorProto>,
     by_name: HashMap<String, usize>,
     symbols: HashMap<String, Symbol>,
+    /// Types and extensions of every file, for option interpretation.
+    defs: options::Defs,
+    /// Off for protoc's built-in descriptor.proto, which is only read for its shapes.
+    pub(super) skip_options: bool,
 }
 
 impl Pool {
@@ -108,6 +113,21 @@ impl Pool {
             file_name: file.name.clone().unwrap_or_default(),
         };
         l.file(&mut file);
+        if l.errors.is_empty() && !l.pool.skip_options {
+            // `import option` files are visible to option names only.
+            for d in &file.option_dependency {
+                if let Some(&f) = l.pool.by_name.get(d) {
+                    let pool: &Pool = l.pool;
+                    pool.add_with_public(f, &mut l.deps);
+                }
+            }
+            let mut local = options::Defs::new();
+            options::index_file(&file, &mut local);
+            let pool: &Pool = l.pool;
+            let pool_defs = &pool.defs;
+            let mut i = options::Interpreter::new(&mut l, &local, pool_defs);
+            options::interpret_file(&mut i, &mut file);
+        }
         let errors = l.errors;
         if !errors.is_empty() {
             for name in added {
@@ -115,6 +135,7 @@ impl Pool {
             }
             return Err(errors);
         }
+        options::index_file(&file, &mut self.defs);
         self.by_name
             .insert(file.name.clone().unwrap_or_default(), index);
         self.files.push(file);
@@ -280,7 +301,7 @@ const FIELD_EXTENDEE: i32 = 2;
 const FIELD_TYPE_NAME: i32 = 6;
 const FIELD_DEFAULT: i32 = 7;
 
-struct Linker<'a> {
+pub(super) struct Linker<'a> {
     pool: &'a Pool,
     index: usize,
     package: String,
@@ -327,7 +348,7 @@ impl Linker<'_> {
 
     /// protoc's `LookupSymbolNoPlaceholder`: the full name and kind `name` resolves to from
     /// the scope of the element named `relative_to`.
-    fn lookup(
+    pub(super) fn lookup(
         &mut self,
         name: &str,
         relative_to: &str,

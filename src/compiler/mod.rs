@@ -1,7 +1,9 @@
-//! `.proto` compiler, first slice: lexer, AST and parser, matching protoc 36.2's behaviour.
+//! `.proto` compiler, matching protoc 36.2's behaviour: lexer, AST and parser, descriptor
+//! building, linking and option interpretation.
 //!
 //! `parse` turns one file's bytes into an [`ast::File`] that keeps every span and comment protoc
-//! records in `SourceCodeInfo`, or into protoc's error list for that file.
+//! records in `SourceCodeInfo`, or into protoc's error list for that file; `set::compile` takes
+//! files to linked `FileDescriptorProto`s with their options interpreted.
 
 pub mod ast;
 pub mod build;
@@ -9,16 +11,20 @@ pub mod descriptor;
 pub mod lexer;
 pub mod link;
 mod literals;
+mod options;
 pub mod parser;
 mod parser_decls;
 mod parser_enums;
 mod parser_options;
 pub mod set;
+mod text_format;
 
 #[cfg(test)]
 mod build_tests;
 #[cfg(test)]
 mod link_tests;
+#[cfg(test)]
+mod options_tests;
 #[cfg(test)]
 mod tests;
 

@@ -56,6 +56,10 @@ fn add(
     for dep in fd.dependency.clone() {
         add(&dep, resolver, pool, stack)?;
     }
+    // `import option` (editions): loaded after the imports, its extensions visible to options.
+    for dep in fd.option_dependency.clone() {
+        add(&dep, resolver, pool, stack)?;
+    }
     stack.pop();
     fd.source_code_info = Some(info.clone());
     pool.add(fd, &info)

@@ -1,0 +1,614 @@
+//! Option interpretation: protoc's `OptionInterpreter`. Each `UninterpretedOption` the parser
+//! left in a [`RawOptions`] is resolved (known fields by name in protoc's own descriptor.proto,
+//! custom options by scope lookup of the extension), its value encoded by the field's type, and
+//! the options message re-serialized as protoc's C++ runtime does it: known fields in
+//! field-number order, then custom options (unknown to protoc's binary) in the order written.
+//! The `[.., 999, k]` source locations are renamed to the option's field path.
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
+use prost::encoding::{encode_key, encode_varint, WireType};
+
+use super::descriptor::{
+    field_type, label, DescriptorProto, EnumDescriptorProto, FieldDescriptorProto,
+    FileDescriptorProto, RawOptions, SourceCodeInfo, UninterpretedOption,
+};
+use super::link::Linker;
+use super::text_format;
+
+/// A definition the interpreter needs: message and enum types, and extensions, each with
+/// whether its file is proto3 (repeated scalars packed by default).
+#[derive(Clone)]
+pub(super) enum Def {
+    Msg(Arc<DescriptorProto>, bool),
+    Enum(Arc<EnumDescriptorProto>),
+    Ext(Arc<FieldDescriptorProto>, bool),
+}
+
+pub(super) type Defs = HashMap<String, Def>;
+
+/// Adds the types and extensions `file` defines to `defs`.
+pub(super) fn index_file(file: &FileDescriptorProto, defs: &mut Defs) {
+    // Editions pack repeated scalars by default too (features may say otherwise: editions issue).
+    let proto3 = matches!(file.syntax.as_deref(), Some("proto3" | "editions"));
+    let package = file.package.clone().unwrap_or_default();
+    for m in &file.message_type {
+        index_message(&package, m, proto3, defs);
+    }
+    for e in &file.enum_type {
+        defs.insert(
+            qualify(&package, e.name.as_deref().unwrap_or("")),
+            Def::Enum(Arc::new(e.clone())),
+        );
+    }
+    for x in &file.extension {
+        defs.insert(
+            qualify(&package, x.name()),
+            Def::Ext(Arc::new(x.clone()), proto3),
+        );
+    }
+}
+
+fn index_message(scope: &str, m: &DescriptorProto, proto3: bool, defs: &mut Defs) {
+    let full = qualify(scope, m.name());
+    for n in &m.nested_type {
+        index_message(&full, n, proto3, defs);
+    }
+    for e in &m.enum_type {
+        defs.insert(
+            qualify(&full, e.name.as_deref().unwrap_or("")),
+            Def::Enum(Arc::new(e.clone())),
+        );
+    }
+    for x in &m.extension {
+        defs.insert(
+            qualify(&full, x.name()),
+            Def::Ext(Arc::new(x.clone()), proto3),
+        );
+    }
+    defs.insert(full, Def::Msg(Arc::new(m.clone()), proto3));
+}
+
+fn qualify(scope: &str, name: &str) -> String {
+    if scope.is_empty() {
+        name.to_string()
+    } else {
+        format!("{scope}.{name}")
+    }
+}
+
+/// protoc 36.2's own descriptor.proto: what its binary knows as the options messages.
+fn builtin() -> &'static Defs {
+    static DEFS: OnceLock<Defs> = OnceLock::new();
+    DEFS.get_or_init(|| {
+        let src = include_bytes!(concat!(env!("OUT_DIR"), "/descriptor.proto"));
+        let ast =
+            super::parse("google/protobuf/descriptor.proto", src).expect("descriptor.proto parses");
+        let (fd, info) = super::build::build(&ast);
+        let mut pool = super::link::Pool::new();
+        pool.skip_options = true;
+        let fd = pool.add(fd, &info).expect("descriptor.proto links");
+        let mut defs = Defs::new();
+        index_file(fd, &mut defs);
+        defs
+    })
+}
+
+/// Whether a repeated `f` is written packed (proto2: `[packed = true]`; proto3: unless
+/// `[packed = false]`), judging its options interpreted or not.
+pub(super) fn is_packed(f: &FieldDescriptorProto, proto3: bool) -> bool {
+    if f.label != Some(label::REPEATED) || !is_packable(f.r#type.unwrap_or(0)) {
+        return false;
+    }
+    let mut packed = proto3;
+    if let Some(o) = &f.options {
+        for u in &o.uninterpreted {
+            if u.name.len() == 1 && !u.name[0].is_extension && u.name[0].name_part == "packed" {
+                packed = u.identifier_value.as_deref() == Some("true");
+            }
+        }
+        // Interpreted: FieldOptions.packed is field 2, a varint.
+        for (n, b) in split_fields(&o.raw) {
+            if n == 2 && b.len() == 2 {
+                packed = b[1] != 0;
+            }
+        }
+    }
+    packed
+}
+
+fn is_packable(t: i32) -> bool {
+    !matches!(
+        t,
+        field_type::STRING | field_type::GROUP | field_type::MESSAGE | 12
+    )
+}
+
+/// Interprets every option of one file; `linker` resolves names as the file sees them.
+pub(super) struct Interpreter<'a, 'b> {
+    pub linker: &'a mut Linker<'b>,
+    pub local: &'a Defs,
+    pub pool: &'a Defs,
+    /// `[.., 999, k]` -> the interpreted option's path.
+    pub paths: HashMap<Vec<i32>, Vec<i32>>,
+    counts: HashMap<Vec<i32>, i32>,
+}
+
+impl<'a, 'b> Interpreter<'a, 'b> {
+    pub fn new(linker: &'a mut Linker<'b>, local: &'a Defs, pool: &'a Defs) -> Self {
+        Self {
+            linker,
+            local,
+            pool,
+            paths: HashMap::new(),
+            counts: HashMap::new(),
+        }
+    }
+
+    pub(super) fn def(&self, name: &str) -> Option<Def> {
+        let name = name.strip_prefix('.').unwrap_or(name);
+        self.local
+            .get(name)
+            .or_else(|| self.pool.get(name))
+            .or_else(|| builtin().get(name))
+            .cloned()
+    }
+
+    pub(super) fn message(&self, name: &str) -> Option<(Arc<DescriptorProto>, bool)> {
+        match self.def(name)? {
+            Def::Msg(m, p) => Some((m, p)),
+            _ => None,
+        }
+    }
+
+    /// An extension by (relative) name from `scope`, as protoc's `LookupSymbol`.
+    pub(super) fn extension(
+        &mut self,
+        name: &str,
+        scope: &str,
+    ) -> Option<(Arc<FieldDescriptorProto>, bool)> {
+        let (full, _) = self.linker.lookup(name, scope, false)?;
+        match self.def(&full)? {
+            Def::Ext(f, p) => Some((f, p)),
+            _ => None,
+        }
+    }
+
+    pub(super) fn enum_value(&self, type_name: &str, value: &str) -> Option<i32> {
+        match self.def(type_name)? {
+            Def::Enum(e) => e
+                .value
+                .iter()
+                .find(|v| v.name() == value)
+                .map(|v| v.number()),
+            _ => None,
+        }
+    }
+
+    /// Interprets `opts` (of message `google.protobuf.<kind>`), found at `path` in the file,
+    /// for an element whose option names resolve from `scope`.
+    pub fn interpret(
+        &mut self,
+        opts: &mut Option<RawOptions>,
+        kind: &str,
+        scope: &str,
+        path: &[i32],
+    ) {
+        let Some(opts) = opts else { return };
+        if opts.uninterpreted.is_empty() {
+            return;
+        }
+        let options_type = format!("google.protobuf.{kind}");
+        let mut known: Vec<(i32, Vec<u8>)> = split_fields(&opts.raw);
+        let mut custom: Vec<u8> = Vec::new();
+        let mut left = Vec::new();
+        for (k, u) in std::mem::take(&mut opts.uninterpreted)
+            .into_iter()
+            .enumerate()
+        {
+            match self.single(&u, &options_type, scope, path) {
+                Some((number, is_ext, bytes, dest)) => {
+                    let mut src = path.to_vec();
+                    src.extend([999, k as i32]);
+                    self.paths.insert(src, dest);
+                    if is_ext {
+                        custom.extend(bytes);
+                    } else {
+                        known.push((number, bytes));
+                    }
+                }
+                None => left.push(u),
+            }
+        }
+        let mut raw = canonical(&options_type, known);
+        raw.extend(custom);
+        opts.raw = raw;
+        opts.uninterpreted = left;
+    }
+
+    /// One option: its top-level field number, whether that is an extension, its encoding
+    /// and its destination path.
+    fn single(
+        &mut self,
+        u: &UninterpretedOption,
+        options_type: &str,
+        scope: &str,
+        path: &[i32],
+    ) -> Option<(i32, bool, Vec<u8>, Vec<i32>)> {
+        let mut descriptor = self.message(options_type)?.0;
+        let mut fields: Vec<(Arc<FieldDescriptorProto>, bool)> = Vec::new();
+        let mut dest = path.to_vec();
+        for (i, part) in u.name.iter().enumerate() {
+            let (f, proto3) = if part.is_extension {
+                let (f, p) = self.extension(&part.name_part, scope)?;
+                let containing = match fields.last() {
+                    None => options_type.to_string(),
+                    Some((f, _)) => f.type_name().trim_start_matches('.').to_string(),
+                };
+                if f.extendee.as_deref().map(|e| e.trim_start_matches('.')) != Some(&containing) {
+                    return None;
+                }
+                (f, p)
+            } else {
+                let f = descriptor
+                    .field
+                    .iter()
+                    .find(|f| f.name() == part.name_part)?
+                    .clone();
+                (Arc::new(f), false)
+            };
+            dest.push(f.number());
+            if i + 1 < u.name.len() {
+                let t = f.r#type.unwrap_or(0);
+                if (t != field_type::MESSAGE && t != field_type::GROUP)
+                    || f.label == Some(label::REPEATED)
+                {
+                    return None;
+                }
+                descriptor = self.message(f.type_name())?.0;
+            }
+            fields.push((f, proto3));
+        }
+        let (leaf, _) = fields.last()?.clone();
+        if leaf.label == Some(label::REPEATED) {
+            let c = self.counts.entry(dest.clone()).or_insert(0);
+            dest.push(*c);
+            *c += 1;
+        }
+        let mut bytes = Vec::new();
+        self.value(&leaf, u, &mut bytes)?;
+        for (f, _) in fields[..fields.len() - 1].iter().rev() {
+            let mut outer = Vec::new();
+            if f.r#type == Some(field_type::GROUP) {
+                encode_key(f.number() as u32, WireType::StartGroup, &mut outer);
+                outer.extend(bytes);
+                encode_key(f.number() as u32, WireType::EndGroup, &mut outer);
+            } else {
+                encode_key(f.number() as u32, WireType::LengthDelimited, &mut outer);
+                encode_varint(bytes.len() as u64, &mut outer);
+                outer.extend(bytes);
+            }
+            bytes = outer;
+        }
+        Some((fields[0].0.number(), u.name[0].is_extension, bytes, dest))
+    }
+
+    /// protoc's `SetOptionValue`: the leaf field's key and value.
+    fn value(
+        &mut self,
+        f: &FieldDescriptorProto,
+        u: &UninterpretedOption,
+        out: &mut Vec<u8>,
+    ) -> Option<()> {
+        let n = f.number() as u32;
+        let t = f.r#type.unwrap_or(0);
+        if t == field_type::MESSAGE || t == field_type::GROUP {
+            let text = u.aggregate_value.as_ref()?;
+            let body = text_format::parse(self, f.type_name(), text)?;
+            if t == field_type::GROUP {
+                encode_key(n, WireType::StartGroup, out);
+                out.extend(body);
+                encode_key(n, WireType::EndGroup, out);
+            } else {
+                encode_key(n, WireType::LengthDelimited, out);
+                encode_varint(body.len() as u64, out);
+                out.extend(body);
+            }
+            return Some(());
+        }
+        let v = if t == field_type::ENUM {
+            let id = u.identifier_value.as_deref()?;
+            Scalar::Int(i128::from(self.enum_value(f.type_name(), id)?))
+        } else if t == field_type::STRING || t == 12 {
+            Scalar::Bytes(u.string_value.clone()?)
+        } else if t == 8 {
+            match u.identifier_value.as_deref()? {
+                "true" => Scalar::Int(1),
+                "false" => Scalar::Int(0),
+                _ => return None,
+            }
+        } else if t == 1 || t == 2 {
+            if let Some(d) = u.double_value {
+                Scalar::Float(d)
+            } else if let Some(p) = u.positive_int_value {
+                Scalar::Float(p as f64)
+            } else if let Some(p) = u.negative_int_value {
+                Scalar::Float(p as f64)
+            } else {
+                match u.identifier_value.as_deref()? {
+                    "inf" => Scalar::Float(f64::INFINITY),
+                    "nan" => Scalar::Float(f64::NAN),
+                    _ => return None,
+                }
+            }
+        } else if let Some(p) = u.positive_int_value {
+            Scalar::Int(i128::from(p))
+        } else if let Some(p) = u.negative_int_value {
+            Scalar::Int(i128::from(p))
+        } else {
+            return None;
+        };
+        encode_scalar(n, t, &v, out)
+    }
+}
+
+/// A scalar value before encoding.
+pub(super) enum Scalar {
+    Int(i128),
+    Float(f64),
+    Bytes(Vec<u8>),
+}
+
+/// Encodes one value of scalar type `t` as field `n` (key included), checking its range.
+pub(super) fn encode_scalar(n: u32, t: i32, v: &Scalar, out: &mut Vec<u8>) -> Option<()> {
+    let wire = match t {
+        1 | 6 | 16 => WireType::SixtyFourBit,
+        2 | 7 | 15 => WireType::ThirtyTwoBit,
+        9 | 12 => WireType::LengthDelimited,
+        _ => WireType::Varint,
+    };
+    encode_key(n, wire, out);
+    encode_scalar_value(t, v, out)
+}
+
+/// The value alone (no key), as in a packed list.
+pub(super) fn encode_scalar_value(t: i32, v: &Scalar, out: &mut Vec<u8>) -> Option<()> {
+    match (t, v) {
+        (9 | 12, Scalar::Bytes(b)) => {
+            encode_varint(b.len() as u64, out);
+            out.extend(b);
+        }
+        (1, Scalar::Float(d)) => out.extend(d.to_le_bytes()),
+        (2, Scalar::Float(d)) => out.extend((*d as f32).to_le_bytes()),
+        (1, Scalar::Int(i)) => out.extend((*i as f64).to_le_bytes()),
+        (2, Scalar::Int(i)) => out.extend((*i as f32).to_le_bytes()),
+        (3 | 5 | 14 | 17 | 18 | 8 | 4 | 13 | 6 | 7 | 15 | 16, Scalar::Int(i)) => {
+            let i = *i;
+            let ok = match t {
+                3 | 18 | 16 => i >= i128::from(i64::MIN) && i <= i128::from(i64::MAX),
+                5 | 17 | 14 | 15 => i >= i128::from(i32::MIN) && i <= i128::from(i32::MAX),
+                4 | 6 => i >= 0 && i <= i128::from(u64::MAX),
+                13 | 7 => i >= 0 && i <= i128::from(u32::MAX),
+                _ => i == 0 || i == 1,
+            };
+            if !ok {
+                return None;
+            }
+            match t {
+                17 => encode_varint(
+                    u64::from(((i as i32) << 1 ^ ((i as i32) >> 31)) as u32),
+                    out,
+                ),
+                18 => encode_varint(((i as i64) << 1 ^ ((i as i64) >> 63)) as u64, out),
+                6 => out.extend((i as u64).to_le_bytes()),
+                16 => out.extend((i as i64).to_le_bytes()),
+                7 => out.extend((i as u32).to_le_bytes()),
+                15 => out.extend((i as i32).to_le_bytes()),
+                4 | 13 | 8 => encode_varint(i as u64, out),
+                _ => encode_varint(i as i64 as u64, out),
+            }
+        }
+        _ => return None,
+    }
+    Some(())
+}
+
+/// Splits serialized fields into (number, bytes with key).
+fn split_fields(raw: &[u8]) -> Vec<(i32, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut buf = raw;
+    while !buf.is_empty() {
+        let before = buf;
+        let Ok((tag, wire)) = prost::encoding::decode_key(&mut buf) else {
+            break;
+        };
+        let mut copy = Vec::new();
+        if super::descriptor::copy_field(tag, wire, &mut buf, &mut copy).is_err() {
+            break;
+        }
+        let used = before.len() - buf.len();
+        out.push((tag as i32, before[..used].to_vec()));
+    }
+    out
+}
+
+/// protoc's `UpdateSourceCodeInfo`: renames each interpreted `[.., 999, k]` location and drops
+/// the locations inside it.
+pub(super) fn update_source_info(info: &mut SourceCodeInfo, paths: &HashMap<Vec<i32>, Vec<i32>>) {
+    if paths.is_empty() {
+        return;
+    }
+    let mut out = Vec::with_capacity(info.location.len());
+    let mut matched: Option<Vec<i32>> = None;
+    for mut loc in std::mem::take(&mut info.location) {
+        if let Some(m) = &matched {
+            if loc.path.starts_with(m) {
+                continue;
+            }
+            matched = None;
+        }
+        if let Some(dest) = paths.get(&loc.path) {
+            matched = Some(std::mem::replace(&mut loc.path, dest.clone()));
+        }
+        out.push(loc);
+    }
+    info.location = out;
+}
+
+/// Interprets the options of every element of `file`, then renames its option locations.
+pub(super) fn interpret_file(i: &mut Interpreter<'_, '_>, file: &mut FileDescriptorProto) {
+    let package = file.package.clone().unwrap_or_default();
+    i.interpret(
+        &mut file.options,
+        "FileOptions",
+        &format!("{package}.dummy"),
+        &[8],
+    );
+    for (k, m) in file.message_type.iter_mut().enumerate() {
+        message(i, m, &package, &[4, k as i32]);
+    }
+    for (k, e) in file.enum_type.iter_mut().enumerate() {
+        enumeration(i, e, &package, &[5, k as i32]);
+    }
+    for (k, x) in file.extension.iter_mut().enumerate() {
+        let scope = qualify(&package, x.name());
+        i.interpret(&mut x.options, "FieldOptions", &scope, &[7, k as i32, 8]);
+    }
+    for (k, s) in file.service.iter_mut().enumerate() {
+        let sname = qualify(&package, s.name());
+        i.interpret(&mut s.options, "ServiceOptions", &sname, &[6, k as i32, 3]);
+        for (j, m) in s.method.iter_mut().enumerate() {
+            let scope = qualify(&sname, m.name());
+            i.interpret(
+                &mut m.options,
+                "MethodOptions",
+                &scope,
+                &[6, k as i32, 2, j as i32, 4],
+            );
+        }
+    }
+    if let Some(info) = &mut file.source_code_info {
+        update_source_info(info, &i.paths);
+    }
+}
+
+fn join(path: &[i32], more: &[i32]) -> Vec<i32> {
+    let mut p = path.to_vec();
+    p.extend_from_slice(more);
+    p
+}
+
+fn message(i: &mut Interpreter<'_, '_>, m: &mut DescriptorProto, scope: &str, path: &[i32]) {
+    let full = qualify(scope, m.name());
+    i.interpret(&mut m.options, "MessageOptions", &full, &join(path, &[7]));
+    for (k, f) in m.field.iter_mut().enumerate() {
+        let s = qualify(&full, f.name());
+        i.interpret(
+            &mut f.options,
+            "FieldOptions",
+            &s,
+            &join(path, &[2, k as i32, 8]),
+        );
+    }
+    for (k, f) in m.extension.iter_mut().enumerate() {
+        let s = qualify(&full, f.name());
+        i.interpret(
+            &mut f.options,
+            "FieldOptions",
+            &s,
+            &join(path, &[6, k as i32, 8]),
+        );
+    }
+    for (k, o) in m.oneof_decl.iter_mut().enumerate() {
+        let s = qualify(&full, o.name.as_deref().unwrap_or(""));
+        i.interpret(
+            &mut o.options,
+            "OneofOptions",
+            &s,
+            &join(path, &[8, k as i32, 2]),
+        );
+    }
+    for (k, r) in m.extension_range.iter_mut().enumerate() {
+        i.interpret(
+            &mut r.options,
+            "ExtensionRangeOptions",
+            &full,
+            &join(path, &[5, k as i32, 3]),
+        );
+    }
+    for (k, n) in m.nested_type.iter_mut().enumerate() {
+        message(i, n, &full, &join(path, &[3, k as i32]));
+    }
+    for (k, e) in m.enum_type.iter_mut().enumerate() {
+        enumeration(i, e, &full, &join(path, &[4, k as i32]));
+    }
+}
+
+fn enumeration(
+    i: &mut Interpreter<'_, '_>,
+    e: &mut EnumDescriptorProto,
+    scope: &str,
+    path: &[i32],
+) {
+    let full = qualify(scope, e.name.as_deref().unwrap_or(""));
+    i.interpret(&mut e.options, "EnumOptions", &full, &join(path, &[3]));
+    for (k, v) in e.value.iter_mut().enumerate() {
+        let s = qualify(scope, v.name.as_deref().unwrap_or(""));
+        i.interpret(
+            &mut v.options,
+            "EnumValueOptions",
+            &s,
+            &join(path, &[2, k as i32, 3]),
+        );
+    }
+}
+
+/// Known fields of builtin message `type_name` as protoc's C++ parse-then-serialize leaves
+/// them: field-number order, a singular message given several times merged into one (as
+/// `option features.a = ..; option features.b = ..;` are), a singular scalar's last value.
+fn canonical(type_name: &str, mut fields: Vec<(i32, Vec<u8>)>) -> Vec<u8> {
+    fields.sort_by_key(|(n, _)| *n);
+    let msg = match builtin().get(type_name) {
+        Some(Def::Msg(m, _)) => Some(m.clone()),
+        _ => None,
+    };
+    let mut out = Vec::new();
+    let mut k = 0;
+    while k < fields.len() {
+        let n = fields[k].0;
+        let mut end = k + 1;
+        while end < fields.len() && fields[end].0 == n {
+            end += 1;
+        }
+        let f = msg
+            .as_ref()
+            .and_then(|m| m.field.iter().find(|f| f.number() == n));
+        match f {
+            Some(f) if f.label != Some(label::REPEATED) && end - k > 1 => {
+                if f.r#type == Some(field_type::MESSAGE) {
+                    let mut inner = Vec::new();
+                    for (_, b) in &fields[k..end] {
+                        let mut buf = b.as_slice();
+                        let _ = prost::encoding::decode_key(&mut buf);
+                        let _ = prost::encoding::decode_varint(&mut buf);
+                        inner.extend(split_fields(buf));
+                    }
+                    let body = canonical(f.type_name().trim_start_matches('.'), inner);
+                    encode_key(n as u32, WireType::LengthDelimited, &mut out);
+                    encode_varint(body.len() as u64, &mut out);
+                    out.extend(body);
+                } else {
+                    out.extend(&fields[end - 1].1);
+                }
+            }
+            _ => {
+                for (_, b) in &fields[k..end] {
+                    out.extend(b);
+                }
+            }
+        }
+        k = end;
+    }
+    out
+}
