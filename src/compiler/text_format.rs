@@ -67,14 +67,7 @@ fn message(
                 if lx.current.is(":") {
                     lx.next();
                 }
-                let close = if lx.current.is("{") {
-                    "}"
-                } else if lx.current.is("<") {
-                    ">"
-                } else {
-                    return None;
-                };
-                lx.next();
+                let close = open_message(lx)?;
                 let body = message(i, lx, any_type, Some(close))?;
                 let mut url = Vec::new();
                 encode_scalar(
@@ -206,14 +199,7 @@ fn value(
     let n = f.number() as u32;
     let t = f.r#type.unwrap_or(0);
     if t == field_type::MESSAGE || t == field_type::GROUP {
-        let close = if lx.current.is("{") {
-            "}"
-        } else if lx.current.is("<") {
-            ">"
-        } else {
-            return None;
-        };
-        lx.next();
+        let close = open_message(lx)?;
         let body = message(i, lx, f.type_name().trim_start_matches('.'), Some(close))?;
         let mut out = Vec::new();
         if t == field_type::GROUP {
@@ -320,4 +306,17 @@ fn is_message_set(m: &DescriptorProto) -> bool {
                 && u.name[0].name_part == "message_set_wire_format"
                 && u.identifier_value.as_deref() == Some("true")
         })
+}
+
+/// Reads the `{` or `<` that opens a message value and returns the token that will close it.
+fn open_message(lx: &mut Lexer<'_>) -> Option<&'static str> {
+    let close = if lx.current.is("{") {
+        "}"
+    } else if lx.current.is("<") {
+        ">"
+    } else {
+        return None;
+    };
+    lx.next();
+    Some(close)
 }
