@@ -18,8 +18,11 @@ pub struct RawFile {
     pub syntax: String,
     /// The `edition` enum value, for editions files.
     pub edition: Option<i32>,
-    /// The serialized `FileDescriptorProto`, exactly as it was in the set.
+    /// The serialized `FileDescriptorProto`, exactly as it was in the set (or as compiled).
     pub bytes: Vec<u8>,
+    /// For a compiled input: the copy stripped of source-retention options, which protoc sends
+    /// as its `proto_file` entry. `None` for files from a set, which are sent as they are.
+    pub stripped: Option<Vec<u8>>,
 }
 
 /// Files by name; the first copy of a name wins, as in protoc.
@@ -57,6 +60,15 @@ impl FileSet {
 
     /// Adds one serialized `FileDescriptorProto`, unless a file of that name is already present.
     pub fn add_file(&mut self, bytes: Vec<u8>) -> Result<(), WireError> {
+        self.add_compiled(bytes, None)
+    }
+
+    /// Adds one compiled file and its stripped copy (see [`RawFile::stripped`]).
+    pub fn add_compiled(
+        &mut self,
+        bytes: Vec<u8>,
+        stripped: Option<Vec<u8>>,
+    ) -> Result<(), WireError> {
         let Header {
             name,
             dependencies,
@@ -71,6 +83,7 @@ impl FileSet {
                 syntax,
                 edition,
                 bytes,
+                stripped,
             });
         }
         Ok(())

@@ -10,6 +10,7 @@ use rayon::prelude::*;
 
 use crate::cache::ModuleCache;
 use crate::cli::protoc::{OutputDirective, ProtocArgs};
+use crate::compile::{self, Inputs};
 use crate::config::{Registry, RegistryEntry};
 use crate::descriptor_set::FileSet;
 use crate::feature_check::{self, EditionBounds};
@@ -61,17 +62,28 @@ pub fn run_protoc(args: &ProtocArgs, cache: ModuleCache) -> Result<Report, Failu
     let total = Instant::now();
     let mut report = Report::default();
 
-    if args.descriptor_set_in.is_empty() {
-        return Err(Failure::one(
-            "protowasm does not compile .proto files yet: give the inputs as a FileDescriptorSet with --descriptor_set_in=FILE (made with protoc -o FILE --include_imports)",
-        ));
-    }
     let started = Instant::now();
-    let set = FileSet::load(&args.descriptor_set_in).map_err(Failure::one)?;
-    set.check_inputs(&args.inputs).map_err(Failure::one)?;
-    report
-        .timings
-        .push(timing("load descriptor sets", started.elapsed()));
+    let mut warnings = args.warnings.clone();
+    let loaded = compile::load(args, &mut warnings);
+    // protoc prints these as it goes, before any error.
+    for w in &warnings {
+        eprintln!("{w}");
+    }
+    let (set, compiled) = match loaded.map_err(|lines| Failure { lines })? {
+        Inputs::DescriptorSets(set) => (set, None),
+        Inputs::Compiled(c) if args.outputs.is_empty() => (FileSet::default(), Some(c)),
+        Inputs::Compiled(c) => (c.request_files(), Some(c)),
+    };
+    // The inputs' virtual names (an input given as a disk path is mapped through -I).
+    let inputs: &[String] = compiled.as_ref().map_or(&args.inputs, |c| &c.inputs);
+    report.timings.push(timing(
+        if compiled.is_some() {
+            "compile .proto files"
+        } else {
+            "load descriptor sets"
+        },
+        started.elapsed(),
+    ));
 
     let version = args.compiler_version.clone().unwrap_or_default();
     let cwd =
@@ -82,7 +94,7 @@ pub fn run_protoc(args: &ProtocArgs, cache: ModuleCache) -> Result<Report, Failu
         .iter()
         .map(|directive| {
             let resolved = resolve_plugin(directive, &args.plugins, &registry)?;
-            let request = request::build(&set, &args.inputs, &resolved.parameter, &version);
+            let request = request::build(&set, inputs, &resolved.parameter, &version);
             let limits = args.limits.resolve(resolved.limits);
             Ok(Job {
                 directive,
@@ -150,7 +162,7 @@ pub fn run_protoc(args: &ProtocArgs, cache: ModuleCache) -> Result<Report, Failu
         }
         let missing = feature_check::check(
             &set,
-            &args.inputs,
+            inputs,
             &directive.plugin_name,
             response.supported_features(),
             &bounds,
@@ -171,8 +183,52 @@ pub fn run_protoc(args: &ProtocArgs, cache: ModuleCache) -> Result<Report, Failu
     report
         .timings
         .push(timing("write outputs", started.elapsed()));
+
+    // protoc's order: generated files, then the dependency file, then the descriptor set.
+    if let (Some(path), Some(c)) = (&args.dependency_out, &compiled) {
+        let mut outputs: Vec<String> = Vec::new();
+        for (location, files) in tree.locations() {
+            for name in files.files().keys() {
+                let full = format!("{location}{name}");
+                outputs.push(full.strip_prefix("./").map(str::to_string).unwrap_or(full));
+            }
+        }
+        if let Some(o) = &args.descriptor_set_out {
+            outputs.push(o.display().to_string());
+        }
+        write_file(path, c.dependency_rule(&outputs).as_bytes())?;
+    }
+    if let (Some(path), Some(c)) = (&args.descriptor_set_out, &compiled) {
+        write_file(path, &c.descriptor_set(args))?;
+    }
     report.timings.push(timing("total", total.elapsed()));
     Ok(report)
+}
+
+/// Writes one whole file (`-o`, `--dependency_out`) through a temporary file and a rename, so a
+/// failure leaves no half-written file; errors name the file as protoc does (`F: reason`).
+fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
+    let fail = |e: std::io::Error| Failure::one(format!("{}: {}", path.display(), io_reason(&e)));
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".protowasm-")
+        .tempfile_in(dir)
+        .map_err(fail)?;
+    std::io::Write::write_all(&mut tmp, bytes).map_err(fail)?;
+    tmp.persist(path).map_err(|e| fail(e.error))?;
+    Ok(())
+}
+
+/// The text `perror` prints for an I/O error.
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "No such file or directory".into(),
+        std::io::ErrorKind::PermissionDenied => "Permission denied".into(),
+        _ => e.to_string(),
+    }
 }
 
 /// Decodes a response, and the edition bounds prost-types has no fields for.

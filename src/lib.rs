@@ -6,6 +6,7 @@
 
 pub mod cache;
 pub mod cli;
+pub mod compile;
 pub mod compiler;
 pub mod config;
 pub mod descriptor_set;

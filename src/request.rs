@@ -44,7 +44,11 @@ pub fn build(
     }
     encode_version(version, &mut out);
     for file in &proto_files {
-        encode_bytes(15, &file.bytes, &mut out);
+        let bytes = match &file.stripped {
+            Some(stripped) if files_to_generate.contains(&file.name) => stripped,
+            _ => &file.bytes,
+        };
+        encode_bytes(15, bytes, &mut out);
     }
     for file in &generated {
         encode_bytes(17, &file.bytes, &mut out);

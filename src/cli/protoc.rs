@@ -17,7 +17,7 @@ pub const PROTOC_VERSION: &str = "36.2";
 #[derive(Debug, PartialEq)]
 pub enum Parsed {
     /// Generate code (the normal case).
-    Run(ProtocArgs),
+    Run(Box<ProtocArgs>),
     /// Print this text to stdout and exit 0 (`--version`, `-h`).
     Print(String),
 }
@@ -55,6 +55,28 @@ pub struct ProtocArgs {
     pub limits: LimitFlags,
     /// `--timings` (protowasm's own flag): print where the time went.
     pub timings: bool,
+    /// `-o`/`--descriptor_set_out`.
+    pub descriptor_set_out: Option<PathBuf>,
+    pub include_imports: bool,
+    pub include_source_info: bool,
+    pub retain_options: bool,
+    /// `--dependency_out`: a make-style dependency file.
+    pub dependency_out: Option<PathBuf>,
+    pub error_format: ErrorFormat,
+    pub fatal_warnings: bool,
+    /// Messages protoc prints while reading the arguments but that do not stop it
+    /// (`--include_imports only makes sense ...`).
+    pub warnings: Vec<String>,
+}
+
+/// `--error_format`: how a position is written in errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ErrorFormat {
+    /// `file:line:col: message`
+    #[default]
+    Gcc,
+    /// `file(line) : error in column=col: message`
+    Msvs,
 }
 
 /// The `compiler_version` sent to plugins.
@@ -127,14 +149,6 @@ const NO_VALUE_FLAGS: &[&str] = &[
 /// protoc flags that exist but that protowasm does not implement yet; using one is an error
 /// rather than a silent difference.
 const NOT_YET: &[&str] = &[
-    "-o",
-    "--descriptor_set_out",
-    "--include_imports",
-    "--include_source_info",
-    "--retain_options",
-    "--dependency_out",
-    "--error_format",
-    "--fatal_warnings",
     "--direct_dependencies",
     "--option_dependencies",
     "--print_free_field_numbers",
@@ -203,7 +217,62 @@ pub fn parse(args: Vec<String>, usage_name: &str) -> Result<Parsed, UsageError> 
         match name.as_str() {
             "--version" => return Ok(Parsed::Print(format!("libprotoc {PROTOC_VERSION}\n"))),
             "-h" | "--help" => return Ok(Parsed::Print(help_text(usage_name))),
-            "-I" | "--proto_path" => parsed.proto_paths.extend(value.split(':').map(str::to_string)),
+            "-I" | "--proto_path" => {
+                for part in value.split(':').filter(|p| !p.is_empty()) {
+                    let disk = part.split_once('=').map_or(part, |(_, d)| d);
+                    if disk.is_empty() {
+                        return Err(UsageError(
+                            "--proto_path passed empty directory name.  (Use \".\" for current directory.)".into(),
+                        ));
+                    }
+                    parsed.proto_paths.push(part.to_string());
+                }
+            }
+            "-o" | "--descriptor_set_out" => {
+                if parsed.descriptor_set_out.is_some() {
+                    return Err(UsageError(format!("{name} may only be passed once.")));
+                }
+                if value.is_empty() {
+                    return Err(UsageError(format!("{name} requires a non-empty value.")));
+                }
+                parsed.descriptor_set_out = Some(PathBuf::from(&value));
+            }
+            "--dependency_out" => {
+                if parsed.dependency_out.is_some() {
+                    return Err(UsageError(format!("{name} may only be passed once.")));
+                }
+                if value.is_empty() {
+                    return Err(UsageError(format!("{name} requires a non-empty value.")));
+                }
+                if descriptor_set_in_seen {
+                    return Err(UsageError(format!(
+                        "{name} cannot be used with --descriptor_set_in."
+                    )));
+                }
+                parsed.dependency_out = Some(PathBuf::from(&value));
+            }
+            "--include_imports"
+            | "--include_source_info"
+            | "--retain_options"
+            | "--fatal_warnings" => {
+                let flag = match name.as_str() {
+                    "--include_imports" => &mut parsed.include_imports,
+                    "--include_source_info" => &mut parsed.include_source_info,
+                    "--retain_options" => &mut parsed.retain_options,
+                    _ => &mut parsed.fatal_warnings,
+                };
+                if *flag {
+                    return Err(UsageError(format!("{name} may only be passed once.")));
+                }
+                *flag = true;
+            }
+            "--error_format" => {
+                parsed.error_format = match value.as_str() {
+                    "gcc" => ErrorFormat::Gcc,
+                    "msvs" => ErrorFormat::Msvs,
+                    _ => return Err(UsageError(format!("Unknown error format: {value}"))),
+                }
+            }
             "--descriptor_set_in" => {
                 if descriptor_set_in_seen {
                     return Err(UsageError(
@@ -211,7 +280,19 @@ pub fn parse(args: Vec<String>, usage_name: &str) -> Result<Parsed, UsageError> 
                     ));
                 }
                 descriptor_set_in_seen = true;
-                parsed.descriptor_set_in = value.split(':').filter(|p| !p.is_empty()).map(PathBuf::from).collect();
+                if value.is_empty() {
+                    return Err(UsageError(format!("{name} requires a non-empty value.")));
+                }
+                if parsed.dependency_out.is_some() {
+                    return Err(UsageError(format!(
+                        "{name} cannot be used with --dependency_out."
+                    )));
+                }
+                parsed.descriptor_set_in = value
+                    .split(':')
+                    .filter(|p| !p.is_empty())
+                    .map(PathBuf::from)
+                    .collect();
             }
             "--plugin" => {
                 let (plugin, path) = match value.split_once('=') {
@@ -220,14 +301,20 @@ pub fn parse(args: Vec<String>, usage_name: &str) -> Result<Parsed, UsageError> 
                 };
                 parsed.plugins.push((plugin, PathBuf::from(path)));
             }
-            "--compiler-version" => parsed.compiler_version = Some(value.parse().map_err(UsageError)?),
-            "--plugin-memory-limit" => parsed.limits.memory_bytes = Some(parse_size(&name, &value)?),
-            "--plugin-output-limit" => parsed.limits.stdout_bytes = Some(parse_size(&name, &value)?),
+            "--compiler-version" => {
+                parsed.compiler_version = Some(value.parse().map_err(UsageError)?)
+            }
+            "--plugin-memory-limit" => {
+                parsed.limits.memory_bytes = Some(parse_size(&name, &value)?)
+            }
+            "--plugin-output-limit" => {
+                parsed.limits.stdout_bytes = Some(parse_size(&name, &value)?)
+            }
             "--plugin-timeout" => parsed.limits.timeout = Some(parse_duration(&name, &value)?),
             "--timings" => parsed.timings = true,
             n if NOT_YET.contains(&n) => {
                 return Err(UsageError(format!(
-                    "{n}: this protoc flag is not supported by protowasm yet (input is taken from --descriptor_set_in)."
+                    "{n}: this protoc flag is not supported by protowasm yet."
                 )))
             }
             n if n.starts_with("--") && n.ends_with("_out") && n.len() > "--_out".len() => {
@@ -271,10 +358,28 @@ pub fn parse(args: Vec<String>, usage_name: &str) -> Result<Parsed, UsageError> 
     if parsed.inputs.is_empty() {
         return Err(UsageError("Missing input file.".into()));
     }
-    if parsed.outputs.is_empty() {
+    if parsed.outputs.is_empty() && parsed.descriptor_set_out.is_none() {
         return Err(UsageError("Missing output directives.".into()));
     }
-    Ok(Parsed::Run(parsed))
+    if parsed.dependency_out.is_some() && parsed.inputs.len() > 1 {
+        return Err(UsageError(
+            "Can only process one input file when using --dependency_out=FILE.".into(),
+        ));
+    }
+    if parsed.descriptor_set_out.is_none() {
+        for (set, flag) in [
+            (parsed.include_imports, "--include_imports"),
+            (parsed.include_source_info, "--include_source_info"),
+            (parsed.retain_options, "--retain_options"),
+        ] {
+            if set {
+                parsed.warnings.push(format!(
+                    "{flag} only makes sense when combined with --descriptor_set_out."
+                ));
+            }
+        }
+    }
+    Ok(Parsed::Run(Box::new(parsed)))
 }
 
 /// `--name=value` -> (name, Some(value)); `--name` -> (name, None); `-Ivalue` -> ("-I", Some(value)).
@@ -389,7 +494,7 @@ mod tests {
 
     fn run(args: &[&str]) -> Result<ProtocArgs, UsageError> {
         match parse(args.iter().map(|s| s.to_string()).collect(), "protoc")? {
-            Parsed::Run(a) => Ok(a),
+            Parsed::Run(a) => Ok(*a),
             Parsed::Print(p) => panic!("unexpected print: {p}"),
         }
     }

@@ -69,6 +69,16 @@ impl Pool {
         &self.files
     }
 
+    /// Whether a file in the pool defines `full_name` (no leading '.').
+    pub fn has_symbol(&self, full_name: &str) -> bool {
+        self.symbols.contains_key(full_name)
+    }
+
+    /// Types and extensions of every linked file.
+    pub(super) fn defs(&self) -> &options::Defs {
+        &self.defs
+    }
+
     /// Links `file` (as `build` made it; `info` gives error positions) against the files
     /// already in the pool, which must include its imports, and adds it. On failure the pool
     /// is left without the file, and the errors are in protoc's order.

@@ -16,7 +16,9 @@ pub mod parser;
 mod parser_decls;
 mod parser_enums;
 mod parser_options;
+pub mod retention;
 pub mod set;
+pub mod source_tree;
 mod text_format;
 
 #[cfg(test)]

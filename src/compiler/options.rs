@@ -79,7 +79,7 @@ fn qualify(scope: &str, name: &str) -> String {
 }
 
 /// protoc 36.2's own descriptor.proto: what its binary knows as the options messages.
-fn builtin() -> &'static Defs {
+pub(super) fn builtin() -> &'static Defs {
     static DEFS: OnceLock<Defs> = OnceLock::new();
     DEFS.get_or_init(|| {
         let src = include_bytes!(concat!(env!("OUT_DIR"), "/descriptor.proto"));

@@ -1,0 +1,290 @@
+//! From protoc's command line to compiled files: the `-I` source tree, input files mapped to
+//! virtual names, everything parsed and linked (with `--descriptor_set_in` as the fallback), and
+//! what protoc writes from them: `-o` descriptor sets, `--dependency_out` files, and the files
+//! plugins are sent.
+
+use std::path::Path;
+
+use prost::Message;
+
+use crate::cli::protoc::{ErrorFormat, ProtocArgs};
+use crate::compiler::descriptor::FileDescriptorProto;
+use crate::compiler::link::Pool;
+use crate::compiler::retention::Stripper;
+use crate::compiler::set::{self, FileError, Source};
+use crate::compiler::source_tree::{DiskToVirtual, SourceTree};
+use crate::descriptor_set::FileSet;
+
+/// Files compiled for one run.
+pub struct Compiled {
+    /// Every file loaded, its imports before it.
+    pub pool: Pool,
+    /// The inputs' virtual names, in command-line order.
+    pub inputs: Vec<String>,
+    /// `None` when the files came only from `--descriptor_set_in` (no `-I` given).
+    pub tree: Option<SourceTree>,
+}
+
+/// Where the inputs come from, as protoc decides it.
+pub enum Inputs {
+    /// Only `--descriptor_set_in` (no `-I`): the files are used as they are in the sets.
+    DescriptorSets(FileSet),
+    /// `.proto` files, compiled.
+    Compiled(Compiled),
+}
+
+/// Loads the run's inputs. `Err` holds the lines to print (protoc's messages); `warnings` gets
+/// what protoc prints without failing.
+pub fn load(args: &ProtocArgs, warnings: &mut Vec<String>) -> Result<Inputs, Vec<String>> {
+    let fallback = if args.descriptor_set_in.is_empty() {
+        None
+    } else {
+        Some(FileSet::load(&args.descriptor_set_in).map_err(|e| vec![e])?)
+    };
+    if args.proto_paths.is_empty() {
+        if let Some(set) = fallback {
+            if args.descriptor_set_out.is_none() {
+                set.check_inputs(&args.inputs).map_err(|e| vec![e])?;
+                return Ok(Inputs::DescriptorSets(set));
+            }
+            // `-o` re-serializes the files: load them into a pool like compiled ones.
+            return compile_from(args, None, Some(&set)).map(Inputs::Compiled);
+        }
+    }
+    // No -I and no descriptor sets: protoc reads from the working directory.
+    let dot = [".".to_string()];
+    let paths = if args.proto_paths.is_empty() {
+        &dot[..]
+    } else {
+        &args.proto_paths[..]
+    };
+    let (tree, missing_dirs) = SourceTree::new(paths);
+    warnings.extend(missing_dirs);
+    compile_from(args, Some(tree), fallback.as_ref()).map(Inputs::Compiled)
+}
+
+fn compile_from(
+    args: &ProtocArgs,
+    tree: Option<SourceTree>,
+    fallback: Option<&FileSet>,
+) -> Result<Compiled, Vec<String>> {
+    let in_fallback = |name: &str| fallback.is_some_and(|f| f.get(name).is_some());
+    let mut inputs = Vec::with_capacity(args.inputs.len());
+    for input in &args.inputs {
+        let name = match &tree {
+            Some(tree) => virtual_name(tree, input, in_fallback(input))?,
+            None if in_fallback(input) => input.clone(),
+            None => {
+                return Err(vec![format!(
+                    "Could not find file in descriptor database: {input}: No such file or directory"
+                )])
+            }
+        };
+        inputs.push(name);
+    }
+
+    let loader = |name: &str| -> Result<Source, String> {
+        let opened = match &tree {
+            Some(tree) => tree.open(name),
+            None => Err("File not found.".to_string()),
+        };
+        match opened {
+            Ok(o) => Ok(Source::Proto(o.contents)),
+            Err(message) => match fallback.and_then(|f| f.get(name)) {
+                Some(raw) => FileDescriptorProto::decode(&raw.bytes[..])
+                    .map(|fd| Source::Descriptor(Box::new(fd)))
+                    .map_err(|_| format!("{name}: Unable to parse.")),
+                None => Err(message),
+            },
+        }
+    };
+    let mut pool = Pool::new();
+    for name in &inputs {
+        // protoc stops at the first input that fails.
+        set::load(name, &loader, &mut pool)
+            .map_err(|errors| render_errors(&errors, tree.as_ref(), args.error_format))?;
+    }
+    Ok(Compiled { pool, inputs, tree })
+}
+
+/// protoc's `MakeProtoProtoPathRelative`: an input given as a disk path becomes the virtual
+/// name of the first `-I` it lies under; one that is not a disk file must be a virtual name.
+fn virtual_name(tree: &SourceTree, input: &str, in_fallback: bool) -> Result<String, Vec<String>> {
+    if !Path::new(input).exists() {
+        if tree.exists(input) || in_fallback {
+            return Ok(input.to_string());
+        }
+        return Err(vec![format!(
+            "Could not make proto path relative: {input}: No such file or directory"
+        )]);
+    }
+    match tree.disk_to_virtual(input) {
+        DiskToVirtual::Mapped(name) => Ok(name),
+        DiskToVirtual::Shadowed { by, .. } => Err(vec![format!(
+            "{input}: Input is shadowed in the --proto_path by \"{by}\".  Either use the latter file as your input or reorder the --proto_path so that the former file's location comes first."
+        )]),
+        DiskToVirtual::CannotOpen(_) if in_fallback => Ok(input.to_string()),
+        DiskToVirtual::CannotOpen(why) => Err(vec![format!(
+            "Could not map to virtual file: {input}: {why}"
+        )]),
+        DiskToVirtual::NoMapping if tree.exists(input) || in_fallback => Ok(input.to_string()),
+        DiskToVirtual::NoMapping => Err(vec![format!(
+            "{input}: File does not reside within any path specified using --proto_path (or -I).  You must specify a --proto_path which encompasses this file.  Note that the proto_path must be an exact prefix of the .proto file names -- protoc is too dumb to figure out when two paths (e.g. absolute and relative) are equivalent (it's harder than you think)."
+        )]),
+    }
+}
+
+/// protoc's `ErrorPrinter`: a file is named by its disk path when the tree has it on disk.
+fn render_errors(
+    errors: &[FileError],
+    tree: Option<&SourceTree>,
+    format: ErrorFormat,
+) -> Vec<String> {
+    errors
+        .iter()
+        .map(|e| {
+            render(
+                &e.file,
+                e.diagnostic.line,
+                e.diagnostic.col,
+                &e.diagnostic.message,
+                false,
+                tree,
+                format,
+            )
+        })
+        .collect()
+}
+
+/// One error or warning line, as protoc's `ErrorPrinter` writes it.
+pub fn render(
+    file: &str,
+    line: i32,
+    col: i32,
+    message: &str,
+    warning: bool,
+    tree: Option<&SourceTree>,
+    format: ErrorFormat,
+) -> String {
+    let mut out = tree
+        .and_then(|t| t.disk_file(file))
+        .unwrap_or_else(|| file.to_string());
+    if line >= 0 {
+        match format {
+            ErrorFormat::Gcc => out += &format!(":{}:{}", line + 1, col + 1),
+            ErrorFormat::Msvs => {
+                let kind = if warning { "warning" } else { "error" };
+                out += &format!("({}) : {kind} in column={}", line + 1, col + 1);
+            }
+        }
+    }
+    if warning {
+        out += ": warning: ";
+    } else {
+        out += ": ";
+    }
+    out + message
+}
+
+impl Compiled {
+    /// protoc's `GetTransitiveDependencies` order from the inputs: each file after its imports,
+    /// once. Without `all`, only the inputs (the imports that are not inputs are skipped over,
+    /// as `-o` without `--include_imports` does).
+    pub fn output_order(&self, all: bool) -> Vec<&FileDescriptorProto> {
+        let mut seen: Vec<&str> = Vec::new();
+        if !all {
+            for input in &self.inputs {
+                let Some(f) = self.pool.file(input) else {
+                    continue;
+                };
+                for d in f.dependency.iter().chain(&f.option_dependency) {
+                    if !self.inputs.contains(d) {
+                        seen.push(d);
+                    }
+                }
+            }
+        }
+        let mut order = Vec::new();
+        for input in &self.inputs {
+            self.visit(input, &mut seen, &mut order);
+        }
+        order
+    }
+
+    fn visit<'a>(
+        &'a self,
+        name: &'a str,
+        seen: &mut Vec<&'a str>,
+        order: &mut Vec<&'a FileDescriptorProto>,
+    ) {
+        if seen.contains(&name) {
+            return;
+        }
+        seen.push(name);
+        let Some(file) = self.pool.file(name) else {
+            return;
+        };
+        for d in file.dependency.iter().chain(&file.option_dependency) {
+            self.visit(d, seen, order);
+        }
+        order.push(file);
+    }
+
+    /// The serialized `FileDescriptorSet` protoc writes for `-o`.
+    pub fn descriptor_set(&self, args: &ProtocArgs) -> Vec<u8> {
+        let stripper = (!args.retain_options).then(|| Stripper::new(&self.pool));
+        let mut out = Vec::new();
+        for file in self.output_order(args.include_imports) {
+            let mut file = file.clone();
+            if !args.include_source_info {
+                file.source_code_info = None;
+            }
+            if let Some(s) = &stripper {
+                file = s.strip(&file);
+            }
+            prost::encoding::message::encode(1, &file, &mut out);
+        }
+        out
+    }
+
+    /// The files as plugins get them: every file with its source info, and for the inputs
+    /// also the copy stripped of source-retention options.
+    pub fn request_files(&self) -> FileSet {
+        let stripper = Stripper::new(&self.pool);
+        let mut set = FileSet::default();
+        for file in self.output_order(true) {
+            let stripped = self
+                .inputs
+                .iter()
+                .any(|i| Some(i.as_str()) == file.name.as_deref())
+                .then(|| stripper.strip(file).encode_to_vec());
+            set.add_compiled(file.encode_to_vec(), stripped)
+                .expect("our own encoding decodes");
+        }
+        set
+    }
+
+    /// The make rule protoc writes for `--dependency_out`: every output, then every file the
+    /// inputs were compiled from. Built-in files (protoc's include directory, which protowasm
+    /// carries inside its binary) are not on disk and are left out.
+    pub fn dependency_rule(&self, outputs: &[String]) -> String {
+        if outputs.is_empty() {
+            return String::new();
+        }
+        let mut text = outputs.join(" \\\n");
+        text.push(':');
+        let disk: Vec<String> = self
+            .output_order(true)
+            .iter()
+            .filter_map(|f| self.tree.as_ref()?.disk_file(f.name()))
+            .collect();
+        for (i, d) in disk.iter().enumerate() {
+            text.push(' ');
+            text.push_str(d);
+            if i + 1 < disk.len() {
+                text.push_str("\\\n");
+            }
+        }
+        text
+    }
+}

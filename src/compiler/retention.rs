@@ -1,0 +1,518 @@
+//! Source-retention stripping, as protoc 36.2 does it for `-o` (without `--retain_options`) and
+//! for the `proto_file` entries of files to generate.
+//!
+//! protoc clears every option field declared `retention = RETENTION_SOURCE`, removes an
+//! `*Options` message that stripping left empty, and drops the source locations under what it
+//! removed. How it does it shapes the bytes:
+//! - when the run's pool holds `google.protobuf.FileDescriptorProto` (some loaded file is
+//!   descriptor.proto), the file goes through a dynamic message built from the pool: custom
+//!   options are then known fields, so they are stripped by their own retention and come out
+//!   canonical (field-number order, a message option given in pieces merged into one, a
+//!   repeated scalar packed as declared);
+//! - otherwise only the fields protoc's own descriptor.proto knows are stripped, and custom
+//!   options stay as the option interpreter wrote them.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use prost::encoding::{decode_key, decode_varint, encode_key, encode_varint, WireType};
+
+use super::descriptor::{
+    field_type, label, DescriptorProto, EnumDescriptorProto, FieldDescriptorProto,
+    FileDescriptorProto, RawOptions,
+};
+use super::link::Pool;
+use super::options::{self, Def, Defs};
+
+/// `FieldOptions.retention`.
+const RETENTION_FIELD: i32 = 17;
+const RETENTION_SOURCE: u64 = 2;
+
+/// Strips files of one run; build it once the pool holds every file of the run.
+pub struct Stripper<'a> {
+    pool_defs: &'a Defs,
+    builtin: &'static Defs,
+    /// Through a dynamic message (see the module docs).
+    dynamic: bool,
+    /// Extensions by (extendee without the leading '.', number).
+    extensions: HashMap<(String, i32), (Arc<FieldDescriptorProto>, bool)>,
+}
+
+/// One field of a message type, as stripping needs it.
+struct FieldInfo {
+    repeated: bool,
+    kind: i32,
+    /// Message type name, without the leading '.'.
+    type_name: String,
+    packed: bool,
+    source_only: bool,
+}
+
+impl<'a> Stripper<'a> {
+    pub fn new(pool: &'a Pool) -> Self {
+        let dynamic = pool.has_symbol("google.protobuf.FileDescriptorProto");
+        let mut extensions = HashMap::new();
+        if dynamic {
+            for def in pool.defs().values() {
+                if let Def::Ext(f, proto3) = def {
+                    let extendee = f.extendee().trim_start_matches('.').to_string();
+                    extensions.insert((extendee, f.number()), (f.clone(), *proto3));
+                }
+            }
+        }
+        Stripper {
+            pool_defs: pool.defs(),
+            builtin: options::builtin(),
+            dynamic,
+            extensions,
+        }
+    }
+
+    /// A copy of `file` without its source-retention options, and without the source
+    /// locations of what was removed.
+    pub fn strip(&self, file: &FileDescriptorProto) -> FileDescriptorProto {
+        let mut out = file.clone();
+        let mut stripped = Vec::new();
+        self.options(&mut out.options, "FileOptions", &[8], &mut stripped);
+        for (i, m) in out.message_type.iter_mut().enumerate() {
+            self.message(m, &[4, i as i32], &mut stripped);
+        }
+        for (i, e) in out.enum_type.iter_mut().enumerate() {
+            self.enumeration(e, &[5, i as i32], &mut stripped);
+        }
+        for (i, s) in out.service.iter_mut().enumerate() {
+            let path = [6, i as i32];
+            self.options(
+                &mut s.options,
+                "ServiceOptions",
+                &join(&path, &[3]),
+                &mut stripped,
+            );
+            for (j, m) in s.method.iter_mut().enumerate() {
+                let p = join(&path, &[2, j as i32, 4]);
+                self.options(&mut m.options, "MethodOptions", &p, &mut stripped);
+            }
+        }
+        for (i, f) in out.extension.iter_mut().enumerate() {
+            self.field(f, &[7, i as i32], &mut stripped);
+        }
+        if let Some(info) = &mut out.source_code_info {
+            if !stripped.is_empty() {
+                info.location
+                    .retain(|l| !stripped.iter().any(|p| l.path.starts_with(p)));
+            }
+        }
+        out
+    }
+
+    fn message(&self, m: &mut DescriptorProto, path: &[i32], stripped: &mut Vec<Vec<i32>>) {
+        for (i, f) in m.field.iter_mut().enumerate() {
+            self.field(f, &join(path, &[2, i as i32]), stripped);
+        }
+        for (i, n) in m.nested_type.iter_mut().enumerate() {
+            self.message(n, &join(path, &[3, i as i32]), stripped);
+        }
+        for (i, e) in m.enum_type.iter_mut().enumerate() {
+            self.enumeration(e, &join(path, &[4, i as i32]), stripped);
+        }
+        for (i, r) in m.extension_range.iter_mut().enumerate() {
+            let p = join(path, &[5, i as i32, 3]);
+            self.options(&mut r.options, "ExtensionRangeOptions", &p, stripped);
+        }
+        for (i, f) in m.extension.iter_mut().enumerate() {
+            self.field(f, &join(path, &[6, i as i32]), stripped);
+        }
+        self.options(
+            &mut m.options,
+            "MessageOptions",
+            &join(path, &[7]),
+            stripped,
+        );
+        for (i, o) in m.oneof_decl.iter_mut().enumerate() {
+            let p = join(path, &[8, i as i32, 2]);
+            self.options(&mut o.options, "OneofOptions", &p, stripped);
+        }
+    }
+
+    fn field(&self, f: &mut FieldDescriptorProto, path: &[i32], stripped: &mut Vec<Vec<i32>>) {
+        self.options(&mut f.options, "FieldOptions", &join(path, &[8]), stripped);
+    }
+
+    fn enumeration(&self, e: &mut EnumDescriptorProto, path: &[i32], stripped: &mut Vec<Vec<i32>>) {
+        for (i, v) in e.value.iter_mut().enumerate() {
+            let p = join(path, &[2, i as i32, 3]);
+            self.options(&mut v.options, "EnumValueOptions", &p, stripped);
+        }
+        self.options(&mut e.options, "EnumOptions", &join(path, &[3]), stripped);
+    }
+
+    /// Strips one `*Options` message at `path`; removes it if stripping emptied it.
+    fn options(
+        &self,
+        slot: &mut Option<RawOptions>,
+        kind: &str,
+        path: &[i32],
+        stripped: &mut Vec<Vec<i32>>,
+    ) {
+        let Some(options) = slot else {
+            return;
+        };
+        let type_name = format!("google.protobuf.{kind}");
+        let was_empty = options.raw.is_empty() && options.uninterpreted.is_empty();
+        options.raw = self.strip_message(&options.raw, &type_name, path, stripped);
+        if !was_empty && options.raw.is_empty() && options.uninterpreted.is_empty() {
+            *slot = None;
+            stripped.push(path.to_vec());
+        }
+    }
+
+    /// A message type's definition: the pool's (dynamic), else protoc's own descriptor.proto.
+    fn message_def(&self, type_name: &str) -> Option<(&DescriptorProto, bool)> {
+        let from = |defs: &'a Defs| match defs.get(type_name) {
+            Some(Def::Msg(m, proto3)) => Some((&**m, *proto3)),
+            _ => None,
+        };
+        if self.dynamic {
+            if let Some(found) = from(self.pool_defs) {
+                return Some(found);
+            }
+        }
+        match self.builtin.get(type_name) {
+            Some(Def::Msg(m, proto3)) => Some((&**m, *proto3)),
+            _ => None,
+        }
+    }
+
+    fn field_info(&self, type_name: &str, number: i32) -> Option<FieldInfo> {
+        let info = |f: &FieldDescriptorProto, proto3: bool| FieldInfo {
+            repeated: f.label == Some(label::REPEATED),
+            kind: f.r#type.unwrap_or(0),
+            type_name: f.type_name().trim_start_matches('.').to_string(),
+            packed: options::is_packed(f, proto3),
+            source_only: is_source_retention(f),
+        };
+        if let Some((m, proto3)) = self.message_def(type_name) {
+            if let Some(f) = m.field.iter().find(|f| f.number() == number) {
+                return Some(info(f, proto3));
+            }
+        }
+        if self.dynamic {
+            let key = (type_name.to_string(), number);
+            if let Some((f, proto3)) = self.extensions.get(&key) {
+                return Some(info(f, *proto3));
+            }
+        }
+        None
+    }
+
+    /// Strips the serialized message `raw` of type `type_name` at `path`. Dynamic: the fields
+    /// come out canonical; otherwise in their order, minus what was stripped.
+    fn strip_message(
+        &self,
+        raw: &[u8],
+        type_name: &str,
+        path: &[i32],
+        stripped: &mut Vec<Vec<i32>>,
+    ) -> Vec<u8> {
+        let Some(fields) = split(raw) else {
+            // Not decodable (cannot happen for what the interpreter wrote): leave it alone.
+            return raw.to_vec();
+        };
+        let mut out = Vec::with_capacity(raw.len());
+        if !self.dynamic {
+            let mut seen: Vec<i32> = Vec::new();
+            for f in &fields {
+                let Some(info) = self.field_info(type_name, f.number) else {
+                    out.extend_from_slice(f.whole);
+                    continue;
+                };
+                if info.source_only {
+                    if !seen.contains(&f.number) {
+                        seen.push(f.number);
+                        stripped.push(join(path, &[f.number]));
+                    }
+                    continue;
+                }
+                out.extend_from_slice(&self.strip_known(f, &info, path, stripped, &mut seen));
+            }
+            return out;
+        }
+
+        // Known fields in number order, then unknown ones as they were.
+        let mut known: Vec<(&Field, FieldInfo)> = Vec::new();
+        let mut unknown: Vec<&Field> = Vec::new();
+        for f in &fields {
+            match self.field_info(type_name, f.number) {
+                Some(info) => known.push((f, info)),
+                None => unknown.push(f),
+            }
+        }
+        known.sort_by_key(|(f, _)| f.number);
+        let mut k = 0;
+        while k < known.len() {
+            let number = known[k].0.number;
+            let end = k + known[k..]
+                .iter()
+                .take_while(|(f, _)| f.number == number)
+                .count();
+            let group = &known[k..end];
+            let info = &group[0].1;
+            k = end;
+            if info.source_only {
+                stripped.push(join(path, &[number]));
+                continue;
+            }
+            self.canonical_field(number, info, group, path, stripped, &mut out);
+        }
+        for f in unknown {
+            out.extend_from_slice(f.whole);
+        }
+        out
+    }
+
+    /// Non-dynamic: one known field, with its message value (if any) stripped in turn.
+    fn strip_known(
+        &self,
+        f: &Field,
+        info: &FieldInfo,
+        path: &[i32],
+        stripped: &mut Vec<Vec<i32>>,
+        seen: &mut Vec<i32>,
+    ) -> Vec<u8> {
+        if info.kind != field_type::MESSAGE || f.wire != WireType::LengthDelimited {
+            return f.whole.to_vec();
+        }
+        // A repeated message field's elements are indexed in the path.
+        let index = seen.iter().filter(|&&n| n == f.number).count() as i32;
+        seen.push(f.number);
+        let sub_path = if info.repeated {
+            join(path, &[f.number, index])
+        } else {
+            join(path, &[f.number])
+        };
+        let body = self.strip_message(f.payload, &info.type_name, &sub_path, stripped);
+        let mut out = Vec::with_capacity(body.len() + 8);
+        encode_key(f.number as u32, WireType::LengthDelimited, &mut out);
+        encode_varint(body.len() as u64, &mut out);
+        out.extend(body);
+        out
+    }
+
+    /// Dynamic: every occurrence of one known field, re-serialized the way protoc's C++
+    /// runtime writes a parsed message.
+    fn canonical_field(
+        &self,
+        number: i32,
+        info: &FieldInfo,
+        group: &[(&Field, FieldInfo)],
+        path: &[i32],
+        stripped: &mut Vec<Vec<i32>>,
+        out: &mut Vec<u8>,
+    ) {
+        let put_len = |body: &[u8], out: &mut Vec<u8>| {
+            encode_key(number as u32, WireType::LengthDelimited, out);
+            encode_varint(body.len() as u64, out);
+            out.extend_from_slice(body);
+        };
+        let is_message = matches!(info.kind, field_type::MESSAGE)
+            && group
+                .iter()
+                .all(|(f, _)| f.wire == WireType::LengthDelimited);
+        if is_message {
+            if info.repeated {
+                for (i, (f, _)) in group.iter().enumerate() {
+                    let p = join(path, &[number, i as i32]);
+                    put_len(
+                        &self.strip_message(f.payload, &info.type_name, &p, stripped),
+                        out,
+                    );
+                }
+            } else {
+                // Occurrences of a singular message merge: their fields concatenated.
+                let merged: Vec<u8> = group
+                    .iter()
+                    .flat_map(|(f, _)| f.payload.iter().copied())
+                    .collect();
+                let p = join(path, &[number]);
+                let was_options = is_options_type(&info.type_name) && !merged.is_empty();
+                let body = self.strip_message(&merged, &info.type_name, &p, stripped);
+                if was_options && body.is_empty() {
+                    stripped.push(p);
+                } else {
+                    put_len(&body, out);
+                }
+            }
+            return;
+        }
+        if !info.repeated {
+            // A singular scalar, string or group: the last one wins.
+            out.extend_from_slice(group[group.len() - 1].0.whole);
+            return;
+        }
+        if info.packed || !is_packable(info.kind) {
+            if !is_packable(info.kind) {
+                for (f, _) in group {
+                    out.extend_from_slice(f.whole);
+                }
+                return;
+            }
+            let mut body = Vec::new();
+            for (f, _) in group {
+                match f.wire {
+                    WireType::LengthDelimited => body.extend_from_slice(f.payload),
+                    _ => body.extend_from_slice(f.value()),
+                }
+            }
+            if !body.is_empty() {
+                put_len(&body, out);
+            }
+            return;
+        }
+        // Unpacked: each element with its own key.
+        for (f, _) in group {
+            match f.wire {
+                WireType::LengthDelimited => {
+                    let wire = scalar_wire(info.kind);
+                    let mut buf = f.payload;
+                    while !buf.is_empty() {
+                        let before = buf;
+                        if skip_value(wire, &mut buf).is_none() {
+                            break;
+                        }
+                        encode_key(number as u32, wire, out);
+                        out.extend_from_slice(&before[..before.len() - buf.len()]);
+                    }
+                }
+                _ => out.extend_from_slice(f.whole),
+            }
+        }
+    }
+}
+
+/// `retention = RETENTION_SOURCE` on a field, interpreted or (protoc's own descriptor.proto,
+/// whose options are not interpreted) still as written.
+fn is_source_retention(f: &FieldDescriptorProto) -> bool {
+    let Some(o) = &f.options else {
+        return false;
+    };
+    if o.uninterpreted.iter().any(|u| {
+        u.name.len() == 1
+            && !u.name[0].is_extension
+            && u.name[0].name_part == "retention"
+            && u.identifier_value.as_deref() == Some("RETENTION_SOURCE")
+    }) {
+        return true;
+    }
+    split(&o.raw).is_some_and(|fields| {
+        fields.iter().any(|f| {
+            f.number == RETENTION_FIELD
+                && f.wire == WireType::Varint
+                && decode_varint(&mut f.value()).ok() == Some(RETENTION_SOURCE)
+        })
+    })
+}
+
+/// protoc's `IsOptionsProto`: a message of descriptor.proto whose name ends in "Options".
+fn is_options_type(type_name: &str) -> bool {
+    type_name
+        .strip_prefix("google.protobuf.")
+        .is_some_and(|n| !n.contains('.') && n.ends_with("Options"))
+}
+
+fn is_packable(kind: i32) -> bool {
+    !matches!(
+        kind,
+        field_type::STRING | field_type::GROUP | field_type::MESSAGE | 12
+    )
+}
+
+/// The wire type of one element of a packable scalar type.
+fn scalar_wire(kind: i32) -> WireType {
+    match kind {
+        1 | 6 | 16 => WireType::SixtyFourBit, // double, fixed64, sfixed64
+        2 | 7 | 15 => WireType::ThirtyTwoBit, // float, fixed32, sfixed32
+        _ => WireType::Varint,
+    }
+}
+
+fn join(path: &[i32], more: &[i32]) -> Vec<i32> {
+    let mut p = path.to_vec();
+    p.extend_from_slice(more);
+    p
+}
+
+/// One serialized field.
+struct Field<'b> {
+    number: i32,
+    wire: WireType,
+    /// Key and value.
+    whole: &'b [u8],
+    /// A length-delimited field's contents.
+    payload: &'b [u8],
+    /// Offset of the value within `whole`.
+    value_at: usize,
+}
+
+impl<'b> Field<'b> {
+    /// The value without the key (for a length-delimited field: with its length).
+    fn value(&self) -> &'b [u8] {
+        &self.whole[self.value_at..]
+    }
+}
+
+/// Splits a serialized message into its fields; `None` if it does not decode.
+fn split(raw: &[u8]) -> Option<Vec<Field<'_>>> {
+    let mut fields = Vec::new();
+    let mut buf = raw;
+    while !buf.is_empty() {
+        let start = raw.len() - buf.len();
+        let (number, wire) = decode_key(&mut buf).ok()?;
+        let value_at = raw.len() - buf.len() - start;
+        let mut payload: &[u8] = &[];
+        if wire == WireType::LengthDelimited {
+            let len = usize::try_from(decode_varint(&mut buf).ok()?).ok()?;
+            payload = buf.get(..len)?;
+            buf = &buf[len..];
+        } else if wire == WireType::StartGroup {
+            skip_group(number, &mut buf)?;
+        } else {
+            skip_value(wire, &mut buf)?;
+        }
+        let end = raw.len() - buf.len();
+        fields.push(Field {
+            number: number as i32,
+            wire,
+            whole: &raw[start..end],
+            payload,
+            value_at,
+        });
+    }
+    Some(fields)
+}
+
+fn skip_value(wire: WireType, buf: &mut &[u8]) -> Option<()> {
+    let n = match wire {
+        WireType::Varint => {
+            decode_varint(buf).ok()?;
+            0
+        }
+        WireType::SixtyFourBit => 8,
+        WireType::ThirtyTwoBit => 4,
+        WireType::LengthDelimited => usize::try_from(decode_varint(buf).ok()?).ok()?,
+        WireType::StartGroup | WireType::EndGroup => return None,
+    };
+    *buf = buf.get(n..)?;
+    Some(())
+}
+
+fn skip_group(number: u32, buf: &mut &[u8]) -> Option<()> {
+    loop {
+        let (n, wire) = decode_key(buf).ok()?;
+        match wire {
+            WireType::EndGroup if n == number => return Some(()),
+            WireType::EndGroup => return None,
+            WireType::StartGroup => skip_group(n, buf)?,
+            w => skip_value(w, buf)?,
+        }
+    }
+}

@@ -1,0 +1,196 @@
+//! `protowasm protoc` against protoc 36.2, both run as commands on the same arguments:
+//! `-I <roots> -o out.pb --include_imports --include_source_info <files>` over every root file of
+//! the dev corpora, protoc's own include directory (with no `-I`: protowasm's built-in copy) and
+//! the edge cases in `testdata/compiler/`.
+//!
+//! Files go in batches; a batch whose outputs differ, or that either tool rejects, is split until
+//! single files remain. A single file must give the same bytes, or, when protoc rejects it, the
+//! same first line on stderr. A file that declares an edition is counted apart: editions have
+//! their own issue.
+
+#[path = "common/corpus.rs"]
+mod corpus;
+#[path = "it/support.rs"]
+#[allow(dead_code)]
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const BATCH: usize = 150;
+
+struct Outcome {
+    ok: bool,
+    set: Vec<u8>,
+    first_line: String,
+}
+
+fn run(program: &Path, args: &[String], dir: &Path) -> Outcome {
+    let out_file = dir.join("out.pb");
+    let _ = std::fs::remove_file(&out_file);
+    let output = Command::new(program)
+        .args(args)
+        .arg("-o")
+        .arg(&out_file)
+        .current_dir(dir)
+        .output()
+        .unwrap_or_else(|e| panic!("running {}: {e}", program.display()));
+    let first_line = String::from_utf8_lossy(&output.stderr)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    Outcome {
+        ok: output.status.success(),
+        set: std::fs::read(&out_file).unwrap_or_default(),
+        first_line,
+    }
+}
+
+fn protowasm() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_protowasm"))
+}
+
+#[derive(Default)]
+struct Tally {
+    files: usize,
+    identical: usize,
+    rejected_alike: usize,
+    editions: Vec<String>,
+    mismatches: Vec<String>,
+}
+
+/// Compares both tools on `names` under `roots`; `sources` finds a file's text by virtual name.
+fn check(roots: &[PathBuf], names: &[String]) -> Tally {
+    let work = tempfile::tempdir().unwrap();
+    let mut base = vec![
+        "--include_imports".to_string(),
+        "--include_source_info".to_string(),
+    ];
+    for r in roots {
+        base.push(format!("-I{}", r.display()));
+    }
+    let source = |name: &str| {
+        roots
+            .iter()
+            .find_map(|r| std::fs::read(r.join(name)).ok())
+            .unwrap_or_default()
+    };
+    let mut t = Tally {
+        files: names.len(),
+        ..Tally::default()
+    };
+    let mut pending: Vec<Vec<String>> = names.chunks(BATCH).rev().map(<[String]>::to_vec).collect();
+    while let Some(batch) = pending.pop() {
+        let mut args = base.clone();
+        args.extend(batch.iter().cloned());
+        let protoc = protoc_bin_vendored::protoc_bin_path().unwrap();
+        let theirs = run(&protoc, &args, work.path());
+        let ours = run(
+            &protowasm(),
+            &[vec!["protoc".to_string()], args].concat(),
+            work.path(),
+        );
+        if theirs.ok && ours.ok && theirs.set == ours.set {
+            t.identical += batch.len();
+            continue;
+        }
+        if batch.len() > 1 {
+            let (a, b) = batch.split_at(batch.len() / 2);
+            pending.push(b.to_vec());
+            pending.push(a.to_vec());
+            continue;
+        }
+        let name = &batch[0];
+        let problem = match (theirs.ok, ours.ok) {
+            (false, false) if theirs.first_line == ours.first_line => {
+                t.rejected_alike += 1;
+                continue;
+            }
+            (false, false) => format!(
+                "both reject it, differently:\n  protoc:    {}\n  protowasm: {}",
+                theirs.first_line, ours.first_line
+            ),
+            (false, true) => format!(
+                "protoc rejects it ({}), protowasm accepts it",
+                theirs.first_line
+            ),
+            (true, false) => format!(
+                "protoc accepts it, protowasm rejects it: {}",
+                ours.first_line
+            ),
+            (true, true) => format!(
+                "the descriptor sets differ ({} bytes from protoc, {} from protowasm)",
+                theirs.set.len(),
+                ours.set.len()
+            ),
+        };
+        if corpus::is_editions_file(&source(name)) {
+            t.editions.push(format!("{name}: {problem}"));
+        } else {
+            t.mismatches.push(format!("{name}: {problem}"));
+        }
+    }
+    t
+}
+
+fn report(label: &str, t: &Tally) -> String {
+    format!(
+        "{label}: {} files; {} byte-identical; {} rejected by both with the same first line; {} editions files apart; {} mismatches",
+        t.files,
+        t.identical,
+        t.rejected_alike,
+        t.editions.len(),
+        t.mismatches.len()
+    )
+}
+
+fn assert_no_mismatch(tallies: &[(String, Tally)]) {
+    for (label, t) in tallies {
+        eprintln!("{}", report(label, t));
+        for e in &t.editions {
+            eprintln!("  editions: {e}");
+        }
+    }
+    let all: Vec<&String> = tallies.iter().flat_map(|(_, t)| &t.mismatches).collect();
+    assert!(
+        all.is_empty(),
+        "{} files differ from protoc:\n{}",
+        all.len(),
+        all.iter()
+            .take(40)
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
+#[test]
+fn edge_cases_and_builtin_well_known_types_match_protoc() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (roots, names) = corpus::corpus(&repo.join("testdata/compiler"));
+    let edge = check(&roots, &names);
+    assert!(edge.files > 5, "testdata/compiler looks empty");
+
+    // No -I at all: protoc finds these in its own include directory, protowasm in its binary.
+    let include = protoc_bin_vendored::include_path().unwrap();
+    let (_, names) = corpus::corpus(&include);
+    let wkt = check(&[], &names);
+    assert!(wkt.files >= 16, "protoc's include directory looks empty");
+    assert_eq!(wkt.identical, wkt.files, "{}", report("built-in", &wkt));
+
+    assert_no_mismatch(&[("testdata/compiler".into(), edge), ("built-in".into(), wkt)]);
+}
+
+#[test]
+fn corpora_compile_like_protoc() {
+    let base = support::dev_corpus();
+    let mut tallies = Vec::new();
+    for c in corpus::CORPORA {
+        let dir = base.join(c);
+        assert!(dir.is_dir(), "{} is missing", dir.display());
+        let (roots, names) = corpus::corpus(&dir);
+        tallies.push((c.to_string(), check(&roots, &names)));
+    }
+    assert_no_mismatch(&tallies);
+}
