@@ -4,6 +4,7 @@
 
 mod cache;
 mod cli;
+mod compile_cli;
 mod failures;
 mod golden;
 mod oracle;

@@ -1,0 +1,282 @@
+//! `protowasm protoc` compiling `.proto` files, against protoc 36.2 on the same arguments in
+//! the same directory: exit status, the whole of stderr, and every file written (`-o` sets,
+//! `--dependency_out` files, captured plugin requests) must be equal.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::support::*;
+
+/// A scratch directory holding `files` (path, contents).
+fn scratch(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, text) in files {
+        let p = dir.path().join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    dir
+}
+
+/// Runs both tools on `args` in copies of `dir`; asserts equal status, stderr and trees.
+/// Returns protowasm's run and the files it left.
+#[track_caller]
+fn same_as_protoc(dir: &Path, args: &[&str]) -> (Run, BTreeMap<String, Vec<u8>>) {
+    let theirs_dir = tempfile::tempdir().unwrap();
+    let ours_dir = tempfile::tempdir().unwrap();
+    for (name, bytes) in read_tree(dir) {
+        for d in [theirs_dir.path(), ours_dir.path()] {
+            let p = d.join(&name);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, &bytes).unwrap();
+        }
+    }
+    let capture = |d: &Path| d.join("request.bin");
+    let theirs = protoc_run(
+        theirs_dir.path(),
+        &s(args),
+        &[("CAPTURE_FILE", &capture(theirs_dir.path()))],
+    );
+    let ours = {
+        let mut all = vec!["protoc".to_string()];
+        all.extend(s(args));
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_protowasm"))
+            .args(&all)
+            .current_dir(ours_dir.path())
+            .env("PROTOWASM_CACHE_DIR", shared_cache())
+            .env("CAPTURE_FILE", capture(ours_dir.path()))
+            .output()
+            .unwrap();
+        Run {
+            status: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    };
+    assert_eq!(
+        (ours.status, ours.stderr.as_str()),
+        (theirs.status, theirs.stderr.as_str()),
+        "status and stderr for {args:?}"
+    );
+    let tree = read_tree(ours_dir.path());
+    assert_trees_equal(
+        &tree,
+        &read_tree(theirs_dir.path()),
+        &format!("files written for {args:?}"),
+    );
+    (ours, tree)
+}
+
+/// The file `name` protowasm wrote, which must exist.
+#[track_caller]
+fn written<'a>(tree: &'a BTreeMap<String, Vec<u8>>, name: &str) -> &'a [u8] {
+    tree.get(name)
+        .unwrap_or_else(|| panic!("{name} was not written"))
+}
+
+const A: &str =
+    "syntax = \"proto3\";\npackage a;\nimport \"b/b.proto\";\nmessage A { b.B b = 1; }\n";
+const B: &str = "syntax = \"proto3\";\npackage b;\nmessage B { int32 x = 1; }\n";
+
+#[test]
+fn descriptor_set_flags_write_protocs_bytes() {
+    let dir = scratch(&[("src/a.proto", A), ("src/b/b.proto", B)]);
+    for flags in [
+        &[][..],
+        &["--include_imports"],
+        &["--include_source_info"],
+        &[
+            "--include_imports",
+            "--include_source_info",
+            "--retain_options",
+        ],
+    ] {
+        let mut args = vec!["-Isrc", "-o", "out.pb", "src/a.proto"];
+        args.extend_from_slice(flags);
+        let (run, tree) = same_as_protoc(dir.path(), &args);
+        run.assert_ok();
+        assert!(!written(&tree, "out.pb").is_empty());
+    }
+    // A virtual prefix: `-Ivirt=disk`, the input given by its virtual name.
+    let dir = scratch(&[("disk/b.proto", B)]);
+    same_as_protoc(dir.path(), &["-Ib=disk", "-o", "out.pb", "b/b.proto"])
+        .0
+        .assert_ok();
+}
+
+#[test]
+fn input_path_errors_are_protocs() {
+    let dir = scratch(&[
+        ("one/x.proto", B),
+        ("two/x.proto", B),
+        ("elsewhere/y.proto", B),
+    ]);
+    same_as_protoc(dir.path(), &["-Ione", "-Itwo", "-o", "o.pb", "two/x.proto"])
+        .0
+        .assert_failed();
+    same_as_protoc(dir.path(), &["-Ione", "-o", "o.pb", "elsewhere/y.proto"])
+        .0
+        .assert_failed();
+    same_as_protoc(dir.path(), &["-Ione", "-o", "o.pb", "missing.proto"])
+        .0
+        .assert_failed();
+    same_as_protoc(dir.path(), &["-Ione", "-o", "o.pb", "one"])
+        .0
+        .assert_failed();
+    // Given as a disk path under -I, an input takes its virtual name.
+    same_as_protoc(dir.path(), &["-I./one", "-o", "o.pb", "one/x.proto"])
+        .0
+        .assert_ok();
+    // A missing -I directory is a warning only.
+    same_as_protoc(dir.path(), &["-Inope", "-Ione", "-o", "o.pb", "x.proto"])
+        .0
+        .assert_ok();
+    same_as_protoc(dir.path(), &["-Ione=", "-o", "o.pb", "x.proto"])
+        .0
+        .assert_failed();
+}
+
+#[test]
+fn compile_errors_name_the_disk_file_in_either_format() {
+    let bad = "syntax = \"proto3\";\nmessage M {\n  int32 x = ;\n}\n";
+    let dir = scratch(&[
+        ("p/bad.proto", bad),
+        (
+            "p/imp.proto",
+            "syntax = \"proto3\";\nimport \"bad.proto\";\nimport \"gone.proto\";\n",
+        ),
+    ]);
+    same_as_protoc(dir.path(), &["-Ip", "-o", "o.pb", "bad.proto"])
+        .0
+        .assert_failed();
+    same_as_protoc(
+        dir.path(),
+        &["-Ip", "--error_format=msvs", "-o", "o.pb", "bad.proto"],
+    )
+    .0
+    .assert_failed();
+    // A broken import: its own errors, then the importer's.
+    same_as_protoc(dir.path(), &["-Ip", "-o", "o.pb", "imp.proto"])
+        .0
+        .assert_failed();
+    same_as_protoc(
+        dir.path(),
+        &["-Ip", "--error_format=xml", "-o", "o.pb", "bad.proto"],
+    )
+    .0
+    .assert_failed();
+}
+
+#[test]
+fn dependency_out_lists_outputs_and_sources() {
+    let dir = scratch(&[("src/a.proto", A), ("src/b/b.proto", B)]);
+    let (run, tree) = same_as_protoc(
+        dir.path(),
+        &[
+            "-Isrc",
+            "-o",
+            "out.pb",
+            "--dependency_out=deps.d",
+            "src/a.proto",
+        ],
+    );
+    run.assert_ok();
+    assert!(String::from_utf8_lossy(written(&tree, "deps.d")).starts_with("out.pb: src/"));
+    same_as_protoc(
+        dir.path(),
+        &[
+            "-Isrc",
+            "-o",
+            "out.pb",
+            "--dependency_out=deps.d",
+            "a.proto",
+            "b/b.proto",
+        ],
+    )
+    .0
+    .assert_failed();
+}
+
+#[test]
+fn plugins_get_protocs_request_for_compiled_files() {
+    let dir = scratch(&[("src/a.proto", A), ("src/b/b.proto", B), ("out/.keep", "")]);
+    let plugin = format!("--plugin=protoc-gen-cap={}", capture_plugin().display());
+    let (run, tree) = same_as_protoc(dir.path(), &["-Isrc", &plugin, "--cap_out=out", "a.proto"]);
+    run.assert_ok();
+    assert!(written(&tree, "request.bin").len() > 100);
+    // Flags that only matter with -o: protoc warns and goes on.
+    same_as_protoc(
+        dir.path(),
+        &[
+            "-Isrc",
+            &plugin,
+            "--cap_out=p:out",
+            "--include_imports",
+            "a.proto",
+            "b/b.proto",
+        ],
+    )
+    .0
+    .assert_ok();
+    // The bundled example, which imports a well-known type: built in for protowasm.
+    let example = repo().join("testdata/proto");
+    let plugin_arg = plugin.clone();
+    let args = [
+        "-I",
+        example.to_str().unwrap(),
+        &plugin_arg,
+        "--cap_out=out",
+        "example/library/v1/book.proto",
+        "example/library/v1/library_service.proto",
+    ];
+    let (run, tree) = same_as_protoc(dir.path(), &args);
+    run.assert_ok();
+    let request = String::from_utf8_lossy(written(&tree, "request.bin")).into_owned();
+    assert!(request.contains("google/protobuf/timestamp.proto"));
+}
+
+#[test]
+fn disk_files_come_before_descriptor_set_in() {
+    // b.proto in a set and, different, on disk: protoc reads the disk copy.
+    let dir = scratch(&[
+        ("src/a.proto", A),
+        ("src/b/b.proto", B),
+        (
+            "set/b/b.proto",
+            "syntax = \"proto3\";\npackage b;\nmessage B { string other = 7; }\n",
+        ),
+    ]);
+    let set = dir.path().join("b.pb");
+    descriptor_set(&set, &dir.path().join("set"), &["b/b.proto"]);
+    for include in [&["--include_imports"][..], &[]] {
+        let mut args = vec![
+            "--descriptor_set_in=b.pb",
+            "-Isrc",
+            "-o",
+            "out.pb",
+            "a.proto",
+        ];
+        args.extend_from_slice(include);
+        same_as_protoc(dir.path(), &args).0.assert_ok();
+    }
+    // Only in the set: the set's copy serves the import.
+    let dir2 = scratch(&[("src/a.proto", A)]);
+    descriptor_set(
+        &dir2.path().join("b.pb"),
+        &dir.path().join("set"),
+        &["b/b.proto"],
+    );
+    same_as_protoc(
+        dir2.path(),
+        &[
+            "--descriptor_set_in=b.pb",
+            "-Isrc",
+            "-o",
+            "out.pb",
+            "--include_imports",
+            "a.proto",
+        ],
+    )
+    .0
+    .assert_ok();
+}
