@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds everything and runs the bundled example: protoc-gen-prost, compiled to WebAssembly,
-# generates Rust code for testdata/proto/example (given as the descriptor set testdata/example.pb)
-# into target/example-out. Run it twice: the second run loads the plugin from the AOT cache.
+# Builds everything and runs the bundled example: protowasm compiles testdata/proto/example (whose
+# book.proto imports the well-known type google/protobuf/timestamp.proto, built into protowasm)
+# and protoc-gen-prost, compiled to WebAssembly, generates Rust code for it into
+# target/example-out. Run it twice: the second run loads the plugin from the AOT cache.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 if command -v rustup >/dev/null; then rustup target add wasm32-wasip1; fi
@@ -10,7 +11,7 @@ cargo build
 out=target/example-out
 rm -rf "$out" && mkdir -p "$out"
 target/debug/protowasm protoc \
-  --descriptor_set_in=testdata/example.pb \
+  -I testdata/proto \
   --plugin=target/plugins/wasm/protoc-gen-prost.wasm \
   --prost_out="$out" \
   --timings \
