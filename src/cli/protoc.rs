@@ -461,12 +461,25 @@ pub fn parse_duration(flag: &str, value: &str) -> Result<Duration, UsageError> {
 fn help_text(program: &str) -> String {
     format!(
         "Usage: {program} [OPTION] PROTO_FILES
-Generate code with protoc plugins, run as WebAssembly modules or native executables.
-protowasm accepts protoc {PROTOC_VERSION}'s command line; this build supports:
-  --descriptor_set_in=FILES   A ':'-separated list of FileDescriptorSet files.
-                              PROTO_FILES name files inside these sets; the
-                              first copy of a file wins.
-  -IPATH, --proto_path=PATH   Accepted for compatibility.
+Compile .proto files and generate code with protoc plugins, run as WebAssembly
+modules or native executables. protowasm accepts protoc {PROTOC_VERSION}'s command line;
+this build supports:
+  -IPATH, --proto_path=PATH   A directory to search for imports (VIRT=DISK maps
+                              the virtual prefix VIRT to the directory DISK).
+                              May be given several times, or ':'-separated;
+                              searched in order. Without -I (and without
+                              --descriptor_set_in), the current directory.
+                              protoc's well-known types are built in.
+  --descriptor_set_in=FILES   A ':'-separated list of FileDescriptorSet files,
+                              consulted after the -I directories. With no -I,
+                              PROTO_FILES name files inside these sets.
+  -oFILE,                     Write a FileDescriptorSet of the input files to
+    --descriptor_set_out=FILE FILE, as protoc writes it.
+  --include_imports           With -o: include every imported file.
+  --include_source_info       With -o: keep SourceCodeInfo.
+  --retain_options            With -o: keep options with source retention.
+  --dependency_out=FILE       Write a make-style dependency file (one input).
+  --error_format=FORMAT       gcc (default) or msvs.
   --NAME_out=[PARAMS:]DIR     Run protoc-gen-NAME and write its output to DIR
                               (or to a .zip, .jar or .srcjar archive).
   --NAME_opt=PARAMS           Extra parameters for protoc-gen-NAME.

@@ -279,4 +279,13 @@ fn disk_files_come_before_descriptor_set_in() {
     )
     .0
     .assert_ok();
+
+    // No -I: the set alone, re-serialized for -o as protoc does.
+    for flags in [&[][..], &["--include_imports", "--include_source_info"]] {
+        let mut args = vec!["--descriptor_set_in=b.pb", "-o", "out.pb", "b/b.proto"];
+        args.extend_from_slice(flags);
+        let (run, tree) = same_as_protoc(dir2.path(), &args);
+        run.assert_ok();
+        assert!(!written(&tree, "out.pb").is_empty());
+    }
 }
