@@ -18,6 +18,8 @@ mod parser_enums;
 mod parser_options;
 pub mod set;
 mod text_format;
+mod validate;
+mod validate_options;
 
 #[cfg(test)]
 mod build_tests;
