@@ -23,6 +23,8 @@ pub struct Compiled {
     pub inputs: Vec<String>,
     /// `None` when the files came only from `--descriptor_set_in` (no `-I` given).
     pub tree: Option<SourceTree>,
+    /// Whether the compiler warned (`--fatal_warnings` then fails the run, after writing).
+    pub found_warnings: bool,
 }
 
 /// Where the inputs come from, as protoc decides it.
@@ -48,7 +50,7 @@ pub fn load(args: &ProtocArgs, warnings: &mut Vec<String>) -> Result<Inputs, Vec
                 return Ok(Inputs::DescriptorSets(set));
             }
             // `-o` re-serializes the files: load them into a pool like compiled ones.
-            return compile_from(args, None, Some(&set)).map(Inputs::Compiled);
+            return compile_from(args, None, Some(&set), warnings).map(Inputs::Compiled);
         }
     }
     // No -I and no descriptor sets: protoc reads from the working directory.
@@ -60,13 +62,14 @@ pub fn load(args: &ProtocArgs, warnings: &mut Vec<String>) -> Result<Inputs, Vec
     };
     let (tree, missing_dirs) = SourceTree::new(paths);
     warnings.extend(missing_dirs);
-    compile_from(args, Some(tree), fallback.as_ref()).map(Inputs::Compiled)
+    compile_from(args, Some(tree), fallback.as_ref(), warnings).map(Inputs::Compiled)
 }
 
 fn compile_from(
     args: &ProtocArgs,
     tree: Option<SourceTree>,
     fallback: Option<&FileSet>,
+    warnings: &mut Vec<String>,
 ) -> Result<Compiled, Vec<String>> {
     let in_fallback = |name: &str| fallback.is_some_and(|f| f.get(name).is_some());
     let mut inputs = Vec::with_capacity(args.inputs.len());
@@ -99,12 +102,41 @@ fn compile_from(
         }
     };
     let mut pool = Pool::new();
+    let names: Vec<&str> = inputs.iter().map(String::as_str).collect();
+    let mut result = Ok(());
     for name in &inputs {
         // protoc stops at the first input that fails.
-        set::load(name, &loader, &mut pool)
-            .map_err(|errors| render_errors(&errors, tree.as_ref(), args.error_format))?;
+        result = set::load(name, &loader, &mut pool);
+        if result.is_err() {
+            break;
+        }
     }
-    Ok(Compiled { pool, inputs, tree })
+    // Warnings come out as protoc prints them, before any later error.
+    for w in set::warnings(&pool, &names) {
+        let d = &w.diagnostic;
+        let line = render(
+            &w.file,
+            d.line,
+            d.col,
+            &d.message,
+            true,
+            tree.as_ref(),
+            args.error_format,
+        );
+        warnings.push(line);
+    }
+    result.map_err(|errors| render_errors(&errors, tree.as_ref(), args.error_format))?;
+    let errors = set::input_checks(&pool, &names);
+    if !errors.is_empty() {
+        return Err(render_errors(&errors, tree.as_ref(), args.error_format));
+    }
+    let found_warnings = !set::warnings(&pool, &names).is_empty();
+    Ok(Compiled {
+        pool,
+        inputs,
+        tree,
+        found_warnings,
+    })
 }
 
 /// protoc's `MakeProtoProtoPathRelative`: an input given as a disk path becomes the virtual

@@ -201,6 +201,10 @@ pub fn run_protoc(args: &ProtocArgs, cache: ModuleCache) -> Result<Report, Failu
     if let (Some(path), Some(c)) = (&args.descriptor_set_out, &compiled) {
         write_file(path, &c.descriptor_set(args))?;
     }
+    // As protoc does: the outputs are written, then warnings fail the run.
+    if args.fatal_warnings && compiled.as_ref().is_some_and(|c| c.found_warnings) {
+        return Err(Failure { lines: Vec::new() });
+    }
     report.timings.push(timing("total", total.elapsed()));
     Ok(report)
 }

@@ -103,7 +103,10 @@ fn run_protoc(args: Vec<String>, program: &str) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(failure) => {
-            eprintln!("{failure}");
+            // No lines: the reason is already on stderr (--fatal_warnings).
+            if !failure.lines.is_empty() {
+                eprintln!("{failure}");
+            }
             ExitCode::FAILURE
         }
     }

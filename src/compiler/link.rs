@@ -11,6 +11,8 @@ use super::descriptor::{
 };
 use super::literals;
 use super::options;
+use super::validate;
+use super::validate_options;
 use super::Diagnostic;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -37,10 +39,10 @@ impl Kind {
     }
 }
 
-struct Symbol {
-    kind: Kind,
+pub(super) struct Symbol {
+    pub kind: Kind,
     /// The file that first defined it (for a package: the first file in that package).
-    file: usize,
+    pub file: usize,
 }
 
 /// Linked files and every symbol they define, like protoc's `DescriptorPool`.
@@ -48,11 +50,33 @@ struct Symbol {
 pub struct Pool {
     files: Vec<FileDescriptorProto>,
     by_name: HashMap<String, usize>,
-    symbols: HashMap<String, Symbol>,
+    pub(super) symbols: HashMap<String, Symbol>,
     /// Types and extensions of every file, for option interpretation.
     defs: options::Defs,
     /// Off for protoc's built-in descriptor.proto, which is only read for its shapes.
     pub(super) skip_options: bool,
+    /// Warnings of the files added so far, in protoc's order.
+    warnings: Vec<Warning>,
+}
+
+/// A warning protoc prints (`file:line:col: warning: message`) while still succeeding.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Warning {
+    pub file: String,
+    pub diagnostic: Diagnostic,
+    /// `Import x is unused.`: protoc reports it only for the files named on its command line.
+    pub unused_import: bool,
+}
+
+impl Warning {
+    /// The line protoc prints on stderr.
+    pub fn render(&self) -> String {
+        let d = Diagnostic {
+            message: format!("warning: {}", self.diagnostic.message),
+            ..self.diagnostic.clone()
+        };
+        d.render(&self.file)
+    }
 }
 
 impl Pool {
@@ -62,6 +86,20 @@ impl Pool {
 
     pub fn file(&self, name: &str) -> Option<&FileDescriptorProto> {
         self.by_name.get(name).map(|&i| &self.files[i])
+    }
+
+    /// The warnings of every file added so far, in order.
+    pub fn warnings(&self) -> &[Warning] {
+        &self.warnings
+    }
+
+    pub(super) fn index_of(&self, name: &str) -> Option<usize> {
+        self.by_name.get(name).copied()
+    }
+
+    /// The file that defines symbol `name` (for a package, the first file in it).
+    pub(super) fn defining_file(&self, name: &str) -> Option<&FileDescriptorProto> {
+        self.files.get(self.symbols.get(name)?.file)
     }
 
     /// Every linked file, in the order added (dependencies first).
@@ -88,29 +126,48 @@ impl Pool {
         info: &SourceCodeInfo,
     ) -> Result<&FileDescriptorProto, Vec<Diagnostic>> {
         let index = self.files.len();
-        let locs: HashMap<&[i32], (i32, i32)> = info
-            .location
-            .iter()
-            .rev()
-            .filter(|l| l.span.len() >= 2)
-            .map(|l| (&l.path[..], (l.span[0], l.span[1])))
-            .collect();
-        let mut errors = Vec::new();
+        let locs = locations(info);
+        let mut b = validate::Builder::new(self, index, &locs);
+        // protoc's `BuildFile`: the package, then the imports, then every definition.
+        if let Some(package) = file.package.as_deref().filter(|p| !p.is_empty()) {
+            b.package(package);
+        }
         let mut deps = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        let mut missing = false;
         for (i, d) in file.dependency.iter().enumerate() {
-            match self.by_name.get(d) {
-                Some(&f) => self.add_with_public(f, &mut deps),
-                None => errors.push(at(
+            // protoc positions an import error at the last import of that name.
+            let last = file.dependency.iter().rposition(|x| x == d).unwrap_or(i);
+            let import_path = [validate::path::FILE_DEPENDENCY, last as i32];
+            if !seen.insert(d) {
+                b.errors.push(at(
                     &locs,
-                    &[3, i as i32],
-                    format!("Import \"{d}\" was not found or had errors."),
-                )),
+                    &import_path,
+                    format!("Import \"{d}\" was listed twice."),
+                ));
+            }
+            match b.pool().by_name.get(d) {
+                Some(&f) => b.pool().add_with_public(f, &mut deps),
+                None => {
+                    missing = true;
+                    b.errors.push(at(
+                        &locs,
+                        &import_path,
+                        format!("Import \"{d}\" was not found or had errors."),
+                    ));
+                }
             }
         }
-        if !errors.is_empty() {
+        if !missing {
+            b.file(&file);
+        }
+        let validate::Builder { errors, added, .. } = b;
+        if missing {
+            for name in added {
+                self.symbols.remove(&name);
+            }
             return Err(errors);
         }
-        let added = self.define(&file, index);
         let mut l = Linker {
             pool: self,
             index,
@@ -121,6 +178,9 @@ impl Pool {
             undeclared: None,
             unresolved: None,
             file_name: file.name.clone().unwrap_or_default(),
+            numbers: HashMap::new(),
+            used: Default::default(),
+            local_ranges: validate::local_ranges(&file),
         };
         l.file(&mut file);
         if l.errors.is_empty() && !l.pool.skip_options {
@@ -137,13 +197,49 @@ impl Pool {
             let pool_defs = &pool.defs;
             let mut i = options::Interpreter::new(&mut l, &local, pool_defs);
             options::interpret_file(&mut i, &mut file);
+            let mut option_errors = std::mem::take(&mut i.errors);
+            // protoc interprets plain options everywhere first, then extensions, each pass
+            // in the order its builder met the elements.
+            let order = validate::options_order(&file);
+            option_errors.sort_by_key(|(pass, element, _, _)| {
+                (*pass, order.get(element).copied().unwrap_or(usize::MAX))
+            });
+            for (_, _, name_path, message) in option_errors {
+                l.error(&name_path, message);
+            }
         }
-        let errors = l.errors;
+        let used = std::mem::take(&mut l.used);
+        // The linker's copy shares its borrow of the pool.
+        drop(l.locs);
+        let locs = locations(info);
+        let mut errors = l.errors;
+        let mut warnings = Vec::new();
+        if errors.is_empty() && !self.skip_options {
+            let mut v = validate_options::Validator::new(self, &file, &locs);
+            v.file();
+            errors = v.errors;
+            warnings = v.warnings;
+        }
         if !errors.is_empty() {
             for name in added {
                 self.symbols.remove(&name);
             }
             return Err(errors);
+        }
+        let name = file.name().to_string();
+        for d in warnings {
+            self.warnings.push(Warning {
+                file: name.clone(),
+                diagnostic: d,
+                unused_import: false,
+            });
+        }
+        for d in validate::unused_imports(self, &file, &used, &locs) {
+            self.warnings.push(Warning {
+                file: name.clone(),
+                diagnostic: d,
+                unused_import: true,
+            });
         }
         options::index_file(&file, &mut self.defs);
         self.by_name
@@ -169,47 +265,6 @@ impl Pool {
             }
         }
     }
-
-    /// Registers the symbols `file` defines; returns the names newly added. The first
-    /// definition of a name wins (duplicate-symbol errors belong to validation).
-    fn define(&mut self, file: &FileDescriptorProto, index: usize) -> Vec<String> {
-        let mut names = Vec::new();
-        let package = file.package.clone().unwrap_or_default();
-        if !package.is_empty() {
-            let mut prefix = String::new();
-            for part in package.split('.') {
-                if !prefix.is_empty() {
-                    prefix.push('.');
-                }
-                prefix.push_str(part);
-                names.push((prefix.clone(), Kind::Package));
-            }
-        }
-        for m in &file.message_type {
-            message_symbols(&package, m, &mut names);
-        }
-        for e in &file.enum_type {
-            enum_symbols(&package, e, &mut names);
-        }
-        for x in &file.extension {
-            names.push((qualify(&package, x.name()), Kind::Field));
-        }
-        for s in &file.service {
-            let sname = qualify(&package, s.name());
-            for m in &s.method {
-                names.push((qualify(&sname, m.name()), Kind::Method));
-            }
-            names.push((sname, Kind::Service));
-        }
-        let mut added = Vec::new();
-        for (name, kind) in names {
-            if let std::collections::hash_map::Entry::Vacant(slot) = self.symbols.entry(name) {
-                added.push(slot.key().clone());
-                slot.insert(Symbol { kind, file: index });
-            }
-        }
-        added
-    }
 }
 
 fn qualify(scope: &str, name: &str) -> String {
@@ -220,39 +275,14 @@ fn qualify(scope: &str, name: &str) -> String {
     }
 }
 
-fn message_symbols(scope: &str, m: &DescriptorProto, out: &mut Vec<(String, Kind)>) {
-    let full = qualify(scope, m.name());
-    out.push((full.clone(), Kind::Message));
-    for f in m.field.iter().chain(&m.extension) {
-        out.push((qualify(&full, f.name()), Kind::Field));
-    }
-    for o in &m.oneof_decl {
-        out.push((
-            qualify(&full, o.name.as_deref().unwrap_or_default()),
-            Kind::Oneof,
-        ));
-    }
-    for n in &m.nested_type {
-        message_symbols(&full, n, out);
-    }
-    for e in &m.enum_type {
-        enum_symbols(&full, e, out);
-    }
-}
-
-fn enum_symbols(
-    scope: &str,
-    e: &super::descriptor::EnumDescriptorProto,
-    out: &mut Vec<(String, Kind)>,
-) {
-    let full = qualify(scope, e.name.as_deref().unwrap_or_default());
-    for v in &e.value {
-        out.push((
-            qualify(scope, v.name.as_deref().unwrap_or_default()),
-            Kind::EnumValue(full.clone()),
-        ));
-    }
-    out.push((full, Kind::Enum));
+/// The start of each path's first location.
+fn locations(info: &SourceCodeInfo) -> HashMap<&[i32], (i32, i32)> {
+    info.location
+        .iter()
+        .rev()
+        .filter(|l| l.span.len() >= 2)
+        .map(|l| (&l.path[..], (l.span[0], l.span[1])))
+        .collect()
 }
 
 fn at(locs: &HashMap<&[i32], (i32, i32)>, path: &[i32], message: String) -> Diagnostic {
@@ -324,6 +354,12 @@ pub(super) struct Linker<'a> {
     /// protoc's `undefine_resolved_name_`.
     unresolved: Option<String>,
     file_name: String,
+    /// Fields and extensions by (containing type, number), for duplicate numbers.
+    numbers: HashMap<(String, i32), String>,
+    /// Files a lookup found a symbol in (protoc's unused-import tracking).
+    used: std::collections::HashSet<usize>,
+    /// Extension ranges of this file's messages, by full name.
+    local_ranges: HashMap<String, Vec<(i32, i32)>>,
 }
 
 fn in_package(package: &str, name: &str) -> bool {
@@ -337,10 +373,30 @@ impl Linker<'_> {
         self.errors.push(d);
     }
 
+    fn fail(&mut self, path: &[i32], message: String) -> bool {
+        self.error(path, message);
+        false
+    }
+
+    /// Whether message `name` (this file's or another's) has an extension range holding `n`.
+    fn declares_extension(&self, name: &str, n: i32) -> bool {
+        let ranges = match self.local_ranges.get(name) {
+            Some(r) => r.clone(),
+            None => match self.pool.defs.get(name) {
+                Some(options::Def::Msg(m, _)) => validate::ranges_of(m),
+                _ => Vec::new(),
+            },
+        };
+        ranges.iter().any(|&(s, e)| s <= n && n < e)
+    }
+
     /// protoc's `FindSymbol`: a symbol defined anywhere in the pool, if this file may see it.
     fn find(&mut self, name: &str) -> Option<Kind> {
         let s = self.pool.symbols.get(name)?;
         if s.file == self.index || self.deps.contains(&s.file) {
+            if s.kind != Kind::Package {
+                self.used.insert(s.file);
+            }
             return Some(s.kind.clone());
         }
         if s.kind == Kind::Package
@@ -426,7 +482,7 @@ impl Linker<'_> {
             self.message(m, &package, &[4, i as i32]);
         }
         for (i, x) in file.extension.iter_mut().enumerate() {
-            self.field(x, &package, &[7, i as i32]);
+            self.field(x, &package, &[7, i as i32], None);
         }
         for (i, s) in file.service.iter_mut().enumerate() {
             let sname = qualify(&package, s.name());
@@ -454,16 +510,47 @@ impl Linker<'_> {
         for (i, n) in m.nested_type.iter_mut().enumerate() {
             self.message(n, &full, &[path, &[3, i as i32]].concat());
         }
+        let next = validate::next_free_number(m);
         for (i, f) in m.field.iter_mut().enumerate() {
-            self.field(f, &full, &[path, &[2, i as i32]].concat());
+            self.field(f, &full, &[path, &[2, i as i32]].concat(), Some(next));
         }
         for (i, x) in m.extension.iter_mut().enumerate() {
-            self.field(x, &full, &[path, &[6, i as i32]].concat());
+            self.field(x, &full, &[path, &[6, i as i32]].concat(), None);
         }
     }
 
     /// protoc's `CrossLinkField`, plus the json_name and default value `-o` writes.
-    fn field(&mut self, f: &mut FieldDescriptorProto, scope: &str, path: &[i32]) {
+    /// `next_free` is the containing message's next unused number (fields only).
+    fn field(
+        &mut self,
+        f: &mut FieldDescriptorProto,
+        scope: &str,
+        path: &[i32],
+        next_free: Option<i64>,
+    ) {
+        if !self.field_types(f, scope, path) {
+            return;
+        }
+        // protoc's `AddFieldByNumber`, per file and containing type.
+        let containing = match &f.extendee {
+            Some(e) => e.trim_start_matches('.').to_string(),
+            None => scope.to_string(),
+        };
+        let me = match next_free {
+            Some(_) => f.name().to_string(),
+            None => qualify(scope, f.name()),
+        };
+        let key = (containing.clone(), f.number());
+        if let Some(other) = self.numbers.get(&key) {
+            let message = validate::number_used(f.number(), &containing, other, next_free);
+            self.error(&[path, &[validate::path::FIELD_NUMBER]].concat(), message);
+        } else {
+            self.numbers.insert(key, me);
+        }
+    }
+
+    /// The extendee and type parts of `CrossLinkField`; false where protoc returns early.
+    fn field_types(&mut self, f: &mut FieldDescriptorProto, scope: &str, path: &[i32]) -> bool {
         let full = qualify(scope, f.name());
         if f.json_name.is_none() {
             f.json_name = Some(to_json_name(f.name()).into_bytes());
@@ -476,27 +563,41 @@ impl Linker<'_> {
         }
         if let Some(written) = f.extendee.clone() {
             match self.lookup(&written, &full, false) {
-                None => return self.not_defined(&sub(FIELD_EXTENDEE), &written),
-                Some((name, Kind::Message)) => f.extendee = Some(format!(".{name}")),
+                None => {
+                    self.not_defined(&sub(FIELD_EXTENDEE), &written);
+                    return false;
+                }
+                Some((name, Kind::Message)) => {
+                    if !self.declares_extension(&name, f.number()) {
+                        let message = format!(
+                            "\"{name}\" does not declare {} as an extension number.",
+                            f.number()
+                        );
+                        self.error(&sub(validate::path::FIELD_NUMBER), message);
+                    }
+                    f.extendee = Some(format!(".{name}"));
+                }
                 Some(_) => {
-                    return self.error(
+                    self.error(
                         &sub(FIELD_EXTENDEE),
                         format!("\"{written}\" is not a message type."),
-                    )
+                    );
+                    return false;
                 }
             }
         }
         let Some(written) = f.type_name.clone() else {
-            return;
+            return true;
         };
         let Some((name, kind)) = self.lookup(&written, &full, true) else {
-            return self.not_defined(&sub(FIELD_TYPE_NAME), &written);
+            self.not_defined(&sub(FIELD_TYPE_NAME), &written);
+            return false;
         };
         let ty = match (f.r#type, &kind) {
             (None, Kind::Message) => field_type::MESSAGE,
             (None, Kind::Enum) => field_type::ENUM,
             (None, _) => {
-                return self.error(
+                return self.fail(
                     &sub(FIELD_TYPE_NAME),
                     format!("\"{written}\" is not a type."),
                 )
@@ -506,7 +607,7 @@ impl Linker<'_> {
         f.r#type = Some(ty);
         if ty == field_type::MESSAGE || ty == field_type::GROUP {
             if kind != Kind::Message {
-                return self.error(
+                return self.fail(
                     &sub(FIELD_TYPE_NAME),
                     format!("\"{written}\" is not a message type."),
                 );
@@ -519,7 +620,7 @@ impl Linker<'_> {
             }
         } else if ty == field_type::ENUM {
             if kind != Kind::Enum {
-                return self.error(
+                return self.fail(
                     &sub(FIELD_TYPE_NAME),
                     format!("\"{written}\" is not an enum type."),
                 );
@@ -542,11 +643,13 @@ impl Linker<'_> {
                 }
             }
         } else {
-            return self.error(
+            // protoc goes on to number the field.
+            self.error(
                 &sub(FIELD_TYPE_NAME),
                 "Field with primitive type has type_name.".into(),
             );
         }
         f.type_name = Some(format!(".{name}"));
+        true
     }
 }

@@ -20,6 +20,8 @@ pub mod retention;
 pub mod set;
 pub mod source_tree;
 mod text_format;
+mod validate;
+mod validate_options;
 
 #[cfg(test)]
 mod build_tests;

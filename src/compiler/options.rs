@@ -125,6 +125,10 @@ fn is_packable(t: i32) -> bool {
     )
 }
 
+/// An interpreted option: its top-level field number, whether that is an extension, its
+/// encoding and its destination path.
+type Resolved = (i32, bool, Vec<u8>, Vec<i32>);
+
 /// Interprets every option of one file; `linker` resolves names as the file sees them.
 pub(super) struct Interpreter<'a, 'b> {
     pub linker: &'a mut Linker<'b>,
@@ -133,6 +137,11 @@ pub(super) struct Interpreter<'a, 'b> {
     /// `[.., 999, k]` -> the interpreted option's path.
     pub paths: HashMap<Vec<i32>, Vec<i32>>,
     counts: HashMap<Vec<i32>, i32>,
+    /// Name errors: (protoc's pass: 0 for plain options, 1 for extensions; the element's
+    /// options path; the option name's path; message).
+    pub errors: Vec<(u8, Vec<i32>, Vec<i32>, String)>,
+    /// Destination paths of the singular options set so far.
+    set: std::collections::HashSet<Vec<i32>>,
 }
 
 impl<'a, 'b> Interpreter<'a, 'b> {
@@ -143,6 +152,8 @@ impl<'a, 'b> Interpreter<'a, 'b> {
             pool,
             paths: HashMap::new(),
             counts: HashMap::new(),
+            errors: Vec::new(),
+            set: Default::default(),
         }
     }
 
@@ -203,12 +214,26 @@ impl<'a, 'b> Interpreter<'a, 'b> {
         let mut known: Vec<(i32, Vec<u8>)> = split_fields(&opts.raw);
         let mut custom: Vec<u8> = Vec::new();
         let mut left = Vec::new();
+        let mut failed = false;
         for (k, u) in std::mem::take(&mut opts.uninterpreted)
             .into_iter()
             .enumerate()
         {
+            if failed {
+                left.push(u);
+                continue;
+            }
             match self.single(&u, &options_type, scope, path) {
-                Some((number, is_ext, bytes, dest)) => {
+                Err(Some(message)) => {
+                    // protoc stops at an element's first failing option.
+                    failed = true;
+                    let pass = u8::from(u.name.first().is_some_and(|n| n.is_extension));
+                    let name_path = [path, &[999, k as i32, 2]].concat();
+                    self.errors.push((pass, path.to_vec(), name_path, message));
+                    left.push(u);
+                }
+                Err(None) => left.push(u),
+                Ok((number, is_ext, bytes, dest)) => {
                     let mut src = path.to_vec();
                     src.extend([999, k as i32]);
                     self.paths.insert(src, dest);
@@ -218,7 +243,6 @@ impl<'a, 'b> Interpreter<'a, 'b> {
                         known.push((number, bytes));
                     }
                 }
-                None => left.push(u),
             }
         }
         let mut raw = canonical(&options_type, known);
@@ -228,48 +252,91 @@ impl<'a, 'b> Interpreter<'a, 'b> {
     }
 
     /// One option: its top-level field number, whether that is an extension, its encoding
-    /// and its destination path.
+    /// and its destination path; or protoc's error for its name (`None`: a failure we do not
+    /// report yet, leaving the option uninterpreted).
     fn single(
         &mut self,
         u: &UninterpretedOption,
         options_type: &str,
         scope: &str,
         path: &[i32],
-    ) -> Option<(i32, bool, Vec<u8>, Vec<i32>)> {
-        let mut descriptor = self.message(options_type)?.0;
+    ) -> Result<Resolved, Option<String>> {
+        let mut descriptor = self.message(options_type).ok_or(None)?.0;
         let mut fields: Vec<(Arc<FieldDescriptorProto>, bool)> = Vec::new();
         let mut dest = path.to_vec();
+        let mut debug = String::new();
         for (i, part) in u.name.iter().enumerate() {
+            if !debug.is_empty() {
+                debug.push('.');
+            }
+            let unknown = |debug: &str| {
+                Some(format!(
+                    "Option \"{debug}\" unknown. Ensure that your proto definition file imports \
+                     the proto which defines the option (i.e. via import option after edition \
+                     2024)."
+                ))
+            };
             let (f, proto3) = if part.is_extension {
-                let (f, p) = self.extension(&part.name_part, scope)?;
+                debug += &format!("({})", part.name_part);
+                let (f, p) = self
+                    .extension(&part.name_part, scope)
+                    .ok_or_else(|| unknown(&debug))?;
                 let containing = match fields.last() {
                     None => options_type.to_string(),
                     Some((f, _)) => f.type_name().trim_start_matches('.').to_string(),
                 };
                 if f.extendee.as_deref().map(|e| e.trim_start_matches('.')) != Some(&containing) {
-                    return None;
+                    let short = descriptor.name().to_string();
+                    return Err(Some(format!(
+                        "Option field \"{debug}\" is not a field or extension of message \
+                         \"{short}\"."
+                    )));
                 }
                 (f, p)
             } else {
+                debug += &part.name_part;
                 let f = descriptor
                     .field
                     .iter()
-                    .find(|f| f.name() == part.name_part)?
+                    .find(|f| f.name() == part.name_part)
+                    .ok_or_else(|| unknown(&debug))?
                     .clone();
                 (Arc::new(f), false)
             };
             dest.push(f.number());
             if i + 1 < u.name.len() {
                 let t = f.r#type.unwrap_or(0);
-                if (t != field_type::MESSAGE && t != field_type::GROUP)
-                    || f.label == Some(label::REPEATED)
-                {
-                    return None;
+                if t != field_type::MESSAGE && t != field_type::GROUP {
+                    return Err(Some(format!(
+                        "Option \"{debug}\" is an atomic type, not a message."
+                    )));
                 }
-                descriptor = self.message(f.type_name())?.0;
+                if f.label == Some(label::REPEATED) {
+                    return Err(Some(format!(
+                        "Option field \"{debug}\" is a repeated message. Repeated message \
+                         options must be initialized using an aggregate value."
+                    )));
+                }
+                descriptor = self.message(f.type_name()).ok_or(None)?.0;
             }
             fields.push((f, proto3));
         }
+        let leaf_repeated = fields
+            .last()
+            .is_some_and(|(f, _)| f.label == Some(label::REPEATED));
+        if !leaf_repeated && !self.set.insert(dest.clone()) {
+            return Err(Some(format!("Option \"{debug}\" was already set.")));
+        }
+        self.finish(u, fields, dest).ok_or(None)
+    }
+
+    /// The encoding of a resolved option (`fields` from the options message to the leaf).
+    fn finish(
+        &mut self,
+        u: &UninterpretedOption,
+        fields: Vec<(Arc<FieldDescriptorProto>, bool)>,
+        mut dest: Vec<i32>,
+    ) -> Option<Resolved> {
         let (leaf, _) = fields.last()?.clone();
         if leaf.label == Some(label::REPEATED) {
             let c = self.counts.entry(dest.clone()).or_insert(0);

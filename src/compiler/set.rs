@@ -2,9 +2,11 @@
 //! parsed, built and linked in protoc's order (imports first, depth-first, as
 //! `--include_imports` writes them).
 
+use std::collections::HashMap;
+
 use super::descriptor::{FileDescriptorProto, SourceCodeInfo};
 use super::link::Pool;
-use super::{build, parse, Diagnostic};
+use super::{build, parse, validate, Diagnostic};
 
 /// Source bytes for a virtual file name, or `None` when there is no such file.
 pub type Resolver<'a> = &'a dyn Fn(&str) -> Option<Vec<u8>>;
@@ -46,17 +48,64 @@ impl FileError {
     }
 }
 
+/// A successful compilation: the files, and the warnings protoc would print on stderr
+/// (`file:line:col: warning: message`), in its order.
+#[derive(Clone, Debug, Default)]
+pub struct Compiled {
+    pub files: Vec<FileDescriptorProto>,
+    pub warnings: Vec<String>,
+}
+
 /// Compiles `inputs` and their imports. Returns the files (each with its source info) in
 /// dependency order, or protoc's error lines (`file:line:col: message`), first error first.
 pub fn compile(
     inputs: &[&str],
     resolver: Resolver<'_>,
 ) -> Result<Vec<FileDescriptorProto>, Vec<String>> {
+    compile_with_warnings(inputs, resolver).map(|c| c.files)
+}
+
+/// [`compile`], also returning the warnings (unused imports of the inputs, JSON name clashes
+/// protoc tolerates in proto2).
+pub fn compile_with_warnings(
+    inputs: &[&str],
+    resolver: Resolver<'_>,
+) -> Result<Compiled, Vec<String>> {
     let mut pool = Pool::new();
     for name in inputs {
         add_file(name, resolver, &mut pool)?;
     }
-    Ok(pool.files().to_vec())
+    let errors = input_checks(&pool, inputs);
+    if !errors.is_empty() {
+        return Err(errors.iter().map(FileError::render).collect());
+    }
+    Ok(Compiled {
+        files: pool.files().to_vec(),
+        warnings: warnings(&pool, inputs).iter().map(|w| w.render()).collect(),
+    })
+}
+
+/// protoc's command-line checks of its input files, once all of them are built: no field or
+/// extension may use the numbers 19000 to 19999 (reported without a position).
+pub fn input_checks(pool: &Pool, inputs: &[&str]) -> Vec<FileError> {
+    inputs
+        .iter()
+        .filter_map(|n| pool.file(n))
+        .flat_map(|f| {
+            validate::library_numbers(f)
+                .into_iter()
+                .map(|message| FileError::whole_file(f.name(), message))
+        })
+        .collect()
+}
+
+/// The warnings protoc prints for a run over `inputs`: unused imports of the inputs only, the
+/// others for every file.
+pub fn warnings<'p>(pool: &'p Pool, inputs: &[&str]) -> Vec<&'p super::link::Warning> {
+    pool.warnings()
+        .iter()
+        .filter(|w| !w.unused_import || inputs.contains(&w.file.as_str()))
+        .collect()
 }
 
 /// Compiles `name` and its imports into `pool`, unless already there (so one pool can serve a
@@ -91,27 +140,39 @@ pub fn load(name: &str, loader: Loader<'_>, pool: &mut Pool) -> Result<(), Vec<F
     }
 }
 
+/// A file being built, with where it imports each file (for the recursion error).
+struct Pending {
+    name: String,
+    imports: HashMap<String, (i32, i32)>,
+}
+
 /// Adds one file; errors go to `errors`. `failed` remembers files that already failed, so a
 /// broken file imported twice is reported once, as protoc reports it.
 fn add(
     name: &str,
     loader: Loader<'_>,
     pool: &mut Pool,
-    stack: &mut Vec<String>,
+    stack: &mut Vec<Pending>,
     failed: &mut Vec<String>,
     errors: &mut Vec<FileError>,
 ) {
     if pool.file(name).is_some() || failed.iter().any(|f| f == name) {
         return;
     }
-    if stack.iter().any(|s| s == name) {
-        let mut chain = stack.clone();
-        chain.push(name.to_string());
-        let importer = stack.last().map(String::as_str).unwrap_or(name);
-        errors.push(FileError::whole_file(
-            importer,
-            format!("File recursively imports itself: {}", chain.join(" -> ")),
-        ));
+    if let Some(k) = stack.iter().position(|s| s.name == name) {
+        // protoc names the file imported again and points at its import of the next one.
+        let mut chain: Vec<&str> = stack[k..].iter().map(|s| s.name.as_str()).collect();
+        chain.push(name);
+        let next = stack.get(k + 1).map_or(name, |s| s.name.as_str());
+        let (line, col) = stack[k].imports.get(next).copied().unwrap_or((-1, 0));
+        errors.push(FileError {
+            file: name.to_string(),
+            diagnostic: Diagnostic {
+                line,
+                col,
+                message: format!("File recursively imports itself: {}", chain.join(" -> ")),
+            },
+        });
         failed.push(name.to_string());
         return;
     }
@@ -140,7 +201,20 @@ fn add(
             (*fd, info)
         }
     };
-    stack.push(name.to_string());
+    let mut imports = HashMap::new();
+    if let Some(info) = &info {
+        for l in &info.location {
+            if let ([3, i], [line, col, ..]) = (&l.path[..], &l.span[..]) {
+                if let Some(d) = usize::try_from(*i).ok().and_then(|i| fd.dependency.get(i)) {
+                    imports.insert(d.clone(), (*line, *col));
+                }
+            }
+        }
+    }
+    stack.push(Pending {
+        name: name.to_string(),
+        imports,
+    });
     for dep in fd.dependency.clone() {
         add(&dep, loader, pool, stack, failed, errors);
     }

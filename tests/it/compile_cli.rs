@@ -289,3 +289,34 @@ fn disk_files_come_before_descriptor_set_in() {
         assert!(!written(&tree, "out.pb").is_empty());
     }
 }
+
+#[test]
+fn warnings_print_as_protocs_and_fatal_warnings_fail_after_writing() {
+    let unused = "syntax = \"proto3\";\npackage a;\nimport \"b/b.proto\";\nmessage A {}\n";
+    let dir = scratch(&[("src/a.proto", unused), ("src/b/b.proto", B)]);
+    let (run, _) = same_as_protoc(dir.path(), &["-Isrc", "-o", "out.pb", "a.proto"]);
+    run.assert_ok();
+    assert!(
+        run.stderr.contains("warning: Import b/b.proto is unused."),
+        "{}",
+        run.stderr
+    );
+    let (run, tree) = same_as_protoc(
+        dir.path(),
+        &["-Isrc", "--fatal_warnings", "-o", "out.pb", "a.proto"],
+    );
+    run.assert_failed();
+    assert!(!written(&tree, "out.pb").is_empty());
+    same_as_protoc(
+        dir.path(),
+        &["-Isrc", "--error_format=msvs", "-o", "out.pb", "a.proto"],
+    )
+    .0
+    .assert_ok();
+    // The input-only check protoc's command line makes, with no position.
+    let reserved = "syntax = \"proto3\";\nmessage R { int32 x = 19001; }\n";
+    let dir = scratch(&[("r.proto", reserved)]);
+    same_as_protoc(dir.path(), &["-o", "out.pb", "r.proto"])
+        .0
+        .assert_failed();
+}

@@ -1,0 +1,614 @@
+//! protoc's `ValidateOptions` phase: the checks that need linked types and interpreted options
+//! (proto3 rules, JSON name clashes, enum aliases and zero values, lazy/packed/MessageSet/lite
+//! rules, extension range limits). protoc runs it only on a file that has no error so far, in
+//! `VisitDescriptors` order: the file, then each message (its enums, fields, nested messages,
+//! extensions), the file's enums, extensions and services.
+
+use std::collections::{HashMap, HashSet};
+
+use prost::encoding::{decode_key, decode_varint, WireType};
+
+use super::descriptor::{
+    field_type, label, DescriptorProto, EnumDescriptorProto, FieldDescriptorProto,
+    FileDescriptorProto, RawOptions,
+};
+use super::link::{to_json_name, Pool};
+use super::validate::{at_first, join, path, qualify, type_paths, Locs, MAX_FIELD_NUMBER};
+use super::Diagnostic;
+
+/// Option field numbers read here (descriptor.proto).
+mod opt {
+    pub const FILE_OPTIMIZE_FOR: u32 = 9;
+    pub const FILE_CC_GENERIC_SERVICES: u32 = 16;
+    pub const FILE_JAVA_GENERIC_SERVICES: u32 = 17;
+    pub const LITE_RUNTIME: u64 = 3;
+    pub const MESSAGE_SET_WIRE_FORMAT: u32 = 1;
+    pub const MESSAGE_LEGACY_JSON: u32 = 11;
+    pub const FIELD_PACKED: u32 = 2;
+    pub const FIELD_LAZY: u32 = 5;
+    pub const FIELD_JSTYPE: u32 = 6;
+    pub const FIELD_UNVERIFIED_LAZY: u32 = 15;
+    pub const ENUM_ALLOW_ALIAS: u32 = 2;
+    pub const ENUM_LEGACY_JSON: u32 = 6;
+}
+
+/// The last value of varint option `n` in interpreted options, if set.
+fn varint(opts: &Option<RawOptions>, n: u32) -> Option<u64> {
+    let mut buf = opts.as_ref()?.raw.as_slice();
+    let mut found = None;
+    while !buf.is_empty() {
+        let (tag, wire) = decode_key(&mut buf).ok()?;
+        if wire == WireType::Varint {
+            let v = decode_varint(&mut buf).ok()?;
+            if tag == n {
+                found = Some(v);
+            }
+        } else {
+            let mut sink = Vec::new();
+            super::descriptor::copy_field(tag, wire, &mut buf, &mut sink).ok()?;
+        }
+    }
+    found
+}
+
+fn flag(opts: &Option<RawOptions>, n: u32) -> bool {
+    varint(opts, n).is_some_and(|v| v != 0)
+}
+
+/// What the checks need to know about a message or enum, wherever it is defined.
+struct TypeInfo<'a> {
+    message: Option<&'a DescriptorProto>,
+    /// The defining file's syntax (`proto2`, `proto3`, `editions`).
+    syntax: &'a str,
+    file_lite: bool,
+}
+
+fn is_lite(f: &FileDescriptorProto) -> bool {
+    varint(&f.options, opt::FILE_OPTIMIZE_FOR) == Some(opt::LITE_RUNTIME)
+}
+
+fn syntax(f: &FileDescriptorProto) -> &str {
+    match f.syntax.as_deref() {
+        None | Some("") => "proto2",
+        Some(s) => s,
+    }
+}
+
+pub(super) struct Validator<'a, 'l> {
+    pool: &'a Pool,
+    file: &'a FileDescriptorProto,
+    locs: &'a Locs<'l>,
+    /// This file's messages and enums by full name.
+    local: HashMap<String, Local<'a>>,
+    pub errors: Vec<Diagnostic>,
+    pub warnings: Vec<Diagnostic>,
+}
+
+enum Local<'a> {
+    Msg(&'a DescriptorProto),
+    Enum,
+}
+
+fn index<'a>(scope: &str, m: &'a DescriptorProto, out: &mut HashMap<String, Local<'a>>) {
+    let full = qualify(scope, m.name());
+    for n in &m.nested_type {
+        index(&full, n, out);
+    }
+    for e in &m.enum_type {
+        out.insert(qualify(&full, e.name()), Local::Enum);
+    }
+    out.insert(full, Local::Msg(m));
+}
+
+impl<'a, 'l> Validator<'a, 'l> {
+    pub fn new(pool: &'a Pool, file: &'a FileDescriptorProto, locs: &'a Locs<'l>) -> Self {
+        let mut local = HashMap::new();
+        for m in &file.message_type {
+            index(file.package(), m, &mut local);
+        }
+        for e in &file.enum_type {
+            local.insert(qualify(file.package(), e.name()), Local::Enum);
+        }
+        Self {
+            pool,
+            file,
+            locs,
+            local,
+            errors: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    fn error(&mut self, p: &[i32], message: String) {
+        self.errors.push(at_first(self.locs, &[p], message));
+    }
+
+    fn error_at_type(&mut self, field: &[i32], message: String) {
+        let [a, b] = type_paths(field);
+        self.errors.push(at_first(self.locs, &[&a, &b], message));
+    }
+
+    /// A linked type name (`.pkg.T`) looked up in this file or the pool.
+    fn type_info(&self, name: &str) -> Option<TypeInfo<'a>> {
+        let name = name.strip_prefix('.').unwrap_or(name);
+        if let Some(l) = self.local.get(name) {
+            let message = match l {
+                Local::Msg(m) => Some(*m),
+                Local::Enum => None,
+            };
+            return Some(TypeInfo {
+                message,
+                syntax: syntax(self.file),
+                file_lite: is_lite(self.file),
+            });
+        }
+        let file = self.pool.defining_file(name)?;
+        Some(TypeInfo {
+            message: find_message(file, name),
+            syntax: syntax(file),
+            file_lite: is_lite(file),
+        })
+    }
+
+    /// The whole phase, in protoc's order.
+    pub fn file(&mut self) {
+        let file = self.file;
+        if !is_lite(file) {
+            for (i, d) in file.dependency.iter().enumerate() {
+                let Some(dep) = self.pool.file(d) else {
+                    continue;
+                };
+                if is_lite(dep) {
+                    let last = file.dependency.iter().rposition(|x| x == d).unwrap_or(i);
+                    self.error(
+                        &[path::FILE_DEPENDENCY, last as i32],
+                        format!(
+                            "Files that do not use optimize_for = LITE_RUNTIME cannot import \
+                             files which do use this option.  This file is not lite, but it \
+                             imports \"{d}\" which is."
+                        ),
+                    );
+                    break;
+                }
+            }
+        }
+        if syntax(file) == "proto3" {
+            self.proto3();
+        }
+        let package = file.package().to_string();
+        for (i, m) in file.message_type.iter().enumerate() {
+            self.message(m, &package, &[4, i as i32]);
+        }
+        for (i, e) in file.enum_type.iter().enumerate() {
+            self.enumeration(e, &package, &[5, i as i32]);
+        }
+        for (i, x) in file.extension.iter().enumerate() {
+            self.field(x, None, &package, &[7, i as i32]);
+        }
+        for (i, s) in file.service.iter().enumerate() {
+            if is_lite(file)
+                && (flag(&file.options, opt::FILE_CC_GENERIC_SERVICES)
+                    || flag(&file.options, opt::FILE_JAVA_GENERIC_SERVICES))
+            {
+                let _ = s;
+                self.error(
+                    &[6, i as i32, path::NAME],
+                    "Files with optimize_for = LITE_RUNTIME cannot define services unless you \
+                     set both options cc_generic_services and java_generic_services to false."
+                        .into(),
+                );
+            }
+        }
+    }
+
+    // ---- proto3 ----------------------------------------------------------------------------
+
+    fn proto3(&mut self) {
+        let file = self.file;
+        let package = file.package().to_string();
+        for (i, x) in file.extension.iter().enumerate() {
+            self.proto3_field(x, &package, &[7, i as i32]);
+        }
+        for (i, m) in file.message_type.iter().enumerate() {
+            self.proto3_message(m, &package, &[4, i as i32]);
+        }
+    }
+
+    fn proto3_message(&mut self, m: &DescriptorProto, scope: &str, p: &[i32]) {
+        use path::*;
+        let full = qualify(scope, m.name());
+        for (i, n) in m.nested_type.iter().enumerate() {
+            self.proto3_message(n, &full, &join(p, &[MESSAGE_NESTED, i as i32]));
+        }
+        for (i, f) in m.field.iter().enumerate() {
+            self.proto3_field(f, &full, &join(p, &[MESSAGE_FIELD, i as i32]));
+        }
+        for (i, x) in m.extension.iter().enumerate() {
+            self.proto3_field(x, &full, &join(p, &[MESSAGE_EXTENSION, i as i32]));
+        }
+        if !m.extension_range.is_empty() {
+            self.error(
+                &join(p, &[MESSAGE_EXTENSION_RANGE, 0]),
+                "Extension ranges are not allowed in proto3.".into(),
+            );
+        }
+        if flag(&m.options, opt::MESSAGE_SET_WIRE_FORMAT) {
+            self.error(
+                &join(p, &[NAME]),
+                "MessageSet is not supported in proto3.".into(),
+            );
+        }
+    }
+
+    /// `scope` is the containing message (fields) or extension scope (extensions).
+    fn proto3_field(&mut self, f: &FieldDescriptorProto, scope: &str, p: &[i32]) {
+        use path::*;
+        if let Some(e) = &f.extendee {
+            let options = e.starts_with(".google.protobuf.") && e.ends_with("Options");
+            if !options {
+                self.error(
+                    &join(p, &[FIELD_EXTENDEE]),
+                    "Extensions in proto3 are only allowed for defining options.".into(),
+                );
+            }
+        }
+        if f.label == Some(label::REQUIRED) {
+            self.error_at_type(p, "Required fields are not allowed in proto3.".into());
+        }
+        if f.default_value.is_some() {
+            self.error(
+                &join(p, &[FIELD_DEFAULT]),
+                "Explicit default values are not allowed in proto3.".into(),
+            );
+        }
+        if f.r#type == Some(field_type::ENUM) {
+            if let Some(t) = self.type_info(f.type_name()) {
+                if t.syntax == "proto2" {
+                    let containing = match &f.extendee {
+                        Some(e) => e.trim_start_matches('.').to_string(),
+                        None => scope.to_string(),
+                    };
+                    let name = f.type_name().trim_start_matches('.');
+                    self.error_at_type(
+                        p,
+                        format!(
+                            "Enum type \"{name}\" is not an open enum, but is used in \
+                             \"{containing}\" which is a proto3 message type."
+                        ),
+                    );
+                }
+            }
+        }
+        if f.r#type == Some(field_type::GROUP) {
+            self.error_at_type(p, "Groups are not supported in proto3 syntax.".into());
+        }
+    }
+
+    // ---- messages, fields, enums -----------------------------------------------------------
+
+    fn message(&mut self, m: &DescriptorProto, scope: &str, p: &[i32]) {
+        use path::*;
+        let full = qualify(scope, m.name());
+        if !flag(&m.options, opt::MESSAGE_LEGACY_JSON) {
+            self.json_names(m, p, false);
+            self.json_names(m, p, true);
+        }
+        let max = if flag(&m.options, opt::MESSAGE_SET_WIRE_FORMAT) {
+            i64::from(i32::MAX)
+        } else {
+            i64::from(MAX_FIELD_NUMBER)
+        };
+        for r in &m.extension_range {
+            if i64::from(r.end()) > max + 1 {
+                // protoc positions this at the message's NUMBER, which it never records.
+                self.errors.push(Diagnostic {
+                    line: -1,
+                    col: 0,
+                    message: format!("Extension numbers cannot be greater than {max}."),
+                });
+            }
+        }
+        for (i, e) in m.enum_type.iter().enumerate() {
+            self.enumeration(e, &full, &join(p, &[MESSAGE_ENUM, i as i32]));
+        }
+        for (i, f) in m.field.iter().enumerate() {
+            self.field(f, Some(m), &full, &join(p, &[MESSAGE_FIELD, i as i32]));
+        }
+        for (i, n) in m.nested_type.iter().enumerate() {
+            self.message(n, &full, &join(p, &[MESSAGE_NESTED, i as i32]));
+        }
+        for (i, x) in m.extension.iter().enumerate() {
+            self.field(x, None, &full, &join(p, &[MESSAGE_EXTENSION, i as i32]));
+        }
+    }
+
+    /// protoc's `CheckFieldJsonNameUniqueness`, one pass (default names, or custom ones too).
+    fn json_names(&mut self, m: &DescriptorProto, p: &[i32], use_custom: bool) {
+        // Editions files default to `json_format = ALLOW` (features: the editions issue).
+        let best_effort = syntax(self.file) == "proto2";
+        let mut seen: HashMap<String, (usize, bool)> = HashMap::new();
+        for (i, f) in m.field.iter().enumerate() {
+            let default = to_json_name(f.name());
+            let custom = f
+                .json_name
+                .as_deref()
+                .map(|j| String::from_utf8_lossy(j).into_owned())
+                .filter(|j| use_custom && *j != default);
+            let is_custom = custom.is_some();
+            let name = custom.unwrap_or(default);
+            let name_path = join(p, &[path::MESSAGE_FIELD, i as i32, path::NAME]);
+            if is_custom && name.starts_with('[') && name.ends_with(']') {
+                self.error(
+                    &name_path,
+                    format!(
+                        "The custom JSON name of field \"{}\" (\"{name}\") is invalid: JSON \
+                         names may not start with '[' and end with ']'.",
+                        f.name()
+                    ),
+                );
+                continue;
+            }
+            let Some(&(j, other_custom)) = seen.get(&name) else {
+                seen.insert(name, (i, is_custom));
+                continue;
+            };
+            if use_custom && !is_custom && !other_custom {
+                continue;
+            }
+            let kind = |c: bool| if c { "custom" } else { "default" };
+            let message = format!(
+                "The {} JSON name of field \"{}\" (\"{name}\") conflicts with the {} JSON name \
+                 of field \"{}\".",
+                kind(is_custom),
+                f.name(),
+                kind(other_custom),
+                m.field[j].name()
+            );
+            let d = at_first(self.locs, &[&name_path], message);
+            if best_effort && (!is_custom || !other_custom) {
+                self.warnings.push(d);
+            } else {
+                self.errors.push(d);
+            }
+        }
+    }
+
+    /// `message` is the containing message for a field, `None` for an extension.
+    fn field(
+        &mut self,
+        f: &FieldDescriptorProto,
+        message: Option<&DescriptorProto>,
+        scope: &str,
+        p: &[i32],
+    ) {
+        let is_message = f.r#type == Some(field_type::MESSAGE);
+        let extension = message.is_none();
+        if flag(&f.options, opt::FIELD_LAZY) || flag(&f.options, opt::FIELD_UNVERIFIED_LAZY) {
+            if !is_message {
+                self.error_at_type(
+                    p,
+                    "[lazy = true] can only be specified for submessage fields.".into(),
+                );
+            }
+            if flag(&f.options, opt::FIELD_UNVERIFIED_LAZY) && extension {
+                self.error_at_type(p, "Extensions cannot be marked as unverified_lazy.".into());
+            }
+        }
+        let packable = f.label == Some(label::REPEATED)
+            && !matches!(
+                f.r#type.unwrap_or(0),
+                field_type::STRING | field_type::GROUP | field_type::MESSAGE | 12
+            );
+        if flag(&f.options, opt::FIELD_PACKED) && !packable {
+            self.error_at_type(
+                p,
+                "[packed = true] can only be specified for repeated primitive fields.".into(),
+            );
+        }
+        let containing_info = match &f.extendee {
+            Some(e) => self.type_info(e),
+            None => None,
+        };
+        let containing = match (message, &containing_info) {
+            (Some(m), _) => Some(m),
+            (None, Some(t)) => t.message,
+            _ => None,
+        };
+        if containing.is_some_and(|c| flag(&c.options, opt::MESSAGE_SET_WIRE_FORMAT)) {
+            if extension {
+                if f.label != Some(label::OPTIONAL) || !is_message {
+                    self.error_at_type(
+                        p,
+                        "Extensions of MessageSets must be optional messages.".into(),
+                    );
+                }
+            } else {
+                self.error(
+                    &join(p, &[path::NAME]),
+                    "MessageSets cannot have fields, only extensions.".into(),
+                );
+            }
+        }
+        if is_lite(self.file) && containing_info.as_ref().is_some_and(|t| !t.file_lite) {
+            self.error(
+                &join(p, &[path::FIELD_EXTENDEE]),
+                "Extensions to non-lite types can only be declared in non-lite files.  Note \
+                 that you cannot extend a non-lite type to contain a lite type, but the reverse \
+                 is allowed."
+                    .into(),
+            );
+        }
+        self.jstype(f, p);
+        let default_json = to_json_name(f.name());
+        if extension
+            && f.json_name
+                .as_deref()
+                .is_some_and(|j| j != default_json.as_bytes())
+        {
+            self.error(
+                &join(p, &[path::FIELD_JSON_NAME]),
+                "option json_name is not allowed on extension fields.".into(),
+            );
+        }
+        let _ = scope;
+    }
+
+    fn jstype(&mut self, f: &FieldDescriptorProto, p: &[i32]) {
+        let Some(js) = varint(&f.options, opt::FIELD_JSTYPE) else {
+            return;
+        };
+        // JS_NORMAL is 0; int64, uint64, fixed64, sfixed64, sint64.
+        let int64 = matches!(f.r#type.unwrap_or(0), 3 | 4 | 6 | 16 | 18);
+        if int64 {
+            return;
+        }
+        if js != 0 {
+            self.error_at_type(
+                p,
+                "jstype is only allowed on int64, uint64, sint64, fixed64 or sfixed64 fields."
+                    .into(),
+            );
+        }
+    }
+
+    fn enumeration(&mut self, e: &EnumDescriptorProto, scope: &str, p: &[i32]) {
+        use path::*;
+        let full = qualify(scope, e.name());
+        let value_path = |i: usize, tag: i32| join(p, &[ENUM_VALUE, i as i32, tag]);
+        // CheckEnumValueUniqueness: names equal once the enum's prefix is stripped.
+        let prefix: String = e
+            .name()
+            .chars()
+            .filter(|&c| c != '_')
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+        let legacy = flag(&e.options, opt::ENUM_LEGACY_JSON) && syntax(self.file) == "proto2";
+        let mut stripped: HashMap<String, usize> = HashMap::new();
+        for (i, v) in e.value.iter().enumerate() {
+            let key = pascal_case(strip_prefix(v.name(), &prefix));
+            match stripped.get(&key) {
+                None => {
+                    stripped.insert(key, i);
+                }
+                Some(&j) => {
+                    let other = &e.value[j];
+                    if other.name() != v.name() && other.number() != v.number() {
+                        let d = at_first(
+                            self.locs,
+                            &[&value_path(i, NAME)],
+                            format!(
+                                "Enum name {} has the same name as {} if you ignore case and \
+                                 strip out the enum name prefix (if any). (If you are using \
+                                 allow_alias, please assign the same number to each enum value \
+                                 name.)",
+                                v.name(),
+                                other.name()
+                            ),
+                        );
+                        if legacy {
+                            self.warnings.push(d);
+                        } else {
+                            self.errors.push(d);
+                        }
+                    }
+                }
+            }
+        }
+        let open = syntax(self.file) == "proto3";
+        if open && e.value.first().is_some_and(|v| v.number() != 0) {
+            self.error(
+                &value_path(0, VALUE_NUMBER),
+                "The first enum value must be zero for open enums.".into(),
+            );
+        }
+        if !flag(&e.options, opt::ENUM_ALLOW_ALIAS) {
+            let used: HashSet<i64> = e.value.iter().map(|v| i64::from(v.number())).collect();
+            let mut first: HashMap<i32, usize> = HashMap::new();
+            for (i, v) in e.value.iter().enumerate() {
+                let Some(&j) = first.get(&v.number()) else {
+                    first.insert(v.number(), i);
+                    continue;
+                };
+                let mut next = i64::from(v.number()) + 1;
+                while used.contains(&next) {
+                    next += 1;
+                }
+                let mut message = format!(
+                    "\"{}\" uses the same enum value as \"{}\". If this is intended, set \
+                     'option allow_alias = true;' to the enum definition.",
+                    qualify(scope, v.name()),
+                    qualify(scope, e.value[j].name())
+                );
+                if next < i64::from(i32::MAX) {
+                    message += &format!(" The next available enum value is {next}.");
+                }
+                self.error(&value_path(i, VALUE_NUMBER), message);
+            }
+        }
+        let _ = full;
+    }
+}
+
+/// protoc's `PrefixRemover::MaybeRemove`: `name` without the enum's name (case and `_`
+/// ignored) and the underscores after it, unless that leaves nothing.
+fn strip_prefix<'n>(name: &'n str, prefix: &str) -> &'n str {
+    let bytes = name.as_bytes();
+    let prefix = prefix.as_bytes();
+    let (mut i, mut j) = (0, 0);
+    while i < bytes.len() && j < prefix.len() {
+        if bytes[i] != b'_' {
+            if bytes[i].to_ascii_lowercase() != prefix[j] {
+                return name;
+            }
+            j += 1;
+        }
+        i += 1;
+    }
+    if j < prefix.len() {
+        return name;
+    }
+    while i < bytes.len() && bytes[i] == b'_' {
+        i += 1;
+    }
+    if i == bytes.len() {
+        name
+    } else {
+        &name[i..]
+    }
+}
+
+/// protoc's `EnumValueToPascalCase`.
+fn pascal_case(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut upper = true;
+    for c in s.chars() {
+        if c == '_' {
+            upper = true;
+        } else {
+            out.push(if upper {
+                c.to_ascii_uppercase()
+            } else {
+                c.to_ascii_lowercase()
+            });
+            upper = false;
+        }
+    }
+    out
+}
+
+/// The message named `full` inside `file`, if it is one.
+fn find_message<'f>(file: &'f FileDescriptorProto, full: &str) -> Option<&'f DescriptorProto> {
+    fn walk<'f>(scope: &str, m: &'f DescriptorProto, full: &str) -> Option<&'f DescriptorProto> {
+        let name = qualify(scope, m.name());
+        if name == full {
+            return Some(m);
+        }
+        if !full.starts_with(&name) {
+            return None;
+        }
+        m.nested_type.iter().find_map(|n| walk(&name, n, full))
+    }
+    file.message_type
+        .iter()
+        .find_map(|m| walk(file.package(), m, full))
+}
