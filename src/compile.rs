@@ -139,6 +139,44 @@ fn compile_from(
     })
 }
 
+/// `FieldDescriptorProto.json_name`: a source location ending in it marks a json_name written in
+/// the source.
+const JSON_NAME_FIELD: i32 = 10;
+
+/// Clears every json_name not written in the source (whose field path is not in `explicit`).
+fn clear_json_names(file: &mut FileDescriptorProto, explicit: &std::collections::HashSet<&[i32]>) {
+    use crate::compiler::descriptor::{DescriptorProto, FieldDescriptorProto};
+    fn fields(
+        fs: &mut [FieldDescriptorProto],
+        path: &[i32],
+        explicit: &std::collections::HashSet<&[i32]>,
+    ) {
+        for (i, f) in fs.iter_mut().enumerate() {
+            let mut p = path.to_vec();
+            p.push(i as i32);
+            if !explicit.contains(&p[..]) {
+                f.json_name = None;
+            }
+        }
+    }
+    fn message(
+        m: &mut DescriptorProto,
+        path: &[i32],
+        explicit: &std::collections::HashSet<&[i32]>,
+    ) {
+        let join = |more: &[i32]| [path, more].concat();
+        fields(&mut m.field, &join(&[2]), explicit);
+        fields(&mut m.extension, &join(&[6]), explicit);
+        for (i, n) in m.nested_type.iter_mut().enumerate() {
+            message(n, &join(&[3, i as i32]), explicit);
+        }
+    }
+    for (i, m) in file.message_type.iter_mut().enumerate() {
+        message(m, &[4, i as i32], explicit);
+    }
+    fields(&mut file.extension, &[7], explicit);
+}
+
 /// protoc's `MakeProtoProtoPathRelative`: an input given as a disk path becomes the virtual
 /// name of the first `-I` it lies under; one that is not a disk file must be a virtual name.
 fn virtual_name(tree: &SourceTree, input: &str, in_fallback: bool) -> Result<String, Vec<String>> {
@@ -294,6 +332,35 @@ impl Compiled {
                 .expect("our own encoding decodes");
         }
         set
+    }
+
+    /// The `proto_file` entry protoc sends for the file to generate `name` when it departs from
+    /// [`Compiled::request_files`]'s: with the `bootstrap` parameter protoc leaves out source
+    /// info and computed json_names; for its former built-in generators (`json_names` false)
+    /// the computed json_names. A json_name written in the source stays. `None` if `name` is
+    /// not in the pool.
+    pub fn generate_entry(
+        &self,
+        name: &str,
+        source_info: bool,
+        json_names: bool,
+    ) -> Option<Vec<u8>> {
+        let original = self.pool.file(name)?;
+        let mut file = original.clone();
+        if !json_names {
+            let explicit: std::collections::HashSet<&[i32]> = original
+                .source_code_info
+                .iter()
+                .flat_map(|i| &i.location)
+                .filter(|l| l.path.last() == Some(&JSON_NAME_FIELD))
+                .map(|l| &l.path[..l.path.len() - 1])
+                .collect();
+            clear_json_names(&mut file, &explicit);
+        }
+        if !source_info {
+            file.source_code_info = None;
+        }
+        Some(Stripper::new(&self.pool).strip(&file).encode_to_vec())
     }
 
     /// The make rule protoc writes for `--dependency_out`: every output, then every file the

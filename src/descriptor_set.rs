@@ -13,6 +13,7 @@ use prost::encoding::{decode_key, decode_varint, WireType};
 #[derive(Debug, Clone)]
 pub struct RawFile {
     pub name: String,
+    /// Imports, then `import option` files (edition 2024).
     pub dependencies: Vec<String>,
     /// `syntax` as written in the descriptor: empty for proto2, "proto3", or "editions".
     pub syntax: String,
@@ -195,8 +196,10 @@ struct Header {
     edition: Option<i32>,
 }
 
-/// Reads `name` (1), `dependency` (3), `syntax` (12) and `edition` (14) of a
-/// `FileDescriptorProto`, checking that the whole message is well-formed on the way.
+/// Reads `name` (1), `dependency` (3), `syntax` (12), `edition` (14) and `option_dependency`
+/// (15) of a `FileDescriptorProto`, checking that the whole message is well-formed on the way.
+/// Option imports (edition 2024) go after the regular ones in `dependencies`: protoc 36.2 walks
+/// them in that order when it lists a request's files.
 fn read_header(mut bytes: &[u8]) -> Result<Header, WireError> {
     let mut h = Header {
         name: String::new(),
@@ -218,7 +221,7 @@ fn read_header(mut bytes: &[u8]) -> Result<Header, WireError> {
         };
         match field {
             1 => h.name = text()?,
-            3 => h.dependencies.push(text()?),
+            3 | 15 => h.dependencies.push(text()?),
             12 => h.syntax = text()?,
             _ => {}
         }

@@ -1,6 +1,7 @@
 //! Orchestration: every `--NAME_out` directive's plugin runs as its own rayon job; responses are
 //! applied in command-line order; nothing is written unless every plugin succeeded.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -10,7 +11,7 @@ use rayon::prelude::*;
 
 use crate::cache::ModuleCache;
 use crate::cli::protoc::{OutputDirective, ProtocArgs};
-use crate::compile::{self, Inputs};
+use crate::compile::{self, Compiled, Inputs};
 use crate::config::{Registry, RegistryEntry};
 use crate::descriptor_set::FileSet;
 use crate::feature_check::{self, EditionBounds};
@@ -94,7 +95,9 @@ pub fn run_protoc(args: &ProtocArgs, cache: ModuleCache) -> Result<Report, Failu
         .iter()
         .map(|directive| {
             let resolved = resolve_plugin(directive, &args.plugins, &registry)?;
-            let request = request::build(&set, inputs, &resolved.parameter, &version);
+            let entries =
+                generate_entries(compiled.as_ref(), inputs, directive, &resolved.parameter);
+            let request = request::build(&set, inputs, &resolved.parameter, &version, &entries);
             let limits = args.limits.resolve(resolved.limits);
             Ok(Job {
                 directive,
@@ -233,6 +236,44 @@ fn io_reason(e: &std::io::Error) -> String {
         std::io::ErrorKind::PermissionDenied => "Permission denied".into(),
         _ => e.to_string(),
     }
+}
+
+/// Plugins that protoc 36.2 still sends no computed json_names, as it did when their generators
+/// were built into it.
+const FORMER_BUILT_INS: &[&str] = &[
+    "protoc-gen-cpp",
+    "protoc-gen-java",
+    "protoc-gen-mutable_java",
+    "protoc-gen-python",
+];
+
+/// The `proto_file` entries of the files to generate, where this plugin's request departs from
+/// the usual form: the `bootstrap` parameter drops source info and computed json_names, and
+/// protoc's former built-in generators get no computed json_names. Only for compiled inputs;
+/// files from descriptor sets are sent as they are.
+fn generate_entries(
+    compiled: Option<&Compiled>,
+    inputs: &[String],
+    directive: &OutputDirective,
+    parameter: &str,
+) -> HashMap<String, Vec<u8>> {
+    let Some(c) = compiled else {
+        return HashMap::new();
+    };
+    let bootstrap = parameter.split(',').any(|p| p == "bootstrap");
+    let json_names = !FORMER_BUILT_INS.contains(&directive.plugin_name.as_str()) && !bootstrap;
+    if !bootstrap && json_names {
+        return HashMap::new();
+    }
+    inputs
+        .iter()
+        .filter_map(|name| {
+            Some((
+                name.clone(),
+                c.generate_entry(name, !bootstrap, json_names)?,
+            ))
+        })
+        .collect()
 }
 
 /// Decodes a response, and the edition bounds prost-types has no fields for.

@@ -4,6 +4,8 @@
 //! exact bytes they are (prost would drop custom options, which it sees as unknown fields). Field
 //! order is protoc's: 1, 2, 3, 15, 17.
 
+use std::collections::HashMap;
+
 use prost::encoding::{encode_key, encode_varint, int32, string, WireType};
 
 use crate::cli::protoc::CompilerVersion;
@@ -16,11 +18,15 @@ use crate::descriptor_set::{FileSet, RawFile};
 /// same order. Files from a descriptor set are passed through unchanged: a set written by protoc
 /// is already in the form protoc sends to plugins (json_name filled in, source-retention options
 /// stripped unless the set was made with `--retain_options`).
+///
+/// `entries` replaces the `proto_file` entry of a file to generate (by name), for requests that
+/// depart from the usual form (`bootstrap`, protoc's former built-in generators).
 pub fn build(
     set: &FileSet,
     files_to_generate: &[String],
     parameter: &str,
     version: &CompilerVersion,
+    entries: &HashMap<String, Vec<u8>>,
 ) -> Vec<u8> {
     let proto_files = set.dependency_order(files_to_generate);
     let generated: Vec<&RawFile> = proto_files
@@ -44,8 +50,10 @@ pub fn build(
     }
     encode_version(version, &mut out);
     for file in &proto_files {
-        let bytes = match &file.stripped {
-            Some(stripped) if files_to_generate.contains(&file.name) => stripped,
+        let generated = files_to_generate.contains(&file.name);
+        let bytes = match (entries.get(&file.name), &file.stripped) {
+            (Some(entry), _) if generated => entry,
+            (None, Some(stripped)) if generated => stripped,
             _ => &file.bytes,
         };
         encode_bytes(15, bytes, &mut out);
@@ -140,7 +148,13 @@ mod tests {
             .encode_to_vec(),
         )
         .unwrap();
-        let bytes = build(&set, &["a.proto".into()], "", &CompilerVersion::default());
+        let bytes = build(
+            &set,
+            &["a.proto".into()],
+            "",
+            &CompilerVersion::default(),
+            &HashMap::new(),
+        );
         assert_eq!(
             CodeGeneratorRequest::decode(&bytes[..]).unwrap().parameter,
             None

@@ -1,7 +1,10 @@
-//! `protowasm protoc` against protoc 36.2, both run as commands on the same arguments:
-//! `-I <roots> -o out.pb --include_imports --include_source_info <files>` over every root file of
-//! the dev corpora, protoc's own include directory (with no `-I`: protowasm's built-in copy) and
-//! the edge cases in `testdata/compiler/`.
+//! `protowasm protoc` against protoc 36.2, both run as commands on the same arguments, over every
+//! root file of the dev corpora, protoc's own include directory (with no `-I`: protowasm's
+//! built-in copy) and the edge cases in `testdata/compiler/`:
+//! - `-I <roots> -o out.pb --include_imports --include_source_info <files>`: the sets must be
+//!   the same bytes;
+//! - `-I <roots> --cap_out=out <files>` with a plugin that saves its request: the requests must
+//!   be the same bytes.
 //!
 //! Files go in batches; a batch whose outputs differ, or that either tool rejects, is split until
 //! single files remain. A single file must give the same bytes, or, when protoc rejects it, the
@@ -25,13 +28,34 @@ struct Outcome {
     first_line: String,
 }
 
-fn run(program: &Path, args: &[String], dir: &Path) -> Outcome {
+/// What the two tools are asked to produce.
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    /// `-o out.pb --include_imports --include_source_info`
+    DescriptorSet,
+    /// A plugin's `CodeGeneratorRequest`, saved by `testdata/plugins/capture.sh`.
+    Request,
+}
+
+fn run(program: &Path, args: &[String], dir: &Path, mode: Mode) -> Outcome {
     let out_file = dir.join("out.pb");
     let _ = std::fs::remove_file(&out_file);
-    let output = Command::new(program)
-        .args(args)
-        .arg("-o")
-        .arg(&out_file)
+    let mut cmd = Command::new(program);
+    cmd.args(args);
+    match mode {
+        Mode::DescriptorSet => {
+            cmd.args(["--include_imports", "--include_source_info", "-o"])
+                .arg(&out_file);
+        }
+        Mode::Request => {
+            let capture = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/plugins/capture.sh");
+            std::fs::create_dir_all(dir.join("out")).unwrap();
+            cmd.arg(format!("--plugin=protoc-gen-cap={}", capture.display()))
+                .arg("--cap_out=out")
+                .env("CAPTURE_FILE", &out_file);
+        }
+    }
+    let output = cmd
         .current_dir(dir)
         .output()
         .unwrap_or_else(|e| panic!("running {}: {e}", program.display()));
@@ -60,13 +84,10 @@ struct Tally {
     mismatches: Vec<String>,
 }
 
-/// Compares both tools on `names` under `roots`; `sources` finds a file's text by virtual name.
-fn check(roots: &[PathBuf], names: &[String]) -> Tally {
+/// Compares both tools on `names` under `roots`.
+fn check(roots: &[PathBuf], names: &[String], mode: Mode) -> Tally {
     let work = tempfile::tempdir().unwrap();
-    let mut base = vec![
-        "--include_imports".to_string(),
-        "--include_source_info".to_string(),
-    ];
+    let mut base = Vec::new();
     for r in roots {
         base.push(format!("-I{}", r.display()));
     }
@@ -85,11 +106,12 @@ fn check(roots: &[PathBuf], names: &[String]) -> Tally {
         let mut args = base.clone();
         args.extend(batch.iter().cloned());
         let protoc = protoc_bin_vendored::protoc_bin_path().unwrap();
-        let theirs = run(&protoc, &args, work.path());
+        let theirs = run(&protoc, &args, work.path(), mode);
         let ours = run(
             &protowasm(),
             &[vec!["protoc".to_string()], args].concat(),
             work.path(),
+            mode,
         );
         if theirs.ok && ours.ok && theirs.set == ours.set {
             t.identical += batch.len();
@@ -120,7 +142,7 @@ fn check(roots: &[PathBuf], names: &[String]) -> Tally {
                 ours.first_line
             ),
             (true, true) => format!(
-                "the descriptor sets differ ({} bytes from protoc, {} from protowasm)",
+                "the outputs differ ({} bytes from protoc, {} from protowasm)",
                 theirs.set.len(),
                 ours.set.len()
             ),
@@ -165,32 +187,50 @@ fn assert_no_mismatch(tallies: &[(String, Tally)]) {
     );
 }
 
-#[test]
-fn edge_cases_and_builtin_well_known_types_match_protoc() {
+fn edge_cases_and_builtin(mode: Mode) {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     let (roots, names) = corpus::corpus(&repo.join("testdata/compiler"));
-    let edge = check(&roots, &names);
+    let edge = check(&roots, &names, mode);
     assert!(edge.files > 5, "testdata/compiler looks empty");
 
     // No -I at all: protoc finds these in its own include directory, protowasm in its binary.
     let include = protoc_bin_vendored::include_path().unwrap();
     let (_, names) = corpus::corpus(&include);
-    let wkt = check(&[], &names);
+    let wkt = check(&[], &names, mode);
     assert!(wkt.files >= 16, "protoc's include directory looks empty");
     assert_eq!(wkt.identical, wkt.files, "{}", report("built-in", &wkt));
 
     assert_no_mismatch(&[("testdata/compiler".into(), edge), ("built-in".into(), wkt)]);
 }
 
-#[test]
-fn corpora_compile_like_protoc() {
+fn corpora(mode: Mode) {
     let base = support::dev_corpus();
     let mut tallies = Vec::new();
     for c in corpus::CORPORA {
         let dir = base.join(c);
         assert!(dir.is_dir(), "{} is missing", dir.display());
         let (roots, names) = corpus::corpus(&dir);
-        tallies.push((c.to_string(), check(&roots, &names)));
+        tallies.push((c.to_string(), check(&roots, &names, mode)));
     }
     assert_no_mismatch(&tallies);
+}
+
+#[test]
+fn edge_cases_and_builtin_well_known_types_match_protoc() {
+    edge_cases_and_builtin(Mode::DescriptorSet);
+}
+
+#[test]
+fn corpora_compile_like_protoc() {
+    corpora(Mode::DescriptorSet);
+}
+
+#[test]
+fn edge_cases_and_builtin_well_known_types_send_protocs_requests() {
+    edge_cases_and_builtin(Mode::Request);
+}
+
+#[test]
+fn corpora_send_protocs_requests() {
+    corpora(Mode::Request);
 }

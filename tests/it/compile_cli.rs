@@ -320,3 +320,22 @@ fn warnings_print_as_protocs_and_fatal_warnings_fail_after_writing() {
         .0
         .assert_failed();
 }
+
+#[test]
+fn bootstrap_and_former_built_in_generators_get_protocs_requests() {
+    let json = "syntax = \"proto3\";\npackage j;\nmessage J {\n  int32 plain_name = 1;\n  int32 custom = 2 [json_name = \"Custom\"];\n  message N { string deep_field = 1; }\n}\n";
+    let dir = scratch(&[("j.proto", json), ("out/.keep", "")]);
+    let capture = capture_plugin().display().to_string();
+    for (plugin, out) in [
+        // --cpp_out and friends are built into protoc; this one of protoc's list is not.
+        ("mutable_java", "--mutable_java_out=out"),
+        ("cap", "--cap_out=bootstrap:out"),
+        ("cap", "--cap_out=x,bootstrap,y:out"),
+        ("cap", "--cap_out=bootstrapped:out"),
+    ] {
+        let flag = format!("--plugin=protoc-gen-{plugin}={capture}");
+        let (run, tree) = same_as_protoc(dir.path(), &[&flag, out, "j.proto"]);
+        run.assert_ok();
+        assert!(written(&tree, "request.bin").len() > 50);
+    }
+}
