@@ -113,6 +113,7 @@ mod tests {
             &["a.proto".into()],
             "x=1",
             &CompilerVersion::default(),
+            &HashMap::new(),
         );
         let req = CodeGeneratorRequest::decode(&bytes[..]).unwrap();
         assert_eq!(req.file_to_generate, ["a.proto"]);
