@@ -51,6 +51,7 @@ fn request() -> Vec<u8> {
         &files,
         "compile_well_known_types",
         &CompilerVersion::default(),
+        &Default::default(),
     )
 }
 
