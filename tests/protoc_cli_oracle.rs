@@ -52,7 +52,8 @@ fn run(program: &Path, args: &[String], dir: &Path, mode: Mode) -> Outcome {
             std::fs::create_dir_all(dir.join("out")).unwrap();
             cmd.arg(format!("--plugin=protoc-gen-cap={}", capture.display()))
                 .arg("--cap_out=out")
-                .env("CAPTURE_FILE", &out_file);
+                .env("CAPTURE_FILE", &out_file)
+                .env("CAPTURE_EDITIONS", "1");
         }
     }
     let output = cmd

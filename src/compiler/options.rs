@@ -14,6 +14,7 @@ use super::descriptor::{
     field_type, label, DescriptorProto, EnumDescriptorProto, FieldDescriptorProto,
     FileDescriptorProto, RawOptions, SourceCodeInfo, UninterpretedOption,
 };
+use super::features::{self, features_field, Features};
 use super::link::Linker;
 use super::text_format;
 
@@ -30,11 +31,13 @@ pub(super) type Defs = HashMap<String, Def>;
 
 /// Adds the types and extensions `file` defines to `defs`.
 pub(super) fn index_file(file: &FileDescriptorProto, defs: &mut Defs) {
-    // Editions pack repeated scalars by default too (features may say otherwise: editions issue).
-    let proto3 = matches!(file.syntax.as_deref(), Some("proto3" | "editions"));
+    // Whether repeated scalars are packed by default: proto3, or editions unless a scope's
+    // features say EXPANDED.
+    let features = Features::for_file(file);
+    let proto3 = features.packed();
     let package = file.package.clone().unwrap_or_default();
     for m in &file.message_type {
-        index_message(&package, m, proto3, defs);
+        index_message(&package, m, features, defs);
     }
     for e in &file.enum_type {
         defs.insert(
@@ -50,10 +53,12 @@ pub(super) fn index_file(file: &FileDescriptorProto, defs: &mut Defs) {
     }
 }
 
-fn index_message(scope: &str, m: &DescriptorProto, proto3: bool, defs: &mut Defs) {
+fn index_message(scope: &str, m: &DescriptorProto, parent: Features, defs: &mut Defs) {
     let full = qualify(scope, m.name());
+    let features = parent.with(m.options.as_ref(), features_field::MESSAGE);
+    let proto3 = features.packed();
     for n in &m.nested_type {
-        index_message(&full, n, proto3, defs);
+        index_message(&full, n, features, defs);
     }
     for e in &m.enum_type {
         defs.insert(
@@ -96,12 +101,24 @@ pub(super) fn builtin() -> &'static Defs {
 }
 
 /// Whether a repeated `f` is written packed (proto2: `[packed = true]`; proto3: unless
-/// `[packed = false]`), judging its options interpreted or not.
+/// `[packed = false]`; editions: by its `repeated_field_encoding` feature), judging its options
+/// interpreted or not. `proto3`: packed by default where `f` is declared.
 pub(super) fn is_packed(f: &FieldDescriptorProto, proto3: bool) -> bool {
     if f.label != Some(label::REPEATED) || !is_packable(f.r#type.unwrap_or(0)) {
         return false;
     }
-    let mut packed = proto3;
+    let default = Features::for_file(&FileDescriptorProto::default());
+    let default = Features {
+        repeated_field_encoding: if proto3 {
+            features::encoding::PACKED
+        } else {
+            features::encoding::EXPANDED
+        },
+        ..default
+    };
+    let mut packed = default
+        .with(f.options.as_ref(), features_field::FIELD)
+        .packed();
     if let Some(o) = &f.options {
         for u in &o.uninterpreted {
             if u.name.len() == 1 && !u.name[0].is_extension && u.name[0].name_part == "packed" {

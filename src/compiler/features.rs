@@ -1,0 +1,237 @@
+//! Editions features: the core `google.protobuf.FeatureSet` fields, resolved as protoc 36.2
+//! resolves them. An element's features are its edition's defaults, overridden by what each
+//! enclosing scope sets (file, then messages outwards in), then by its own `features` option.
+//! proto2 and proto3 files have fixed features (their edition defaults); only editions files
+//! may set them.
+//!
+//! Options are read whether interpreted (the `features` field of the options message) or not
+//! yet (`option features.x = Y;` as the parser left it), since features decide how other
+//! options are encoded.
+
+use super::descriptor::{FileDescriptorProto, RawOptions};
+
+/// `FeatureSet` field numbers.
+const FIELD_PRESENCE: u32 = 1;
+const ENUM_TYPE: u32 = 2;
+const REPEATED_FIELD_ENCODING: u32 = 3;
+const UTF8_VALIDATION: u32 = 4;
+const MESSAGE_ENCODING: u32 = 5;
+const JSON_FORMAT: u32 = 6;
+
+/// The `features` field of each options message.
+pub mod features_field {
+    pub const FILE: u32 = 50;
+    pub const MESSAGE: u32 = 12;
+    pub const FIELD: u32 = 21;
+    pub const ONEOF: u32 = 1;
+    pub const ENUM: u32 = 7;
+    pub const ENUM_VALUE: u32 = 2;
+}
+
+/// `FeatureSet.FieldPresence`.
+pub mod presence {
+    pub const EXPLICIT: i32 = 1;
+    pub const IMPLICIT: i32 = 2;
+    pub const LEGACY_REQUIRED: i32 = 3;
+}
+
+/// `FeatureSet.EnumType`.
+pub mod enum_type {
+    pub const OPEN: i32 = 1;
+    pub const CLOSED: i32 = 2;
+}
+
+/// `FeatureSet.RepeatedFieldEncoding`.
+pub mod encoding {
+    pub const PACKED: i32 = 1;
+    pub const EXPANDED: i32 = 2;
+}
+
+/// Resolved core features of one element.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Features {
+    pub field_presence: i32,
+    pub enum_type: i32,
+    pub repeated_field_encoding: i32,
+    pub utf8_validation: i32,
+    pub message_encoding: i32,
+    pub json_format: i32,
+}
+
+impl Features {
+    /// protoc 36.2's defaults for a file's syntax or edition.
+    pub fn for_file(file: &FileDescriptorProto) -> Features {
+        let legacy = |proto3: bool| Features {
+            field_presence: if proto3 {
+                presence::IMPLICIT
+            } else {
+                presence::EXPLICIT
+            },
+            enum_type: if proto3 {
+                enum_type::OPEN
+            } else {
+                enum_type::CLOSED
+            },
+            repeated_field_encoding: if proto3 {
+                encoding::PACKED
+            } else {
+                encoding::EXPANDED
+            },
+            utf8_validation: if proto3 { 2 } else { 3 }, // VERIFY, NONE
+            message_encoding: 1,                         // LENGTH_PREFIXED
+            json_format: if proto3 { 1 } else { 2 },     // ALLOW, LEGACY_BEST_EFFORT
+        };
+        match file.syntax.as_deref() {
+            Some("proto3") => legacy(true),
+            Some("editions") => Features {
+                field_presence: presence::EXPLICIT,
+                enum_type: enum_type::OPEN,
+                repeated_field_encoding: encoding::PACKED,
+                utf8_validation: 2,
+                message_encoding: 1,
+                json_format: 1,
+            }
+            .with(file.options.as_ref(), features_field::FILE),
+            _ => legacy(false),
+        }
+    }
+
+    /// These features overridden by what `options` sets in its `features` field (number
+    /// `field` of the options message).
+    pub fn with(mut self, options: Option<&RawOptions>, field: u32) -> Features {
+        let Some(o) = options else {
+            return self;
+        };
+        for (number, value) in declared(o, field) {
+            let slot = match number {
+                FIELD_PRESENCE => &mut self.field_presence,
+                ENUM_TYPE => &mut self.enum_type,
+                REPEATED_FIELD_ENCODING => &mut self.repeated_field_encoding,
+                UTF8_VALIDATION => &mut self.utf8_validation,
+                MESSAGE_ENCODING => &mut self.message_encoding,
+                JSON_FORMAT => &mut self.json_format,
+                _ => continue,
+            };
+            *slot = value;
+        }
+        self
+    }
+
+    pub fn packed(&self) -> bool {
+        self.repeated_field_encoding == encoding::PACKED
+    }
+}
+
+/// The core features `options` sets, in order: (FeatureSet field number, enum value).
+fn declared(options: &RawOptions, field: u32) -> Vec<(u32, i32)> {
+    let mut out = Vec::new();
+    // Interpreted: `features` is a FeatureSet message in the raw bytes.
+    let mut buf = &options.raw[..];
+    while let Some((number, wire, value)) = next_field(&mut buf) {
+        if number == field && wire == 2 {
+            let mut inner = value;
+            while let Some((n, w, v)) = next_field(&mut inner) {
+                if w == 0 {
+                    let mut b = v;
+                    if let Ok(x) = prost::encoding::decode_varint(&mut b) {
+                        out.push((n, x as i32));
+                    }
+                }
+            }
+        }
+    }
+    // Not yet interpreted: `features.NAME = IDENT`.
+    for u in &options.uninterpreted {
+        let [first, second] = &u.name[..] else {
+            continue;
+        };
+        if first.is_extension || second.is_extension || first.name_part != "features" {
+            continue;
+        }
+        let Some(ident) = u.identifier_value.as_deref() else {
+            continue;
+        };
+        if let Some((number, value)) = by_name(&second.name_part, ident) {
+            out.push((number, value));
+        }
+    }
+    out
+}
+
+/// A core feature set by name, as written in `option features.NAME = VALUE;`.
+fn by_name(feature: &str, value: &str) -> Option<(u32, i32)> {
+    let number = match feature {
+        "field_presence" => FIELD_PRESENCE,
+        "enum_type" => ENUM_TYPE,
+        "repeated_field_encoding" => REPEATED_FIELD_ENCODING,
+        "utf8_validation" => UTF8_VALIDATION,
+        "message_encoding" => MESSAGE_ENCODING,
+        "json_format" => JSON_FORMAT,
+        _ => return None,
+    };
+    let value = match value {
+        "EXPLICIT" | "OPEN" | "PACKED" | "LENGTH_PREFIXED" | "ALLOW" => 1,
+        "IMPLICIT" | "CLOSED" | "EXPANDED" | "VERIFY" | "DELIMITED" | "LEGACY_BEST_EFFORT" => 2,
+        "LEGACY_REQUIRED" | "NONE" => 3,
+        _ => return None,
+    };
+    Some((number, value))
+}
+
+/// One field of a serialized message: (number, wire type, value). A varint's value is its
+/// bytes; a length-delimited field's is its contents. `None` at the end or on bad data.
+fn next_field<'a>(buf: &mut &'a [u8]) -> Option<(u32, u32, &'a [u8])> {
+    if buf.is_empty() {
+        return None;
+    }
+    let key = prost::encoding::decode_varint(buf).ok()?;
+    let (number, wire) = ((key >> 3) as u32, (key & 7) as u32);
+    let start = *buf;
+    let len = match wire {
+        0 => {
+            prost::encoding::decode_varint(buf).ok()?;
+            return Some((number, wire, &start[..start.len() - buf.len()]));
+        }
+        1 => 8,
+        5 => 4,
+        2 => usize::try_from(prost::encoding::decode_varint(buf).ok()?).ok()?,
+        _ => return None,
+    };
+    let value = buf.get(..len)?;
+    *buf = &buf[len..];
+    Some((number, wire, value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(src: &str) -> FileDescriptorProto {
+        let ast = super::super::parse("f.proto", src.as_bytes()).unwrap();
+        super::super::build::build(&ast).0
+    }
+
+    #[test]
+    fn defaults_follow_syntax_and_edition() {
+        let p2 = Features::for_file(&file("syntax = \"proto2\";"));
+        let p3 = Features::for_file(&file("syntax = \"proto3\";"));
+        let e = Features::for_file(&file("edition = \"2023\";"));
+        assert!(!p2.packed() && p3.packed() && e.packed());
+        assert_eq!(p2.enum_type, enum_type::CLOSED);
+        assert_eq!(p3.field_presence, presence::IMPLICIT);
+        assert_eq!(e.field_presence, presence::EXPLICIT);
+    }
+
+    #[test]
+    fn scopes_override_uninterpreted_features() {
+        let f = file(
+            "edition = \"2023\";\noption features.repeated_field_encoding = EXPANDED;\n\
+             message M { option features.field_presence = IMPLICIT; }",
+        );
+        let top = Features::for_file(&f);
+        assert!(!top.packed());
+        let m = top.with(f.message_type[0].options.as_ref(), features_field::MESSAGE);
+        assert_eq!(m.field_presence, presence::IMPLICIT);
+        assert!(!m.packed());
+    }
+}
