@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
 pub fn repo() -> &'static Path {
@@ -18,6 +18,10 @@ pub fn plugins() -> &'static Path {
         let status = Command::new("bash")
             .arg(repo().join("testdata/build-plugins.sh"))
             .env("OUT", &out)
+            // Never the test process's fd 0: if the runner started us with it closed, a pipe
+            // another test thread opened can take that number, and cargo's rustc probe in the
+            // script would read that pipe as source.
+            .stdin(Stdio::null())
             .status()
             .expect("running testdata/build-plugins.sh");
         assert!(
@@ -233,6 +237,8 @@ pub fn dev_corpus() -> &'static Path {
             .arg(&script)
             .arg("--large")
             .arg(&dir)
+            // Not fd 0 (see `plugins`).
+            .stdin(Stdio::null())
             .status()
             .expect("running fetch-dev-corpus.sh");
         assert!(status.success(), "fetch-dev-corpus.sh failed ({status})");

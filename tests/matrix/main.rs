@@ -9,7 +9,7 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
 use support::*;
@@ -22,6 +22,8 @@ fn matrix_plugins() -> &'static Path {
         let status = Command::new("bash")
             .arg(repo().join("testdata/build-matrix-plugins.sh"))
             .env("OUT", &dir)
+            // Not fd 0: with it closed, another test thread's pipe can take that number.
+            .stdin(Stdio::null())
             .status()
             .expect("running testdata/build-matrix-plugins.sh");
         assert!(status.success(), "testdata/build-matrix-plugins.sh failed ({status}); run testdata/install-toolchains.sh first");
