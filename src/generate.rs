@@ -212,21 +212,11 @@ pub fn run_protoc(args: &ProtocArgs, cache: ModuleCache) -> Result<Report, Failu
     Ok(report)
 }
 
-/// Writes one whole file (`-o`, `--dependency_out`) through a temporary file and a rename, so a
-/// failure leaves no half-written file; errors name the file as protoc does (`F: reason`).
+/// Writes one whole file (`-o`, `--dependency_out`; see [`output::write_whole_file`]); errors
+/// name the file as protoc does (`F: reason`).
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
-    let fail = |e: std::io::Error| Failure::one(format!("{}: {}", path.display(), io_reason(&e)));
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".protowasm-")
-        .tempfile_in(dir)
-        .map_err(fail)?;
-    std::io::Write::write_all(&mut tmp, bytes).map_err(fail)?;
-    tmp.persist(path).map_err(|e| fail(e.error))?;
-    Ok(())
+    output::write_whole_file(path, bytes)
+        .map_err(|e| Failure::one(format!("{}: {}", path.display(), io_reason(&e))))
 }
 
 /// The text `perror` prints for an I/O error.

@@ -18,5 +18,5 @@ mod testutil;
 pub use error::OutputError;
 pub use insert::{insert, InsertError};
 pub use tree::{is_archive, normalize_location, ApplyError, Location, OutputTree};
-pub use write::{write_location, write_tree, WriteSummary};
+pub use write::{write_location, write_tree, write_whole_file, WriteSummary};
 pub use zip::zip_bytes;

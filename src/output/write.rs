@@ -242,6 +242,23 @@ fn unchanged(target: &Path, data: &[u8]) -> io::Result<bool> {
     Ok(fs::read(target)? == data)
 }
 
+/// Writes one whole file (`-o`, `--dependency_out`): through a temporary file and a rename, so
+/// a failure leaves the old file whole, with the old file's permissions if it existed. A
+/// target that exists but is not a regular file (`-o /dev/null`, a FIFO) is written in place,
+/// as protoc writes it: renaming over it would replace the device with a file.
+pub fn write_whole_file(target: &Path, data: &[u8]) -> io::Result<()> {
+    if let Ok(meta) = fs::metadata(target) {
+        if !meta.is_file() && !meta.is_dir() {
+            let mut file = OpenOptions::new().write(true).truncate(true).open(target)?;
+            return file.write_all(data);
+        }
+    }
+    let temp = stage(target, data)?;
+    fs::rename(&temp, target).inspect_err(|_| {
+        let _ = fs::remove_file(&temp);
+    })
+}
+
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// Writes `data` to a fresh temporary file beside `target` and returns its path. The file is

@@ -339,3 +339,26 @@ fn bootstrap_and_former_built_in_generators_get_protocs_requests() {
         assert!(written(&tree, "request.bin").len() > 50);
     }
 }
+
+#[test]
+fn descriptor_set_out_to_a_device_writes_through_it() {
+    // `-o /dev/null` is a common "does it compile" check: the device must stay a device.
+    use std::os::unix::fs::FileTypeExt;
+    let dir = scratch(&[("b.proto", B)]);
+    let fifo = dir.path().join("fifo");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read(fifo).unwrap())
+    };
+    let run = protowasm_protoc(dir.path(), &s(&["-o", fifo.to_str().unwrap(), "b.proto"]));
+    run.assert_ok();
+    // Checked before joining: were the FIFO replaced, the reader would wait forever.
+    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+    let bytes = reader.join().unwrap();
+    assert!(!bytes.is_empty());
+}
