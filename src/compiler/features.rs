@@ -122,6 +122,129 @@ impl Features {
     }
 }
 
+/// Resolved features of the element at `path` in `file` (a message, field, extension, oneof or
+/// enum; paths as in `SourceCodeInfo`): every enclosing scope applied, then its own. `None` if
+/// the path names nothing.
+pub fn at_path(file: &FileDescriptorProto, path: &[i32]) -> Option<Features> {
+    use super::descriptor::DescriptorProto;
+    let mut f = Features::for_file(file);
+    let mut message: Option<&DescriptorProto> = None;
+    let mut rest = path;
+    while let [kind, index, tail @ ..] = rest {
+        let i = usize::try_from(*index).ok()?;
+        match (message, *kind) {
+            (None, 4) | (Some(_), 3) => {
+                let m = match message {
+                    None => file.message_type.get(i)?,
+                    Some(parent) => parent.nested_type.get(i)?,
+                };
+                f = f.with(m.options.as_ref(), features_field::MESSAGE);
+                message = Some(m);
+            }
+            (None, 5) | (Some(_), 4) => {
+                let e = match message {
+                    None => file.enum_type.get(i)?,
+                    Some(parent) => parent.enum_type.get(i)?,
+                };
+                return tail
+                    .is_empty()
+                    .then(|| f.with(e.options.as_ref(), features_field::ENUM));
+            }
+            (Some(m), 2) => {
+                let field = m.field.get(i)?;
+                if let Some(o) = field.oneof_index {
+                    let oneof = m.oneof_decl.get(usize::try_from(o).ok()?)?;
+                    f = f.with(oneof.options.as_ref(), features_field::ONEOF);
+                }
+                return tail
+                    .is_empty()
+                    .then(|| f.with(field.options.as_ref(), features_field::FIELD));
+            }
+            (Some(_), 6) | (None, 7) => {
+                let x = match message {
+                    None => file.extension.get(i)?,
+                    Some(m) => m.extension.get(i)?,
+                };
+                return tail
+                    .is_empty()
+                    .then(|| f.with(x.options.as_ref(), features_field::FIELD));
+            }
+            (Some(m), 8) => {
+                let oneof = m.oneof_decl.get(i)?;
+                return tail
+                    .is_empty()
+                    .then(|| f.with(oneof.options.as_ref(), features_field::ONEOF));
+            }
+            _ => return None,
+        }
+        rest = tail;
+    }
+    Some(f)
+}
+
+/// Resolved features of the enum named `full_name` (no leading '.') defined in `file`.
+pub fn of_enum(file: &FileDescriptorProto, full_name: &str) -> Option<Features> {
+    let path = path_of_type(file, full_name)?;
+    at_path(file, &path)
+}
+
+/// The `SourceCodeInfo` path of the message or enum named `full_name` in `file`.
+fn path_of_type(file: &FileDescriptorProto, full_name: &str) -> Option<Vec<i32>> {
+    let local = match file.package() {
+        "" => full_name,
+        p => full_name.strip_prefix(p)?.strip_prefix('.')?,
+    };
+    let parts: Vec<&str> = local.split('.').collect();
+    let (last, scopes) = parts.split_last()?;
+    let mut path = Vec::new();
+    let mut message: Option<&super::descriptor::DescriptorProto> = None;
+    for part in scopes {
+        let (kind, list) = match message {
+            None => (4, &file.message_type),
+            Some(m) => (3, &m.nested_type),
+        };
+        let i = list.iter().position(|m| m.name() == *part)?;
+        path.extend([kind, i as i32]);
+        message = Some(&list[i]);
+    }
+    let (enum_kind, enums, msg_kind, messages) = match message {
+        None => (5, &file.enum_type, 4, &file.message_type),
+        Some(m) => (4, &m.enum_type, 3, &m.nested_type),
+    };
+    if let Some(i) = enums.iter().position(|e| e.name() == *last) {
+        path.extend([enum_kind, i as i32]);
+    } else {
+        let i = messages.iter().position(|m| m.name() == *last)?;
+        path.extend([msg_kind, i as i32]);
+    }
+    Some(path)
+}
+
+/// The core features an element sets itself (its own `features` option), each `None` if unset.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Own {
+    pub field_presence: Option<i32>,
+    pub repeated_field_encoding: Option<i32>,
+    pub utf8_validation: Option<i32>,
+    pub message_encoding: Option<i32>,
+}
+
+impl Own {
+    pub fn of(options: Option<&RawOptions>, field: u32) -> Own {
+        let mut own = Own::default();
+        for (number, value) in options.map(|o| declared(o, field)).unwrap_or_default() {
+            match number {
+                FIELD_PRESENCE => own.field_presence = Some(value),
+                REPEATED_FIELD_ENCODING => own.repeated_field_encoding = Some(value),
+                UTF8_VALIDATION => own.utf8_validation = Some(value),
+                MESSAGE_ENCODING => own.message_encoding = Some(value),
+                _ => {}
+            }
+        }
+        own
+    }
+}
+
 /// The core features `options` sets, in order: (FeatureSet field number, enum value).
 fn declared(options: &RawOptions, field: u32) -> Vec<(u32, i32)> {
     let mut out = Vec::new();
@@ -156,6 +279,19 @@ fn declared(options: &RawOptions, field: u32) -> Vec<(u32, i32)> {
         }
     }
     out
+}
+
+/// The last value of varint field `number` in serialized message `raw`, if present.
+pub fn varint_field(raw: &[u8], number: u32) -> Option<u64> {
+    let mut buf = raw;
+    let mut found = None;
+    while let Some((n, wire, value)) = next_field(&mut buf) {
+        if n == number && wire == 0 {
+            let mut v = value;
+            found = prost::encoding::decode_varint(&mut v).ok();
+        }
+    }
+    found
 }
 
 /// A core feature set by name, as written in `option features.NAME = VALUE;`.

@@ -22,6 +22,7 @@ pub mod set;
 pub mod source_tree;
 mod text_format;
 mod validate;
+mod validate_editions;
 mod validate_options;
 
 #[cfg(test)]

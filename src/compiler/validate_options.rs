@@ -12,8 +12,10 @@ use super::descriptor::{
     field_type, label, DescriptorProto, EnumDescriptorProto, FieldDescriptorProto,
     FileDescriptorProto, RawOptions,
 };
+use super::features::{self, enum_type};
 use super::link::{to_json_name, Pool};
 use super::validate::{at_first, join, path, qualify, type_paths, Locs, MAX_FIELD_NUMBER};
+use super::validate_editions;
 use super::Diagnostic;
 
 /// Option field numbers read here (descriptor.proto).
@@ -23,6 +25,7 @@ mod opt {
     pub const FILE_JAVA_GENERIC_SERVICES: u32 = 17;
     pub const LITE_RUNTIME: u64 = 3;
     pub const MESSAGE_SET_WIRE_FORMAT: u32 = 1;
+    pub const MESSAGE_MAP_ENTRY: u32 = 7;
     pub const MESSAGE_LEGACY_JSON: u32 = 11;
     pub const FIELD_PACKED: u32 = 2;
     pub const FIELD_LAZY: u32 = 5;
@@ -58,8 +61,6 @@ fn flag(opts: &Option<RawOptions>, n: u32) -> bool {
 /// What the checks need to know about a message or enum, wherever it is defined.
 struct TypeInfo<'a> {
     message: Option<&'a DescriptorProto>,
-    /// The defining file's syntax (`proto2`, `proto3`, `editions`).
-    syntax: &'a str,
     file_lite: bool,
 }
 
@@ -138,14 +139,12 @@ impl<'a, 'l> Validator<'a, 'l> {
             };
             return Some(TypeInfo {
                 message,
-                syntax: syntax(self.file),
                 file_lite: is_lite(self.file),
             });
         }
         let file = self.pool.defining_file(name)?;
         Some(TypeInfo {
             message: find_message(file, name),
-            syntax: syntax(file),
             file_lite: is_lite(file),
         })
     }
@@ -261,23 +260,21 @@ impl<'a, 'l> Validator<'a, 'l> {
                 "Explicit default values are not allowed in proto3.".into(),
             );
         }
-        if f.r#type == Some(field_type::ENUM) {
-            if let Some(t) = self.type_info(f.type_name()) {
-                if t.syntax == "proto2" {
-                    let containing = match &f.extendee {
-                        Some(e) => e.trim_start_matches('.').to_string(),
-                        None => scope.to_string(),
-                    };
-                    let name = f.type_name().trim_start_matches('.');
-                    self.error_at_type(
-                        p,
-                        format!(
-                            "Enum type \"{name}\" is not an open enum, but is used in \
-                             \"{containing}\" which is a proto3 message type."
-                        ),
-                    );
-                }
-            }
+        if f.r#type == Some(field_type::ENUM)
+            && validate_editions::enum_closed(self.pool, self.file, f.type_name())
+        {
+            let containing = match &f.extendee {
+                Some(e) => e.trim_start_matches('.').to_string(),
+                None => scope.to_string(),
+            };
+            let name = f.type_name().trim_start_matches('.');
+            self.error_at_type(
+                p,
+                format!(
+                    "Enum type \"{name}\" is not an open enum, but is used in \
+                     \"{containing}\" which is a proto3 message type."
+                ),
+            );
         }
         if f.r#type == Some(field_type::GROUP) {
             self.error_at_type(p, "Groups are not supported in proto3 syntax.".into());
@@ -381,6 +378,11 @@ impl<'a, 'l> Validator<'a, 'l> {
         scope: &str,
         p: &[i32],
     ) {
+        // Editions: the field's resolved and own features (protoc's ValidateFieldFeatures).
+        let map_entry = message.is_some_and(|m| flag(&m.options, opt::MESSAGE_MAP_ENTRY));
+        for e in validate_editions::field(self.pool, self.file, f, p, map_entry) {
+            self.error(&join(p, &[path::NAME]), e);
+        }
         let is_message = f.r#type == Some(field_type::MESSAGE);
         let extension = message.is_none();
         if flag(&f.options, opt::FIELD_LAZY) || flag(&f.options, opt::FIELD_UNVERIFIED_LAZY) {
@@ -514,7 +516,7 @@ impl<'a, 'l> Validator<'a, 'l> {
                 }
             }
         }
-        let open = syntax(self.file) == "proto3";
+        let open = features::at_path(self.file, p).is_some_and(|f| f.enum_type == enum_type::OPEN);
         if open && e.value.first().is_some_and(|v| v.number() != 0) {
             self.error(
                 &value_path(0, VALUE_NUMBER),
