@@ -126,7 +126,17 @@ fn compile_from(
         warnings.push(line);
     }
     result.map_err(|errors| render_errors(&errors, tree.as_ref(), args.error_format))?;
-    let errors = set::input_checks(&pool, &names);
+    let mut errors = set::input_checks(&pool, &names);
+    // protoc then checks option targets on the inputs, all of them before failing.
+    let stripper = Stripper::new(&pool);
+    for name in &inputs {
+        let Some(file) = pool.file(name) else {
+            continue;
+        };
+        for message in stripper.target_errors(file) {
+            errors.push(FileError::whole_file(name, message));
+        }
+    }
     if !errors.is_empty() {
         return Err(render_errors(&errors, tree.as_ref(), args.error_format));
     }

@@ -36,6 +36,8 @@ pub struct Stripper<'a> {
     dynamic: bool,
     /// Extensions by (extendee without the leading '.', number).
     extensions: HashMap<(String, i32), (Arc<FieldDescriptorProto>, bool)>,
+    /// Their full names.
+    extension_names: HashMap<(String, i32), String>,
 }
 
 /// One field of a message type, as stripping needs it.
@@ -46,17 +48,23 @@ struct FieldInfo {
     type_name: String,
     packed: bool,
     source_only: bool,
+    /// `FieldOptions.targets`: where the option may be set (empty: anywhere).
+    targets: Vec<i32>,
+    /// For messages: `pkg.Message.field`; for extensions `pkg.ext`.
+    full_name: String,
 }
 
 impl<'a> Stripper<'a> {
     pub fn new(pool: &'a Pool) -> Self {
         let dynamic = pool.has_symbol("google.protobuf.FileDescriptorProto");
         let mut extensions = HashMap::new();
+        let mut extension_names = HashMap::new();
         if dynamic {
-            for def in pool.defs().values() {
+            for (name, def) in pool.defs() {
                 if let Def::Ext(f, proto3) = def {
                     let extendee = f.extendee().trim_start_matches('.').to_string();
-                    extensions.insert((extendee, f.number()), (f.clone(), *proto3));
+                    extensions.insert((extendee.clone(), f.number()), (f.clone(), *proto3));
+                    extension_names.insert((extendee, f.number()), name.clone());
                 }
             }
         }
@@ -65,6 +73,7 @@ impl<'a> Stripper<'a> {
             builtin: options::builtin(),
             dynamic,
             extensions,
+            extension_names,
         }
     }
 
@@ -103,6 +112,111 @@ impl<'a> Stripper<'a> {
             }
         }
         out
+    }
+
+    /// protoc's command-line check of option targets for an input file: every option set
+    /// (custom ones included, when the run loaded descriptor.proto), and every field set inside
+    /// a message-valued option, must allow the kind of element it is set on. Messages in
+    /// protoc's order: `Option X cannot be set on an entity of type `message`.`
+    pub fn target_errors(&self, file: &FileDescriptorProto) -> Vec<String> {
+        const FILE: i32 = 1;
+        const RANGE: i32 = 2;
+        const MESSAGE: i32 = 3;
+        const FIELD: i32 = 4;
+        const ONEOF: i32 = 5;
+        const ENUM: i32 = 6;
+        const VALUE: i32 = 7;
+        const SERVICE: i32 = 8;
+        const METHOD: i32 = 9;
+        let mut errors = Vec::new();
+        let mut check = |o: &Option<RawOptions>, kind: &str, target: i32| {
+            if let Some(o) = o {
+                let type_name = format!("google.protobuf.{kind}");
+                self.targets_in(&o.raw, &type_name, target, &mut errors);
+            }
+        };
+        fn message(m: &DescriptorProto, check: &mut dyn FnMut(&Option<RawOptions>, &str, i32)) {
+            check(&m.options, "MessageOptions", MESSAGE);
+            for f in &m.field {
+                check(&f.options, "FieldOptions", FIELD);
+            }
+            for o in &m.oneof_decl {
+                check(&o.options, "OneofOptions", ONEOF);
+            }
+            for n in &m.nested_type {
+                message(n, check);
+            }
+            for e in &m.enum_type {
+                enumeration(e, check);
+            }
+            for r in &m.extension_range {
+                check(&r.options, "ExtensionRangeOptions", RANGE);
+            }
+            for x in &m.extension {
+                check(&x.options, "FieldOptions", FIELD);
+            }
+        }
+        fn enumeration(
+            e: &EnumDescriptorProto,
+            check: &mut dyn FnMut(&Option<RawOptions>, &str, i32),
+        ) {
+            check(&e.options, "EnumOptions", ENUM);
+            for v in &e.value {
+                check(&v.options, "EnumValueOptions", VALUE);
+            }
+        }
+        check(&file.options, "FileOptions", FILE);
+        for m in &file.message_type {
+            message(m, &mut check);
+        }
+        for e in &file.enum_type {
+            enumeration(e, &mut check);
+        }
+        for x in &file.extension {
+            check(&x.options, "FieldOptions", FIELD);
+        }
+        for s in &file.service {
+            check(&s.options, "ServiceOptions", SERVICE);
+            for m in &s.method {
+                check(&m.options, "MethodOptions", METHOD);
+            }
+        }
+        errors
+    }
+
+    fn targets_in(&self, raw: &[u8], type_name: &str, target: i32, errors: &mut Vec<String>) {
+        let Some(fields) = split(raw) else {
+            return;
+        };
+        // ListFields: each field once, in number order.
+        let mut numbers: Vec<i32> = fields.iter().map(|f| f.number).collect();
+        numbers.sort_unstable();
+        numbers.dedup();
+        for n in numbers {
+            let Some(info) = self.field_info(type_name, n) else {
+                continue;
+            };
+            if !info.targets.is_empty() && !info.targets.contains(&target) {
+                let kind = TARGET_TYPES[(target - 1) as usize].1;
+                errors.push(format!(
+                    "Option {} cannot be set on an entity of type `{kind}`.",
+                    info.full_name
+                ));
+            }
+            if info.kind == field_type::MESSAGE {
+                let values = fields
+                    .iter()
+                    .filter(|f| f.number == n && f.wire == WireType::LengthDelimited);
+                if info.repeated {
+                    for f in values {
+                        self.targets_in(f.payload, &info.type_name, target, errors);
+                    }
+                } else {
+                    let merged: Vec<u8> = values.flat_map(|f| f.payload.iter().copied()).collect();
+                    self.targets_in(&merged, &info.type_name, target, errors);
+                }
+            }
+        }
     }
 
     fn message(&self, m: &mut DescriptorProto, path: &[i32], stripped: &mut Vec<Vec<i32>>) {
@@ -184,22 +298,25 @@ impl<'a> Stripper<'a> {
     }
 
     fn field_info(&self, type_name: &str, number: i32) -> Option<FieldInfo> {
-        let info = |f: &FieldDescriptorProto, proto3: bool| FieldInfo {
+        let info = |f: &FieldDescriptorProto, proto3: bool, full_name: String| FieldInfo {
             repeated: f.label == Some(label::REPEATED),
             kind: f.r#type.unwrap_or(0),
             type_name: f.type_name().trim_start_matches('.').to_string(),
             packed: options::is_packed(f, proto3),
             source_only: is_source_retention(f),
+            targets: targets(f),
+            full_name,
         };
         if let Some((m, proto3)) = self.message_def(type_name) {
             if let Some(f) = m.field.iter().find(|f| f.number() == number) {
-                return Some(info(f, proto3));
+                return Some(info(f, proto3, format!("{type_name}.{}", f.name())));
             }
         }
         if self.dynamic {
             let key = (type_name.to_string(), number);
             if let Some((f, proto3)) = self.extensions.get(&key) {
-                return Some(info(f, *proto3));
+                let full = self.extension_names.get(&key).cloned().unwrap_or_default();
+                return Some(info(f, *proto3, full));
             }
         }
         None
@@ -387,6 +504,62 @@ impl<'a> Stripper<'a> {
             }
         }
     }
+}
+
+/// `FieldOptions.targets`, interpreted or (protoc's own descriptor.proto) as written.
+fn targets(f: &FieldDescriptorProto) -> Vec<i32> {
+    let Some(o) = &f.options else {
+        return Vec::new();
+    };
+    let mut out: Vec<i32> = o
+        .uninterpreted
+        .iter()
+        .filter(|u| {
+            u.name.len() == 1 && !u.name[0].is_extension && u.name[0].name_part == "targets"
+        })
+        .filter_map(|u| target_number(u.identifier_value.as_deref()?))
+        .collect();
+    for field in split(&o.raw).unwrap_or_default() {
+        if field.number != TARGETS_FIELD {
+            continue;
+        }
+        match field.wire {
+            WireType::Varint => {
+                out.extend(decode_varint(&mut field.value()).ok().map(|v| v as i32));
+            }
+            WireType::LengthDelimited => {
+                let mut buf = field.payload;
+                while let Ok(v) = decode_varint(&mut buf) {
+                    out.push(v as i32);
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// `FieldOptions.targets`.
+const TARGETS_FIELD: i32 = 19;
+
+/// `FieldOptions.OptionTargetType` names, in number order from 1.
+const TARGET_TYPES: &[(&str, &str)] = &[
+    ("TARGET_TYPE_FILE", "file"),
+    ("TARGET_TYPE_EXTENSION_RANGE", "extension range"),
+    ("TARGET_TYPE_MESSAGE", "message"),
+    ("TARGET_TYPE_FIELD", "field"),
+    ("TARGET_TYPE_ONEOF", "oneof"),
+    ("TARGET_TYPE_ENUM", "enum"),
+    ("TARGET_TYPE_ENUM_ENTRY", "enum entry"),
+    ("TARGET_TYPE_SERVICE", "service"),
+    ("TARGET_TYPE_METHOD", "method"),
+];
+
+fn target_number(name: &str) -> Option<i32> {
+    TARGET_TYPES
+        .iter()
+        .position(|(n, _)| *n == name)
+        .map(|i| i as i32 + 1)
 }
 
 /// `retention = RETENTION_SOURCE` on a field, interpreted or (protoc's own descriptor.proto,

@@ -31,7 +31,7 @@ pub struct FileError {
 }
 
 impl FileError {
-    fn whole_file(file: &str, message: String) -> Self {
+    pub fn whole_file(file: &str, message: String) -> Self {
         FileError {
             file: file.to_string(),
             diagnostic: Diagnostic {

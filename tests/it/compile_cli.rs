@@ -362,3 +362,38 @@ fn descriptor_set_out_to_a_device_writes_through_it() {
     let bytes = reader.join().unwrap();
     assert!(!bytes.is_empty());
 }
+
+#[test]
+fn option_targets_are_checked_on_inputs() {
+    let dir = scratch(&[
+        (
+            "feature_on_message.proto",
+            "edition = \"2023\";\npackage tg.one;\nmessage M {\n  option features.field_presence = IMPLICIT;\n  int32 x = 1;\n}\n",
+        ),
+        (
+            "custom.proto",
+            "syntax = \"proto3\";\npackage tg.two;\nimport \"google/protobuf/descriptor.proto\";\n\
+             extend google.protobuf.MessageOptions {\n  string only_fields = 50001 [targets = TARGET_TYPE_FIELD];\n}\n\
+             message Sub { string a = 1 [targets = TARGET_TYPE_ENUM]; }\n\
+             extend google.protobuf.FieldOptions {\n  Sub sub = 50002;\n}\n\
+             message M {\n  option (only_fields) = \"x\";\n  int32 f = 1 [(sub).a = \"y\"];\n}\n",
+        ),
+        (
+            "feature_on_enum.proto",
+            "edition = \"2023\";\npackage tg.three;\nenum E {\n  option features.field_presence = EXPLICIT;\n  E_ZERO = 0;\n}\n",
+        ),
+    ]);
+    for input in [
+        "feature_on_message.proto",
+        "custom.proto",
+        "feature_on_enum.proto",
+    ] {
+        let (run, _) = same_as_protoc(dir.path(), &["-I.", "-o", "out.pb", input]);
+        run.assert_failed();
+        assert!(
+            run.stderr.contains("cannot be set on an entity of type"),
+            "{}",
+            run.stderr
+        );
+    }
+}
