@@ -294,6 +294,44 @@ pub fn varint_field(raw: &[u8], number: u32) -> Option<u64> {
     found
 }
 
+/// The contents of length-delimited field `number` of serialized message `raw`, every
+/// occurrence concatenated (a singular message given twice merges), if present.
+pub fn message_field(raw: &[u8], number: u32) -> Option<Vec<u8>> {
+    let mut buf = raw;
+    let mut found: Option<Vec<u8>> = None;
+    while let Some((n, wire, value)) = next_field(&mut buf) {
+        if n == number && wire == 2 {
+            found.get_or_insert_with(Vec::new).extend_from_slice(value);
+        }
+    }
+    found
+}
+
+/// Every varint field of serialized message `raw`: (number, value), in order.
+pub fn varint_fields(raw: &[u8]) -> Vec<(u32, u64)> {
+    let mut buf = raw;
+    let mut out = Vec::new();
+    while let Some((n, wire, value)) = next_field(&mut buf) {
+        if wire == 0 {
+            let mut v = value;
+            if let Ok(x) = prost::encoding::decode_varint(&mut v) {
+                out.push((n, x));
+            }
+        }
+    }
+    out
+}
+
+/// The field numbers present in serialized message `raw`, in order.
+pub fn field_numbers(raw: &[u8]) -> Vec<u32> {
+    let mut buf = raw;
+    let mut out = Vec::new();
+    while let Some((n, _, _)) = next_field(&mut buf) {
+        out.push(n);
+    }
+    out
+}
+
 /// A core feature set by name, as written in `option features.NAME = VALUE;`.
 fn by_name(feature: &str, value: &str) -> Option<(u32, i32)> {
     let number = match feature {

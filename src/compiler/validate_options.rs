@@ -378,6 +378,13 @@ impl<'a, 'l> Validator<'a, 'l> {
         scope: &str,
         p: &[i32],
     ) {
+        // A feature definition's support window (protoc reports it without a position).
+        let full_name = qualify(scope, f.name());
+        if let Some(e) =
+            validate_editions::field_feature_support(self.pool, self.file, f, &full_name)
+        {
+            self.error(&[-1], e);
+        }
         // Editions: the field's resolved and own features (protoc's ValidateFieldFeatures).
         let map_entry = message.is_some_and(|m| flag(&m.options, opt::MESSAGE_MAP_ENTRY));
         for e in validate_editions::field(self.pool, self.file, f, p, map_entry) {
@@ -548,6 +555,13 @@ impl<'a, 'l> Validator<'a, 'l> {
             }
         }
         let _ = full;
+        // Then each value: its support window, if it is a feature's value (no position: protoc has none for it).
+        for v in &e.value {
+            let name = qualify(scope, v.name());
+            if let Some(message) = validate_editions::enum_value_feature_support(v, &name) {
+                self.error(&[-1], message);
+            }
+        }
     }
 }
 
