@@ -379,6 +379,12 @@ impl Linker<'_> {
         self.pool.symbols.get(name).map(|s| s.kind.clone())
     }
 
+    /// The name the last lookup resolved to but found undefined (protoc's
+    /// `undefine_resolved_name_`).
+    pub(super) fn unresolved_name(&self) -> Option<&str> {
+        self.unresolved.as_deref()
+    }
+
     fn error(&mut self, path: &[i32], message: String) {
         let d = at(&self.locs, path, message);
         self.errors.push(d);

@@ -303,9 +303,18 @@ impl<'a, 'b> Interpreter<'a, 'b> {
             };
             let (f, proto3) = if part.is_extension {
                 debug += &format!("({})", part.name_part);
-                let (full, f, p) = self
-                    .extension(&part.name_part, scope)
-                    .ok_or_else(|| unknown(&debug))?;
+                let Some((full, f, p)) = self.extension(&part.name_part, scope) else {
+                    if let Some(resolved) = self.linker.unresolved_name() {
+                        let rest = debug.get(1..).unwrap_or("");
+                        return Err(name_error(format!(
+                            "Option \"{debug}\" is resolved to \"({resolved})\", which is not \
+                             defined. The innermost scope is searched first in name resolution. \
+                             Consider using a leading '.'(i.e., \"(.{rest}\") to start from the \
+                             outermost scope."
+                        )));
+                    }
+                    return Err(unknown(&debug));
+                };
                 if f.extendee.as_deref().map(|e| e.trim_start_matches('.'))
                     != Some(&descriptor_name)
                 {

@@ -23,6 +23,7 @@ mod opt {
     pub const FILE_JAVA_GENERIC_SERVICES: u32 = 17;
     pub const LITE_RUNTIME: u64 = 3;
     pub const MESSAGE_SET_WIRE_FORMAT: u32 = 1;
+    pub const MESSAGE_MAP_ENTRY: u32 = 7;
     pub const MESSAGE_LEGACY_JSON: u32 = 11;
     pub const FIELD_PACKED: u32 = 2;
     pub const FIELD_LAZY: u32 = 5;
@@ -86,7 +87,7 @@ pub(super) struct Validator<'a, 'l> {
 
 enum Local<'a> {
     Msg(&'a DescriptorProto),
-    Enum,
+    Enum(&'a EnumDescriptorProto),
 }
 
 fn index<'a>(scope: &str, m: &'a DescriptorProto, out: &mut HashMap<String, Local<'a>>) {
@@ -95,7 +96,7 @@ fn index<'a>(scope: &str, m: &'a DescriptorProto, out: &mut HashMap<String, Loca
         index(&full, n, out);
     }
     for e in &m.enum_type {
-        out.insert(qualify(&full, e.name()), Local::Enum);
+        out.insert(qualify(&full, e.name()), Local::Enum(e));
     }
     out.insert(full, Local::Msg(m));
 }
@@ -107,7 +108,7 @@ impl<'a, 'l> Validator<'a, 'l> {
             index(file.package(), m, &mut local);
         }
         for e in &file.enum_type {
-            local.insert(qualify(file.package(), e.name()), Local::Enum);
+            local.insert(qualify(file.package(), e.name()), Local::Enum(e));
         }
         Self {
             pool,
@@ -134,7 +135,7 @@ impl<'a, 'l> Validator<'a, 'l> {
         if let Some(l) = self.local.get(name) {
             let message = match l {
                 Local::Msg(m) => Some(*m),
-                Local::Enum => None,
+                Local::Enum(_) => None,
             };
             return Some(TypeInfo {
                 message,
@@ -438,6 +439,7 @@ impl<'a, 'l> Validator<'a, 'l> {
                     .into(),
             );
         }
+        self.map_field(f, scope, p);
         self.jstype(f, p);
         let default_json = to_json_name(f.name());
         if extension
@@ -451,6 +453,127 @@ impl<'a, 'l> Validator<'a, 'l> {
             );
         }
         let _ = scope;
+    }
+
+    /// protoc's checks of a field whose type is a map entry message: only a `map<..>` field
+    /// of the same message may use it, and its key must be an integral, bool or string type.
+    fn map_field(&mut self, f: &FieldDescriptorProto, scope: &str, p: &[i32]) {
+        let t = f.r#type.unwrap_or(0);
+        if t != field_type::MESSAGE && t != field_type::GROUP {
+            return;
+        }
+        let Some(entry) = self.type_info(f.type_name()).and_then(|t| t.message) else {
+            return;
+        };
+        if !flag(&entry.options, opt::MESSAGE_MAP_ENTRY) {
+            return;
+        }
+        if t == field_type::GROUP {
+            self.error_at_type(
+                p,
+                "Groups cannot be map entries. Use a regular message field with \
+                 map<KeyType, ValueType> syntax instead."
+                    .into(),
+            );
+            return;
+        }
+        let entry_full = f.type_name().trim_start_matches('.');
+        let entry_scope = entry_full.rsplit_once('.').map_or("", |(s, _)| s);
+        // An extension's containing type is its extendee.
+        let containing = match &f.extendee {
+            Some(e) => e.trim_start_matches('.'),
+            None => scope,
+        };
+        if f.label != Some(label::REPEATED)
+            || entry.name() != format!("{}Entry", camel_case(f.name()))
+            || entry_scope != containing
+        {
+            let mut message = format!(
+                "{entry_full} is a synthetic MapEntry message type, which is not allowed to be \
+                 used as a field type."
+            );
+            if let Some(alter) = self.lookup_type_from_parent(entry.name(), entry_scope) {
+                if alter != entry_full {
+                    message += &format!(" Maybe you meant \".{alter}\"?");
+                }
+            }
+            self.error_at_type(p, message);
+        }
+        let shaped = entry.extension.is_empty()
+            && entry.extension_range.is_empty()
+            && entry.nested_type.is_empty()
+            && entry.enum_type.is_empty()
+            && entry.field.len() == 2;
+        let is = |f: &FieldDescriptorProto, n: i32, name: &str| {
+            f.label == Some(label::OPTIONAL) && f.number() == n && f.name() == name
+        };
+        if !shaped || !is(&entry.field[0], 1, "key") || !is(&entry.field[1], 2, "value") {
+            self.error_at_type(
+                p,
+                "map_entry should not be set explicitly. Use map<KeyType, ValueType> instead."
+                    .into(),
+            );
+            return;
+        }
+        match entry.field[0].r#type.unwrap_or(0) {
+            field_type::ENUM => {
+                self.error_at_type(p, "Key in map fields cannot be enum types.".into());
+            }
+            1 | 2 | field_type::MESSAGE | field_type::GROUP | 12 => self.error_at_type(
+                p,
+                "Key in map fields cannot be float/double, bytes or message types.".into(),
+            ),
+            _ => {}
+        }
+        let value = &entry.field[1];
+        if value.r#type == Some(field_type::ENUM)
+            && self
+                .first_enum_number(value.type_name())
+                .is_some_and(|n| n != 0)
+        {
+            self.error_at_type(
+                p,
+                "Enum value in map must define 0 as the first value.".into(),
+            );
+        }
+    }
+
+    /// The number of the first value of enum `name` (`.pkg.E`).
+    fn first_enum_number(&self, name: &str) -> Option<i32> {
+        let name = name.trim_start_matches('.');
+        let e = match self.local.get(name) {
+            Some(Local::Enum(e)) => e.value.first()?.number(),
+            Some(Local::Msg(_)) => return None,
+            None => match self.pool.defs().get(name)? {
+                super::options::Def::Enum(e) => e.value.first()?.number(),
+                _ => return None,
+            },
+        };
+        Some(e)
+    }
+
+    /// protoc's `LookupSymbol(name, scope)` for a type: tries `name` in `scope`'s parent, then
+    /// outwards.
+    fn lookup_type_from_parent(&self, name: &str, scope: &str) -> Option<String> {
+        let mut scope = scope.to_string();
+        loop {
+            let Some(dot) = scope.rfind('.') else {
+                return self.is_type(name).then(|| name.to_string());
+            };
+            scope.truncate(dot);
+            let candidate = format!("{scope}.{name}");
+            if self.is_type(&candidate) {
+                return Some(candidate);
+            }
+        }
+    }
+
+    fn is_type(&self, full: &str) -> bool {
+        self.local.contains_key(full)
+            || matches!(
+                self.pool.defs().get(full),
+                Some(super::options::Def::Msg(..) | super::options::Def::Enum(_))
+            )
     }
 
     fn jstype(&mut self, f: &FieldDescriptorProto, p: &[i32]) {
@@ -591,6 +714,23 @@ fn pascal_case(s: &str) -> String {
                 c.to_ascii_lowercase()
             });
             upper = false;
+        }
+    }
+    out
+}
+
+/// protoc's `ToCamelCase(name, false)`: `foo_bar` -> `FooBar`.
+fn camel_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut upper = true;
+    for c in name.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.push(c.to_ascii_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
         }
     }
     out
