@@ -368,6 +368,23 @@ fn in_package(package: &str, name: &str) -> bool {
 }
 
 impl Linker<'_> {
+    /// Whether the file has a source location at `path`.
+    pub(super) fn has_location(&self, path: &[i32]) -> bool {
+        self.locs.contains_key(path)
+    }
+
+    /// The kind of symbol `name` in the whole pool, this file included, visible or not
+    /// (protoc's `FindSymbolNotEnforcingDeps`).
+    pub(super) fn symbol_kind(&self, name: &str) -> Option<Kind> {
+        self.pool.symbols.get(name).map(|s| s.kind.clone())
+    }
+
+    /// The name the last lookup resolved to but found undefined (protoc's
+    /// `undefine_resolved_name_`).
+    pub(super) fn unresolved_name(&self) -> Option<&str> {
+        self.unresolved.as_deref()
+    }
+
     fn error(&mut self, path: &[i32], message: String) {
         let d = at(&self.locs, path, message);
         self.errors.push(d);

@@ -15,7 +15,7 @@ use super::descriptor::{
     FileDescriptorProto, RawOptions, SourceCodeInfo, UninterpretedOption,
 };
 use super::features::{self, features_field, Features};
-use super::link::Linker;
+use super::link::{Kind, Linker};
 use super::text_format;
 
 /// A definition the interpreter needs: message and enum types, and extensions, each with
@@ -195,10 +195,10 @@ impl<'a, 'b> Interpreter<'a, 'b> {
         &mut self,
         name: &str,
         scope: &str,
-    ) -> Option<(Arc<FieldDescriptorProto>, bool)> {
+    ) -> Option<(String, Arc<FieldDescriptorProto>, bool)> {
         let (full, _) = self.linker.lookup(name, scope, false)?;
         match self.def(&full)? {
-            Def::Ext(f, p) => Some((f, p)),
+            Def::Ext(f, p) => Some((full, f, p)),
             _ => None,
         }
     }
@@ -211,6 +211,14 @@ impl<'a, 'b> Interpreter<'a, 'b> {
                 .find(|v| v.name() == value)
                 .map(|v| v.number()),
             _ => None,
+        }
+    }
+
+    /// Whether enum `type_name` has a value numbered `n`.
+    pub(super) fn enum_has_number(&self, type_name: &str, n: i128) -> bool {
+        match self.def(type_name) {
+            Some(Def::Enum(e)) => e.value.iter().any(|v| i128::from(v.number()) == n),
+            _ => false,
         }
     }
 
@@ -231,22 +239,23 @@ impl<'a, 'b> Interpreter<'a, 'b> {
         let mut known: Vec<(i32, Vec<u8>)> = split_fields(&opts.raw);
         let mut custom: Vec<u8> = Vec::new();
         let mut left = Vec::new();
-        let mut failed = false;
+        // protoc interprets plain options, then extensions, in two passes that each stop at
+        // the element's first failing option.
+        let mut failed = [false, false];
         for (k, u) in std::mem::take(&mut opts.uninterpreted)
             .into_iter()
             .enumerate()
         {
-            if failed {
+            let pass = u8::from(u.name.first().is_some_and(|n| n.is_extension));
+            if failed[usize::from(pass)] {
                 left.push(u);
                 continue;
             }
             match self.single(&u, &options_type, scope, path) {
-                Err(Some(message)) => {
-                    // protoc stops at an element's first failing option.
-                    failed = true;
-                    let pass = u8::from(u.name.first().is_some_and(|n| n.is_extension));
-                    let name_path = [path, &[999, k as i32, 2]].concat();
-                    self.errors.push((pass, path.to_vec(), name_path, message));
+                Err(Some((at, message))) => {
+                    failed[usize::from(pass)] = true;
+                    let error_path = self.error_path(path, k as i32, at);
+                    self.errors.push((pass, path.to_vec(), error_path, message));
                     left.push(u);
                 }
                 Err(None) => left.push(u),
@@ -268,18 +277,34 @@ impl<'a, 'b> Interpreter<'a, 'b> {
         opts.uninterpreted = left;
     }
 
+    /// Where protoc reports an option's error: at its name, or at its value (the
+    /// `[.., 999, k, field]` location, whichever value field the parser recorded).
+    fn error_path(&self, path: &[i32], k: i32, at: At) -> Vec<i32> {
+        let base = [path, &[999, k]].concat();
+        match at {
+            At::Name => [&base[..], &[2]].concat(),
+            At::Value => (3..=8)
+                .map(|field| [&base[..], &[field]].concat())
+                .find(|p| self.linker.has_location(p))
+                .unwrap_or(base),
+        }
+    }
+
     /// One option: its top-level field number, whether that is an extension, its encoding
-    /// and its destination path; or protoc's error for its name (`None`: a failure we do not
-    /// report yet, leaving the option uninterpreted).
+    /// and its destination path; or protoc's error and where it points (`None`: a failure we
+    /// do not report yet, leaving the option uninterpreted).
     fn single(
         &mut self,
         u: &UninterpretedOption,
         options_type: &str,
         scope: &str,
         path: &[i32],
-    ) -> Result<Resolved, Option<String>> {
+    ) -> Result<Resolved, Option<(At, String)>> {
+        let name_error = |m: String| Some((At::Name, m));
         let mut descriptor = self.message(options_type).ok_or(None)?.0;
+        let mut descriptor_name = options_type.to_string();
         let mut fields: Vec<(Arc<FieldDescriptorProto>, bool)> = Vec::new();
+        let mut leaf_name = String::new();
         let mut dest = path.to_vec();
         let mut debug = String::new();
         for (i, part) in u.name.iter().enumerate() {
@@ -287,7 +312,7 @@ impl<'a, 'b> Interpreter<'a, 'b> {
                 debug.push('.');
             }
             let unknown = |debug: &str| {
-                Some(format!(
+                name_error(format!(
                     "Option \"{debug}\" unknown. Ensure that your proto definition file imports \
                      the proto which defines the option (i.e. via import option after edition \
                      2024)."
@@ -295,20 +320,28 @@ impl<'a, 'b> Interpreter<'a, 'b> {
             };
             let (f, proto3) = if part.is_extension {
                 debug += &format!("({})", part.name_part);
-                let (f, p) = self
-                    .extension(&part.name_part, scope)
-                    .ok_or_else(|| unknown(&debug))?;
-                let containing = match fields.last() {
-                    None => options_type.to_string(),
-                    Some((f, _)) => f.type_name().trim_start_matches('.').to_string(),
+                let Some((full, f, p)) = self.extension(&part.name_part, scope) else {
+                    if let Some(resolved) = self.linker.unresolved_name() {
+                        let rest = debug.get(1..).unwrap_or("");
+                        return Err(name_error(format!(
+                            "Option \"{debug}\" is resolved to \"({resolved})\", which is not \
+                             defined. The innermost scope is searched first in name resolution. \
+                             Consider using a leading '.'(i.e., \"(.{rest}\") to start from the \
+                             outermost scope."
+                        )));
+                    }
+                    return Err(unknown(&debug));
                 };
-                if f.extendee.as_deref().map(|e| e.trim_start_matches('.')) != Some(&containing) {
+                if f.extendee.as_deref().map(|e| e.trim_start_matches('.'))
+                    != Some(&descriptor_name)
+                {
                     let short = descriptor.name().to_string();
-                    return Err(Some(format!(
+                    return Err(name_error(format!(
                         "Option field \"{debug}\" is not a field or extension of message \
                          \"{short}\"."
                     )));
                 }
+                leaf_name = full;
                 (f, p)
             } else {
                 debug += &part.name_part;
@@ -318,22 +351,24 @@ impl<'a, 'b> Interpreter<'a, 'b> {
                     .find(|f| f.name() == part.name_part)
                     .ok_or_else(|| unknown(&debug))?
                     .clone();
+                leaf_name = format!("{descriptor_name}.{}", f.name());
                 (Arc::new(f), false)
             };
             dest.push(f.number());
             if i + 1 < u.name.len() {
                 let t = f.r#type.unwrap_or(0);
                 if t != field_type::MESSAGE && t != field_type::GROUP {
-                    return Err(Some(format!(
+                    return Err(name_error(format!(
                         "Option \"{debug}\" is an atomic type, not a message."
                     )));
                 }
                 if f.label == Some(label::REPEATED) {
-                    return Err(Some(format!(
+                    return Err(name_error(format!(
                         "Option field \"{debug}\" is a repeated message. Repeated message \
                          options must be initialized using an aggregate value."
                     )));
                 }
+                descriptor_name = f.type_name().trim_start_matches('.').to_string();
                 descriptor = self.message(f.type_name()).ok_or(None)?.0;
             }
             fields.push((f, proto3));
@@ -342,26 +377,29 @@ impl<'a, 'b> Interpreter<'a, 'b> {
             .last()
             .is_some_and(|(f, _)| f.label == Some(label::REPEATED));
         if !leaf_repeated && !self.set.insert(dest.clone()) {
-            return Err(Some(format!("Option \"{debug}\" was already set.")));
+            return Err(name_error(format!("Option \"{debug}\" was already set.")));
         }
-        self.finish(u, fields, dest).ok_or(None)
+        self.finish(u, fields, &leaf_name, dest)
     }
 
-    /// The encoding of a resolved option (`fields` from the options message to the leaf).
+    /// The encoding of a resolved option (`fields` from the options message to the leaf,
+    /// whose full name is `leaf_name`).
     fn finish(
         &mut self,
         u: &UninterpretedOption,
         fields: Vec<(Arc<FieldDescriptorProto>, bool)>,
+        leaf_name: &str,
         mut dest: Vec<i32>,
-    ) -> Option<Resolved> {
-        let (leaf, _) = fields.last()?.clone();
+    ) -> Result<Resolved, Option<(At, String)>> {
+        let (leaf, _) = fields.last().ok_or(None)?.clone();
+        let mut bytes = Vec::new();
+        self.value(&leaf, leaf_name, u, &mut bytes)
+            .map_err(|e| e.map(|m| (At::Value, m)))?;
         if leaf.label == Some(label::REPEATED) {
             let c = self.counts.entry(dest.clone()).or_insert(0);
             dest.push(*c);
             *c += 1;
         }
-        let mut bytes = Vec::new();
-        self.value(&leaf, u, &mut bytes)?;
         for (f, _) in fields[..fields.len() - 1].iter().rev() {
             let mut outer = Vec::new();
             if f.r#type == Some(field_type::GROUP) {
@@ -375,21 +413,32 @@ impl<'a, 'b> Interpreter<'a, 'b> {
             }
             bytes = outer;
         }
-        Some((fields[0].0.number(), u.name[0].is_extension, bytes, dest))
+        Ok((fields[0].0.number(), u.name[0].is_extension, bytes, dest))
     }
 
-    /// protoc's `SetOptionValue`: the leaf field's key and value.
+    /// protoc's `SetOptionValue`: the leaf field's key and value, or protoc's error for the
+    /// value (`None`: one we do not report yet).
     fn value(
         &mut self,
         f: &FieldDescriptorProto,
+        full_name: &str,
         u: &UninterpretedOption,
         out: &mut Vec<u8>,
-    ) -> Option<()> {
+    ) -> Result<(), Option<String>> {
         let n = f.number() as u32;
         let t = f.r#type.unwrap_or(0);
         if t == field_type::MESSAGE || t == field_type::GROUP {
-            let text = u.aggregate_value.as_ref()?;
-            let body = text_format::parse(self, f.type_name(), text)?;
+            let Some(text) = u.aggregate_value.as_ref() else {
+                let name = f.name();
+                return Err(Some(format!(
+                    "Option \"{full_name}\" is a message. To set the entire message, use syntax \
+                     like \"{name} = {{ <proto text format> }}\". To set fields within it, use \
+                     syntax like \"{name}.foo = value\"."
+                )));
+            };
+            let body = text_format::parse(self, f.type_name(), text).map_err(|e| {
+                e.map(|e| format!("Error while parsing option value for \"{}\": {e}", f.name()))
+            })?;
             if t == field_type::GROUP {
                 encode_key(n, WireType::StartGroup, out);
                 out.extend(body);
@@ -399,41 +448,132 @@ impl<'a, 'b> Interpreter<'a, 'b> {
                 encode_varint(body.len() as u64, out);
                 out.extend(body);
             }
-            return Some(());
+            return Ok(());
         }
-        let v = if t == field_type::ENUM {
-            let id = u.identifier_value.as_deref()?;
-            Scalar::Int(i128::from(self.enum_value(f.type_name(), id)?))
-        } else if t == field_type::STRING || t == 12 {
-            Scalar::Bytes(u.string_value.clone()?)
-        } else if t == 8 {
-            match u.identifier_value.as_deref()? {
-                "true" => Scalar::Int(1),
-                "false" => Scalar::Int(0),
-                _ => return None,
+        let v = scalar_value(self, f, full_name, u)?;
+        encode_scalar(n, t, &v, out).ok_or(None)
+    }
+
+    /// protoc's check of an enum option's value: the value's symbol, a sibling of the enum,
+    /// must be one of the enum's values.
+    fn enum_option_value(
+        &self,
+        f: &FieldDescriptorProto,
+        full_name: &str,
+        id: &str,
+    ) -> Result<i32, String> {
+        let enum_name = f.type_name().trim_start_matches('.');
+        let sibling = match enum_name.rsplit_once('.') {
+            Some((scope, _)) => format!("{scope}.{id}"),
+            None => id.to_string(),
+        };
+        if let Some(Kind::EnumValue(owner)) = self.linker.symbol_kind(&sibling) {
+            if owner != enum_name {
+                return Err(format!(
+                    "Enum type \"{enum_name}\" has no value named \"{id}\" for option \
+                     \"{full_name}\". This appears to be a value from a sibling type."
+                ));
             }
-        } else if t == 1 || t == 2 {
+        }
+        self.enum_value(enum_name, id).ok_or_else(|| {
+            format!(
+                "Enum type \"{enum_name}\" has no value named \"{id}\" for option \
+                 \"{full_name}\"."
+            )
+        })
+    }
+}
+
+/// Where an option error points.
+#[derive(Clone, Copy)]
+enum At {
+    Name,
+    Value,
+}
+
+/// The C++ type family of a scalar field type, with its bounds: protoc checks option values
+/// by it.
+fn int_family(t: i32) -> Option<(&'static str, i128, i128)> {
+    Some(match t {
+        5 | 15 | 17 => ("int32", i128::from(i32::MIN), i128::from(i32::MAX)),
+        3 | 16 | 18 => ("int64", i128::from(i64::MIN), i128::from(i64::MAX)),
+        13 | 7 => ("uint32", 0, i128::from(u32::MAX)),
+        4 | 6 => ("uint64", 0, i128::from(u64::MAX)),
+        _ => return None,
+    })
+}
+
+/// A scalar option's value, checked as protoc's `SetOptionValue` checks it.
+fn scalar_value(
+    i: &Interpreter<'_, '_>,
+    f: &FieldDescriptorProto,
+    full_name: &str,
+    u: &UninterpretedOption,
+) -> Result<Scalar, Option<String>> {
+    let t = f.r#type.unwrap_or(0);
+    if let Some((family, min, max)) = int_family(t) {
+        let v = match (u.positive_int_value, u.negative_int_value) {
+            (Some(p), _) => i128::from(p),
+            // Only the signed families take a negative value.
+            (None, Some(n)) if min < 0 => i128::from(n),
+            _ => {
+                return Err(Some(format!(
+                    "Value must be integer, from {min} to {max}, for {family} option \
+                     \"{full_name}\"."
+                )))
+            }
+        };
+        if v < min || v > max {
+            return Err(Some(format!(
+                "Value out of range, {min} to {max}, for {family} option \"{full_name}\"."
+            )));
+        }
+        return Ok(Scalar::Int(v));
+    }
+    match t {
+        1 | 2 => {
             if let Some(d) = u.double_value {
-                Scalar::Float(d)
+                Ok(Scalar::Float(d))
             } else if let Some(p) = u.positive_int_value {
-                Scalar::Float(p as f64)
+                Ok(Scalar::Float(p as f64))
             } else if let Some(p) = u.negative_int_value {
-                Scalar::Float(p as f64)
+                Ok(Scalar::Float(p as f64))
             } else {
-                match u.identifier_value.as_deref()? {
-                    "inf" => Scalar::Float(f64::INFINITY),
-                    "nan" => Scalar::Float(f64::NAN),
-                    _ => return None,
+                match u.identifier_value.as_deref() {
+                    Some("inf") => Ok(Scalar::Float(f64::INFINITY)),
+                    Some("nan") => Ok(Scalar::Float(f64::NAN)),
+                    _ => Err(Some(format!(
+                        "Value must be number for {} option \"{full_name}\".",
+                        if t == 1 { "double" } else { "float" }
+                    ))),
                 }
             }
-        } else if let Some(p) = u.positive_int_value {
-            Scalar::Int(i128::from(p))
-        } else if let Some(p) = u.negative_int_value {
-            Scalar::Int(i128::from(p))
-        } else {
-            return None;
-        };
-        encode_scalar(n, t, &v, out)
+        }
+        8 => match u.identifier_value.as_deref() {
+            None => Err(Some(format!(
+                "Value must be identifier for boolean option \"{full_name}\"."
+            ))),
+            Some("true") => Ok(Scalar::Int(1)),
+            Some("false") => Ok(Scalar::Int(0)),
+            Some(_) => Err(Some(format!(
+                "Value must be \"true\" or \"false\" for boolean option \"{full_name}\"."
+            ))),
+        },
+        field_type::ENUM => {
+            let Some(id) = u.identifier_value.as_deref() else {
+                return Err(Some(format!(
+                    "Value must be identifier for enum-valued option \"{full_name}\"."
+                )));
+            };
+            let v = i.enum_option_value(f, full_name, id).map_err(Some)?;
+            Ok(Scalar::Int(i128::from(v)))
+        }
+        field_type::STRING | 12 => u.string_value.clone().map(Scalar::Bytes).ok_or_else(|| {
+            Some(format!(
+                "Value must be quoted string for string option \"{full_name}\"."
+            ))
+        }),
+        _ => Err(None),
     }
 }
 

@@ -12,13 +12,24 @@ use super::lexer::{Lexer, TokenKind};
 use super::literals;
 use super::options::{encode_scalar, encode_scalar_value, is_packed, Interpreter, Scalar};
 
-/// Parses `text` as a `type_name` message and returns its serialization, or `None` on any
-/// error.
-pub(super) fn parse(i: &mut Interpreter<'_, '_>, type_name: &str, text: &[u8]) -> Option<Vec<u8>> {
+/// A parse result: the error is protoc's text-format message (its parser stops at the first),
+/// `None` for one we do not word as protoc yet.
+type R<T> = Result<T, Option<String>>;
+
+/// Parses `text` as a `type_name` message and returns its serialization.
+pub(super) fn parse(i: &mut Interpreter<'_, '_>, type_name: &str, text: &[u8]) -> R<Vec<u8>> {
     let mut lx = Lexer::new(text);
     lx.next();
     let out = message(i, &mut lx, type_name.trim_start_matches('.'), None)?;
-    (lx.current.kind == TokenKind::End && lx.errors.is_empty()).then_some(out)
+    if lx.current.kind == TokenKind::End && lx.errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(None)
+    }
+}
+
+fn got(what: &str, lx: &Lexer<'_>) -> Option<String> {
+    Some(format!("Expected {what}, got: {}", lx.current.text_str()))
 }
 
 enum Entry {
@@ -32,8 +43,8 @@ fn message(
     lx: &mut Lexer<'_>,
     type_name: &str,
     close: Option<&str>,
-) -> Option<Vec<u8>> {
-    let (msg, proto3) = i.message(type_name)?;
+) -> R<Vec<u8>> {
+    let (msg, proto3) = i.message(type_name).ok_or(None)?;
     let mut entries: Vec<(i32, Entry)> = Vec::new();
     loop {
         match close {
@@ -45,86 +56,105 @@ fn message(
             _ => {}
         }
         if lx.current.kind == TokenKind::End {
-            return None;
+            return Err(None);
         }
-        let (field, packed): (Arc<FieldDescriptorProto>, bool) = if lx.current.is("[") {
-            lx.next();
-            let mut name = String::new();
-            while !lx.current.is("]") {
-                if lx.current.kind == TokenKind::End {
-                    return None;
-                }
-                name.push_str(&lx.current.text_str());
+        // `open`: the field's file is proto3, where an enum field takes any number.
+        let (field, packed, open, field_label): (Arc<FieldDescriptorProto>, bool, bool, String) =
+            if lx.current.is("[") {
                 lx.next();
-            }
-            lx.next();
-            if let Some((prefix, any_type)) = name.rsplit_once('/') {
-                if type_name != "google.protobuf.Any"
-                    || !matches!(prefix, "type.googleapis.com" | "type.googleprod.com")
-                {
-                    return None;
-                }
-                if lx.current.is(":") {
+                let mut name = String::new();
+                while !lx.current.is("]") {
+                    if lx.current.kind == TokenKind::End {
+                        return Err(None);
+                    }
+                    name.push_str(&lx.current.text_str());
                     lx.next();
                 }
-                let close = open_message(lx)?;
-                let body = message(i, lx, any_type, Some(close))?;
-                let mut url = Vec::new();
-                encode_scalar(
-                    1,
-                    field_type::STRING,
-                    &Scalar::Bytes(name.clone().into_bytes()),
-                    &mut url,
-                )?;
-                let mut value = Vec::new();
-                encode_scalar(2, 12, &Scalar::Bytes(body), &mut value)?;
-                entries.push((1, Entry::Plain(url)));
-                entries.push((2, Entry::Plain(value)));
-                if lx.current.is(",") || lx.current.is(";") {
-                    lx.next();
+                lx.next();
+                if let Some((prefix, any_type)) = name.rsplit_once('/') {
+                    if type_name != "google.protobuf.Any"
+                        || !matches!(prefix, "type.googleapis.com" | "type.googleprod.com")
+                    {
+                        return Err(None);
+                    }
+                    if lx.current.is(":") {
+                        lx.next();
+                    }
+                    let close = open_message(lx)?;
+                    let body = message(i, lx, any_type, Some(close))?;
+                    let mut url = Vec::new();
+                    encode_scalar(
+                        1,
+                        field_type::STRING,
+                        &Scalar::Bytes(name.clone().into_bytes()),
+                        &mut url,
+                    )
+                    .ok_or(None)?;
+                    let mut value = Vec::new();
+                    encode_scalar(2, 12, &Scalar::Bytes(body), &mut value).ok_or(None)?;
+                    entries.push((1, Entry::Plain(url)));
+                    entries.push((2, Entry::Plain(value)));
+                    if lx.current.is(",") || lx.current.is(";") {
+                        lx.next();
+                    }
+                    continue;
                 }
-                continue;
-            }
-            let (f, p) = i.extension(&name, type_name)?;
-            if f.extendee.as_deref().map(|e| e.trim_start_matches('.')) != Some(type_name) {
-                return None;
-            }
-            let packed = is_packed(&f, p);
-            (f, packed)
-        } else {
-            let name = lx.current.text_str();
-            lx.next();
-            let f = msg
-                .field
-                .iter()
-                .find(|f| f.name() == name)
-                .or_else(|| {
-                    let lower = name.to_ascii_lowercase();
-                    msg.field.iter().find(|f| {
-                        f.r#type == Some(field_type::GROUP)
-                            && f.name() == lower
-                            && f.type_name().rsplit('.').next() == Some(name.as_str())
+                let not_extension = || {
+                    Some(format!(
+                    "Extension \"{name}\" is not defined or is not an extension of \"{type_name}\"."
+                ))
+                };
+                let (_, f, p) = i.extension(&name, type_name).ok_or_else(not_extension)?;
+                if f.extendee.as_deref().map(|e| e.trim_start_matches('.')) != Some(type_name) {
+                    return Err(not_extension());
+                }
+                let packed = is_packed(&f, p);
+                (f, packed, p, name)
+            } else {
+                if lx.current.kind != TokenKind::Identifier {
+                    return Err(got("identifier", lx));
+                }
+                let name = lx.current.text_str();
+                lx.next();
+                let f = msg
+                    .field
+                    .iter()
+                    .find(|f| f.name() == name)
+                    .or_else(|| {
+                        let lower = name.to_ascii_lowercase();
+                        msg.field.iter().find(|f| {
+                            f.r#type == Some(field_type::GROUP)
+                                && f.name() == lower
+                                && f.type_name().rsplit('.').next() == Some(name.as_str())
+                        })
                     })
-                })?
-                .clone();
-            let packed = is_packed(&f, proto3);
-            (Arc::new(f), packed)
-        };
+                    .ok_or_else(|| {
+                        Some(format!(
+                            "Message type \"{type_name}\" has no field named \"{name}\"."
+                        ))
+                    })?
+                    .clone();
+                let packed = is_packed(&f, proto3);
+                (Arc::new(f), packed, proto3, name)
+            };
         let is_msg = matches!(field.r#type, Some(field_type::MESSAGE | field_type::GROUP));
         if lx.current.is(":") {
             lx.next();
         } else if !is_msg {
-            return None;
+            return Err(Some(format!(
+                "Expected \":\", found \"{}\".",
+                lx.current.text_str()
+            )));
         }
         let n = field.number();
         let repeated = field.label == Some(label::REPEATED);
         if field.extendee.is_some() && is_message_set(&msg) {
             // protoc's `SerializeMessageSetItem`: group 1 { type_id = 2, message = 3 }.
-            let Entry::Plain(b) = value(i, lx, &field, false)? else {
-                return None;
+            let Entry::Plain(b) = value(i, lx, &field, false, open)? else {
+                return Err(None);
             };
             let mut body = b.as_slice();
-            let _ = prost::encoding::decode_key(&mut body).ok()?;
+            prost::encoding::decode_key(&mut body).map_err(|_| None)?;
             let mut item = Vec::new();
             encode_key(1, WireType::StartGroup, &mut item);
             encode_key(2, WireType::Varint, &mut item);
@@ -140,23 +170,26 @@ fn message(
         }
         if lx.current.is("[") {
             if !repeated {
-                return None;
+                return Err(None);
             }
             lx.next();
             while !lx.current.is("]") {
-                entries.push((n, value(i, lx, &field, packed)?));
+                entries.push((n, value(i, lx, &field, packed, open)?));
                 if lx.current.is(",") {
                     lx.next();
                 } else if !lx.current.is("]") {
-                    return None;
+                    return Err(None);
                 }
             }
             lx.next();
         } else {
             if !repeated && entries.iter().any(|(m, _)| *m == n) {
-                return None;
+                return Err(Some(format!(
+                    "Non-repeated field \"{}\" is specified multiple times.",
+                    field_label
+                )));
             }
-            entries.push((n, value(i, lx, &field, packed)?));
+            entries.push((n, value(i, lx, &field, packed, open)?));
         }
         if lx.current.is(",") || lx.current.is(";") {
             lx.next();
@@ -186,7 +219,7 @@ fn message(
             }
         }
     }
-    Some(out)
+    Ok(out)
 }
 
 /// One value of `f`.
@@ -195,7 +228,8 @@ fn value(
     lx: &mut Lexer<'_>,
     f: &FieldDescriptorProto,
     packed: bool,
-) -> Option<Entry> {
+    open: bool,
+) -> R<Entry> {
     let n = f.number() as u32;
     let t = f.r#type.unwrap_or(0);
     if t == field_type::MESSAGE || t == field_type::GROUP {
@@ -211,16 +245,16 @@ fn value(
             encode_varint(body.len() as u64, &mut out);
             out.extend(body);
         }
-        return Some(Entry::Plain(out));
+        return Ok(Entry::Plain(out));
     }
-    let v = scalar(i, lx, f, t)?;
+    let v = scalar(i, lx, f, t, open)?;
     let mut out = Vec::new();
     if packed {
-        encode_scalar_value(t, &v, &mut out)?;
-        Some(Entry::Packed(out))
+        encode_scalar_value(t, &v, &mut out).ok_or(None)?;
+        Ok(Entry::Packed(out))
     } else {
-        encode_scalar(n, t, &v, &mut out)?;
-        Some(Entry::Plain(out))
+        encode_scalar(n, t, &v, &mut out).ok_or(None)?;
+        Ok(Entry::Plain(out))
     }
 }
 
@@ -229,72 +263,122 @@ fn scalar(
     lx: &mut Lexer<'_>,
     f: &FieldDescriptorProto,
     t: i32,
-) -> Option<Scalar> {
+    open: bool,
+) -> R<Scalar> {
     if t == field_type::STRING || t == 12 {
         if lx.current.kind != TokenKind::String {
-            return None;
+            return Err(got("string", lx));
         }
         let mut b = Vec::new();
         while lx.current.kind == TokenKind::String {
             literals::unescape_append(&lx.current.text, &mut b);
             lx.next();
         }
-        return Some(Scalar::Bytes(b));
+        return Ok(Scalar::Bytes(b));
     }
-    let negative = lx.current.is("-");
-    if negative {
-        lx.next();
-    }
-    let tok = lx.current.clone();
-    lx.next();
-    let float = t == 1 || t == 2;
-    match tok.kind {
-        TokenKind::Integer => {
-            if float {
-                let v = literals::parse_integer(&tok.text, u64::MAX)
+    if t == 1 || t == 2 {
+        let negative = lx.current.is("-");
+        if negative {
+            lx.next();
+        }
+        let text = lx.current.text_str();
+        let v = match lx.current.kind {
+            TokenKind::Integer => {
+                if text.len() > 1 && text.starts_with('0') {
+                    return Err(Some(format!("Expect a decimal number, got: {text}")));
+                }
+                literals::parse_integer(&lx.current.text, u64::MAX)
                     .map(|v| v as f64)
-                    .or_else(|| literals::parse_float(&tok.text))?;
-                return Some(Scalar::Float(if negative { -v } else { v }));
+                    .or_else(|| literals::parse_float(&lx.current.text))
+                    .ok_or(None)?
             }
-            let v = i128::from(literals::parse_integer(&tok.text, u64::MAX)?);
-            if t == 8 {
-                return (!negative && v <= 1).then_some(Scalar::Int(v));
-            }
-            Some(Scalar::Int(if negative { -v } else { v }))
-        }
-        TokenKind::Float if float => {
-            let v = literals::parse_float(&tok.text)?;
-            Some(Scalar::Float(if negative { -v } else { v }))
-        }
-        TokenKind::Identifier => {
-            let s = tok.text_str();
-            if float {
-                let v = match s.to_ascii_lowercase().as_str() {
-                    "inf" | "infinity" => f64::INFINITY,
-                    "nan" => f64::NAN,
-                    _ => return None,
-                };
-                return Some(Scalar::Float(if negative { -v } else { v }));
-            }
-            if negative {
-                return None;
-            }
-            if t == 8 {
-                return match s.as_str() {
-                    "true" | "True" | "t" => Some(Scalar::Int(1)),
-                    "false" | "False" | "f" => Some(Scalar::Int(0)),
-                    _ => None,
-                };
-            }
-            if t == field_type::ENUM {
-                return i
-                    .enum_value(f.type_name(), &s)
-                    .map(|v| Scalar::Int(i128::from(v)));
-            }
-            None
-        }
-        _ => None,
+            TokenKind::Float => literals::parse_float(&lx.current.text).ok_or(None)?,
+            TokenKind::Identifier => match text.to_ascii_lowercase().as_str() {
+                "inf" | "infinity" => f64::INFINITY,
+                "nan" => f64::NAN,
+                lower => return Err(Some(format!("Expected double, got: {lower}"))),
+            },
+            _ => return Err(got("double", lx)),
+        };
+        lx.next();
+        return Ok(Scalar::Float(if negative { -v } else { v }));
     }
+    if t == 8 {
+        if lx.current.kind == TokenKind::Integer {
+            return Ok(Scalar::Int(unsigned(lx, 1)?));
+        }
+        let id = identifier(lx)?;
+        return match id.as_str() {
+            "true" | "True" | "t" => Ok(Scalar::Int(1)),
+            "false" | "False" | "f" => Ok(Scalar::Int(0)),
+            _ => Err(Some(format!(
+                "Invalid value for boolean field \"{}\". Value: \"{id}\".",
+                f.name()
+            ))),
+        };
+    }
+    if t == field_type::ENUM {
+        if lx.current.is("-") || lx.current.kind == TokenKind::Integer {
+            let negative = lx.current.is("-");
+            if negative {
+                lx.next();
+            }
+            let v = unsigned(lx, i32::MAX as u64 + u64::from(negative))?;
+            let v = if negative { -v } else { v };
+            let known = i.enum_has_number(f.type_name(), v);
+            if !known && !open {
+                return Err(Some(format!(
+                    "Unknown enumeration value of \"{v}\" for field \"{}\".",
+                    f.name()
+                )));
+            }
+            return Ok(Scalar::Int(v));
+        }
+        if lx.current.kind != TokenKind::Identifier {
+            return Err(got("integer or identifier", lx));
+        }
+        let id = identifier(lx)?;
+        return i
+            .enum_value(f.type_name(), &id)
+            .map(|v| Scalar::Int(i128::from(v)))
+            .ok_or_else(|| {
+                Some(format!(
+                    "Unknown enumeration value of \"{id}\" for field \"{}\".",
+                    f.name()
+                ))
+            });
+    }
+    let (signed, max) = match t {
+        5 | 15 | 17 => (true, i32::MAX as u64),
+        3 | 16 | 18 => (true, i64::MAX as u64),
+        13 | 7 => (false, u64::from(u32::MAX)),
+        _ => (false, u64::MAX),
+    };
+    if signed && lx.current.is("-") {
+        lx.next();
+        return Ok(Scalar::Int(-unsigned(lx, max + 1)?));
+    }
+    Ok(Scalar::Int(unsigned(lx, max)?))
+}
+
+/// protoc's `ConsumeUnsignedInteger`.
+fn unsigned(lx: &mut Lexer<'_>, max: u64) -> R<i128> {
+    if lx.current.kind != TokenKind::Integer {
+        return Err(got("integer", lx));
+    }
+    let v = literals::parse_integer(&lx.current.text, max)
+        .ok_or_else(|| Some(format!("Integer out of range ({})", lx.current.text_str())))?;
+    lx.next();
+    Ok(i128::from(v))
+}
+
+fn identifier(lx: &mut Lexer<'_>) -> R<String> {
+    if lx.current.kind != TokenKind::Identifier {
+        return Err(got("identifier", lx));
+    }
+    let id = lx.current.text_str();
+    lx.next();
+    Ok(id)
 }
 
 /// `option message_set_wire_format = true`, interpreted (MessageOptions field 1) or not.
@@ -309,14 +393,17 @@ fn is_message_set(m: &DescriptorProto) -> bool {
 }
 
 /// Reads the `{` or `<` that opens a message value and returns the token that will close it.
-fn open_message(lx: &mut Lexer<'_>) -> Option<&'static str> {
+fn open_message(lx: &mut Lexer<'_>) -> R<&'static str> {
     let close = if lx.current.is("{") {
         "}"
     } else if lx.current.is("<") {
         ">"
     } else {
-        return None;
+        return Err(Some(format!(
+            "Expected \"{{\", found \"{}\".",
+            lx.current.text_str()
+        )));
     };
     lx.next();
-    Some(close)
+    Ok(close)
 }

@@ -87,7 +87,7 @@ pub(super) struct Validator<'a, 'l> {
 
 enum Local<'a> {
     Msg(&'a DescriptorProto),
-    Enum,
+    Enum(&'a EnumDescriptorProto),
 }
 
 fn index<'a>(scope: &str, m: &'a DescriptorProto, out: &mut HashMap<String, Local<'a>>) {
@@ -96,7 +96,7 @@ fn index<'a>(scope: &str, m: &'a DescriptorProto, out: &mut HashMap<String, Loca
         index(&full, n, out);
     }
     for e in &m.enum_type {
-        out.insert(qualify(&full, e.name()), Local::Enum);
+        out.insert(qualify(&full, e.name()), Local::Enum(e));
     }
     out.insert(full, Local::Msg(m));
 }
@@ -108,7 +108,7 @@ impl<'a, 'l> Validator<'a, 'l> {
             index(file.package(), m, &mut local);
         }
         for e in &file.enum_type {
-            local.insert(qualify(file.package(), e.name()), Local::Enum);
+            local.insert(qualify(file.package(), e.name()), Local::Enum(e));
         }
         Self {
             pool,
@@ -135,7 +135,7 @@ impl<'a, 'l> Validator<'a, 'l> {
         if let Some(l) = self.local.get(name) {
             let message = match l {
                 Local::Msg(m) => Some(*m),
-                Local::Enum => None,
+                Local::Enum(_) => None,
             };
             return Some(TypeInfo {
                 message,
@@ -295,15 +295,35 @@ impl<'a, 'l> Validator<'a, 'l> {
         } else {
             i64::from(MAX_FIELD_NUMBER)
         };
-        for r in &m.extension_range {
+        let mut declared_names = HashSet::new();
+        for (i, r) in m.extension_range.iter().enumerate() {
             if i64::from(r.end()) > max + 1 {
                 // protoc positions this at the message's NUMBER, which it never records.
-                self.errors.push(Diagnostic {
-                    line: -1,
-                    col: 0,
-                    message: format!("Extension numbers cannot be greater than {max}."),
-                });
+                self.errors.push(no_position(format!(
+                    "Extension numbers cannot be greater than {max}."
+                )));
             }
+            let range_options = RangeOptions::decode(&r.options);
+            if range_options.declarations.is_empty() {
+                continue;
+            }
+            if range_options.verification == Some(VERIFICATION_UNVERIFIED) {
+                // protoc positions this at the range's EXTENDEE, which it never records, and
+                // stops checking the message's ranges.
+                self.errors.push(no_position(
+                    "Cannot mark the extension range as UNVERIFIED when it has extension(s) \
+                     declared."
+                        .into(),
+                ));
+                break;
+            }
+            let number_path = join(p, &[path::MESSAGE_EXTENSION_RANGE, i as i32, 1]);
+            self.declarations(
+                &range_options.declarations,
+                (r.start(), r.end()),
+                &number_path,
+                &mut declared_names,
+            );
         }
         for (i, e) in m.enum_type.iter().enumerate() {
             self.enumeration(e, &full, &join(p, &[MESSAGE_ENUM, i as i32]));
@@ -447,6 +467,7 @@ impl<'a, 'l> Validator<'a, 'l> {
                     .into(),
             );
         }
+        self.map_field(f, scope, p);
         self.jstype(f, p);
         let default_json = to_json_name(f.name());
         if extension
@@ -459,7 +480,291 @@ impl<'a, 'l> Validator<'a, 'l> {
                 "option json_name is not allowed on extension fields.".into(),
             );
         }
-        let _ = scope;
+        if f.json_name.as_deref().is_some_and(|j| j.contains(&0)) {
+            self.error(
+                &join(p, &[path::FIELD_JSON_NAME]),
+                "json_name cannot have embedded null characters.".into(),
+            );
+        }
+        if extension {
+            self.declared_extension(f, scope, p);
+        }
+    }
+
+    /// protoc's `ValidateExtensionDeclaration` for one range's declarations.
+    fn declarations(
+        &mut self,
+        declarations: &[Declaration],
+        (start, end): (i32, i32),
+        number_path: &[i32],
+        names: &mut HashSet<String>,
+    ) {
+        let mut numbers = HashSet::new();
+        for d in declarations {
+            if d.number < start || d.number >= end {
+                self.error(
+                    number_path,
+                    format!(
+                        "Extension declaration number {} is not in the extension range.",
+                        d.number
+                    ),
+                );
+            }
+            if !numbers.insert(d.number) {
+                self.error(
+                    number_path,
+                    format!(
+                        "Extension declaration number {} is declared multiple times.",
+                        d.number
+                    ),
+                );
+            }
+            // The remaining errors point at places protoc never records.
+            let (Some(full_name), Some(type_name)) = (&d.full_name, &d.type_name) else {
+                if d.full_name.is_some() != d.type_name.is_some() || !d.reserved {
+                    self.errors.push(no_position(format!(
+                        "Extension declaration #{} should have both \"full_name\" and \"type\" \
+                         set.",
+                        d.number
+                    )));
+                }
+                continue;
+            };
+            if !names.insert(full_name.clone()) {
+                self.errors.push(no_position(format!(
+                    "Extension field name \"{full_name}\" is declared multiple times."
+                )));
+                return;
+            }
+            if let Some(e) = declaration_symbol_error(full_name) {
+                self.errors.push(no_position(e));
+            }
+            if !is_scalar_type_name(type_name) {
+                if let Some(e) = declaration_symbol_error(type_name) {
+                    self.errors.push(no_position(e));
+                }
+            }
+        }
+    }
+
+    /// protoc's check of an extension against its extendee's declarations for its number.
+    fn declared_extension(&mut self, f: &FieldDescriptorProto, scope: &str, p: &[i32]) {
+        let Some(extendee) = f.extendee.as_deref().map(|e| e.trim_start_matches('.')) else {
+            return;
+        };
+        // Extensions of descriptor.proto's messages are not checked.
+        if extendee.starts_with("google.protobuf.")
+            && self
+                .pool
+                .defining_file(extendee)
+                .is_some_and(|d| d.name() == "google/protobuf/descriptor.proto")
+        {
+            return;
+        }
+        let Some(message) = self.type_info(extendee).and_then(|t| t.message) else {
+            return;
+        };
+        let n = f.number();
+        let Some(range) = message
+            .extension_range
+            .iter()
+            .find(|r| r.start() <= n && n < r.end())
+        else {
+            return;
+        };
+        let options = RangeOptions::decode(&range.options);
+        let full = qualify(scope, f.name());
+        let at = join(p, &[path::FIELD_EXTENDEE]);
+        let Some(d) = options.declarations.iter().find(|d| d.number == n) else {
+            if !options.declarations.is_empty()
+                || options.verification == Some(VERIFICATION_DECLARATION)
+            {
+                self.error(
+                    &at,
+                    format!(
+                        "Missing extension declaration for field {full} with number {n} in \
+                         extendee message {extendee}. An extension range must declare for all \
+                         extension fields if its verification state is DECLARATION or there's \
+                         any declaration in the range already. Otherwise, consider splitting \
+                         up the range."
+                    ),
+                );
+            }
+            return;
+        };
+        if d.reserved {
+            self.error(
+                &at,
+                format!(
+                    "Cannot use number {n} for extension field {full}, as it is reserved in the \
+                     extension declarations for message {extendee}."
+                ),
+            );
+            return;
+        }
+        if let Some(declared) = d.type_name.as_deref().filter(|t| !t.is_empty()) {
+            let actual = match f.r#type.unwrap_or(0) {
+                field_type::MESSAGE | field_type::GROUP | field_type::ENUM => {
+                    format!(".{}", f.type_name().trim_start_matches('.'))
+                }
+                t => type_keyword(t).to_string(),
+            };
+            let expected = if is_scalar_type_name(declared) || declared.starts_with('.') {
+                declared.to_string()
+            } else {
+                format!(".{declared}")
+            };
+            if expected != actual {
+                self.error(
+                    &at,
+                    format!(
+                        "\"{extendee}\" extension field {n} is expected to be type \
+                         \"{expected}\", not \"{actual}\"."
+                    ),
+                );
+            }
+        }
+        if let Some(declared) = d.full_name.as_deref().filter(|t| !t.is_empty()) {
+            let actual = format!(".{full}");
+            if declared != actual {
+                self.error(
+                    &at,
+                    format!(
+                        "\"{extendee}\" extension field {n} is expected to have field name \
+                         \"{declared}\", not \"{actual}\"."
+                    ),
+                );
+            }
+        }
+        let repeated = f.label == Some(label::REPEATED);
+        if d.repeated != repeated {
+            let expected = if d.repeated { "repeated" } else { "optional" };
+            self.error(
+                &at,
+                format!("\"{extendee}\" extension field {n} is expected to be {expected}."),
+            );
+        }
+    }
+
+    /// protoc's checks of a field whose type is a map entry message: only a `map<..>` field
+    /// of the same message may use it, and its key must be an integral, bool or string type.
+    fn map_field(&mut self, f: &FieldDescriptorProto, scope: &str, p: &[i32]) {
+        let t = f.r#type.unwrap_or(0);
+        if t != field_type::MESSAGE && t != field_type::GROUP {
+            return;
+        }
+        let Some(entry) = self.type_info(f.type_name()).and_then(|t| t.message) else {
+            return;
+        };
+        if !flag(&entry.options, opt::MESSAGE_MAP_ENTRY) {
+            return;
+        }
+        if t == field_type::GROUP {
+            self.error_at_type(
+                p,
+                "Groups cannot be map entries. Use a regular message field with \
+                 map<KeyType, ValueType> syntax instead."
+                    .into(),
+            );
+            return;
+        }
+        let entry_full = f.type_name().trim_start_matches('.');
+        let entry_scope = entry_full.rsplit_once('.').map_or("", |(s, _)| s);
+        // An extension's containing type is its extendee.
+        let containing = match &f.extendee {
+            Some(e) => e.trim_start_matches('.'),
+            None => scope,
+        };
+        if f.label != Some(label::REPEATED)
+            || entry.name() != format!("{}Entry", camel_case(f.name()))
+            || entry_scope != containing
+        {
+            let mut message = format!(
+                "{entry_full} is a synthetic MapEntry message type, which is not allowed to be \
+                 used as a field type."
+            );
+            if let Some(alter) = self.lookup_type_from_parent(entry.name(), entry_scope) {
+                if alter != entry_full {
+                    message += &format!(" Maybe you meant \".{alter}\"?");
+                }
+            }
+            self.error_at_type(p, message);
+        }
+        let shaped = entry.extension.is_empty()
+            && entry.extension_range.is_empty()
+            && entry.nested_type.is_empty()
+            && entry.enum_type.is_empty()
+            && entry.field.len() == 2;
+        let is = |f: &FieldDescriptorProto, n: i32, name: &str| {
+            f.label == Some(label::OPTIONAL) && f.number() == n && f.name() == name
+        };
+        if !shaped || !is(&entry.field[0], 1, "key") || !is(&entry.field[1], 2, "value") {
+            self.error_at_type(
+                p,
+                "map_entry should not be set explicitly. Use map<KeyType, ValueType> instead."
+                    .into(),
+            );
+            return;
+        }
+        match entry.field[0].r#type.unwrap_or(0) {
+            field_type::ENUM => {
+                self.error_at_type(p, "Key in map fields cannot be enum types.".into());
+            }
+            1 | 2 | field_type::MESSAGE | field_type::GROUP | 12 => self.error_at_type(
+                p,
+                "Key in map fields cannot be float/double, bytes or message types.".into(),
+            ),
+            _ => {}
+        }
+        let value = &entry.field[1];
+        if value.r#type == Some(field_type::ENUM)
+            && self
+                .first_enum_number(value.type_name())
+                .is_some_and(|n| n != 0)
+        {
+            self.error_at_type(
+                p,
+                "Enum value in map must define 0 as the first value.".into(),
+            );
+        }
+    }
+
+    /// The number of the first value of enum `name` (`.pkg.E`).
+    fn first_enum_number(&self, name: &str) -> Option<i32> {
+        let name = name.trim_start_matches('.');
+        let e = match self.local.get(name) {
+            Some(Local::Enum(e)) => e.value.first()?.number(),
+            Some(Local::Msg(_)) => return None,
+            None => match self.pool.defs().get(name)? {
+                super::options::Def::Enum(e) => e.value.first()?.number(),
+                _ => return None,
+            },
+        };
+        Some(e)
+    }
+
+    /// protoc's `LookupSymbol(name, scope)` for a type: tries `name` in `scope`'s parent, then
+    /// outwards.
+    fn lookup_type_from_parent(&self, name: &str, scope: &str) -> Option<String> {
+        let mut scope = scope.to_string();
+        loop {
+            let Some(dot) = scope.rfind('.') else {
+                return self.is_type(name).then(|| name.to_string());
+            };
+            scope.truncate(dot);
+            let candidate = format!("{scope}.{name}");
+            if self.is_type(&candidate) {
+                return Some(candidate);
+            }
+        }
+    }
+
+    fn is_type(&self, full: &str) -> bool {
+        self.local.contains_key(full)
+            || matches!(
+                self.pool.defs().get(full),
+                Some(super::options::Def::Msg(..) | super::options::Def::Enum(_))
+            )
     }
 
     fn jstype(&mut self, f: &FieldDescriptorProto, p: &[i32]) {
@@ -607,6 +912,185 @@ fn pascal_case(s: &str) -> String {
                 c.to_ascii_lowercase()
             });
             upper = false;
+        }
+    }
+    out
+}
+
+fn no_position(message: String) -> Diagnostic {
+    Diagnostic {
+        line: -1,
+        col: 0,
+        message,
+    }
+}
+
+const VERIFICATION_DECLARATION: u64 = 0;
+const VERIFICATION_UNVERIFIED: u64 = 1;
+
+/// One `ExtensionRangeOptions.Declaration`.
+#[derive(Default)]
+struct Declaration {
+    number: i32,
+    full_name: Option<String>,
+    type_name: Option<String>,
+    reserved: bool,
+    repeated: bool,
+}
+
+/// What the checks read from interpreted `ExtensionRangeOptions`.
+#[derive(Default)]
+struct RangeOptions {
+    declarations: Vec<Declaration>,
+    verification: Option<u64>,
+}
+
+impl RangeOptions {
+    fn decode(opts: &Option<RawOptions>) -> Self {
+        let mut out = RangeOptions::default();
+        let Some(o) = opts else { return out };
+        for (n, value) in fields(&o.raw) {
+            match (n, value) {
+                (2, Value::Bytes(b)) => out.declarations.push(Declaration::decode(b)),
+                (3, Value::Varint(v)) => out.verification = Some(v),
+                _ => {}
+            }
+        }
+        out
+    }
+}
+
+impl Declaration {
+    fn decode(buf: &[u8]) -> Self {
+        let mut d = Declaration::default();
+        for (n, value) in fields(buf) {
+            match (n, value) {
+                (1, Value::Varint(v)) => d.number = v as i32,
+                (2, Value::Bytes(b)) => d.full_name = Some(String::from_utf8_lossy(b).into()),
+                (3, Value::Bytes(b)) => d.type_name = Some(String::from_utf8_lossy(b).into()),
+                (5, Value::Varint(v)) => d.reserved = v != 0,
+                (6, Value::Varint(v)) => d.repeated = v != 0,
+                _ => {}
+            }
+        }
+        d
+    }
+}
+
+enum Value<'b> {
+    Varint(u64),
+    Bytes(&'b [u8]),
+    Other,
+}
+
+/// The fields of a serialized message, stopping at the first malformed one.
+fn fields(mut buf: &[u8]) -> Vec<(u32, Value<'_>)> {
+    let mut out = Vec::new();
+    while !buf.is_empty() {
+        let Ok((tag, wire)) = decode_key(&mut buf) else {
+            break;
+        };
+        let value = match wire {
+            WireType::Varint => match decode_varint(&mut buf) {
+                Ok(v) => Value::Varint(v),
+                Err(_) => break,
+            },
+            WireType::LengthDelimited => {
+                let Ok(len) = decode_varint(&mut buf) else {
+                    break;
+                };
+                let Some((body, rest)) = usize::try_from(len)
+                    .ok()
+                    .and_then(|l| (l <= buf.len()).then(|| buf.split_at(l)))
+                else {
+                    break;
+                };
+                buf = rest;
+                Value::Bytes(body)
+            }
+            _ => {
+                let mut sink = Vec::new();
+                if super::descriptor::copy_field(tag, wire, &mut buf, &mut sink).is_err() {
+                    break;
+                }
+                Value::Other
+            }
+        };
+        out.push((tag, value));
+    }
+    out
+}
+
+/// protoc's `IsNonMessageType`: the scalar type names a declaration may give.
+fn is_scalar_type_name(t: &str) -> bool {
+    matches!(
+        t,
+        "double"
+            | "float"
+            | "int64"
+            | "uint64"
+            | "int32"
+            | "fixed32"
+            | "fixed64"
+            | "bool"
+            | "string"
+            | "bytes"
+            | "uint32"
+            | "enum"
+            | "sfixed32"
+            | "sfixed64"
+            | "sint32"
+            | "sint64"
+    )
+}
+
+/// protoc's `FieldDescriptor::TypeName` for a scalar type.
+fn type_keyword(t: i32) -> &'static str {
+    match t {
+        1 => "double",
+        2 => "float",
+        3 => "int64",
+        4 => "uint64",
+        5 => "int32",
+        6 => "fixed64",
+        7 => "fixed32",
+        8 => "bool",
+        9 => "string",
+        12 => "bytes",
+        13 => "uint32",
+        15 => "sfixed32",
+        16 => "sfixed64",
+        17 => "sint32",
+        18 => "sint64",
+        _ => "",
+    }
+}
+
+/// protoc's `ValidateSymbolForDeclaration`.
+fn declaration_symbol_error(symbol: &str) -> Option<String> {
+    let Some(rest) = symbol.strip_prefix('.') else {
+        return Some(format!(
+            "\"{symbol}\" must have a leading dot to indicate the fully-qualified scope."
+        ));
+    };
+    let valid = rest.split('.').all(|part| {
+        !part.is_empty() && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    });
+    (!valid).then(|| format!("\"{symbol}\" contains invalid identifiers."))
+}
+
+/// protoc's `ToCamelCase(name, false)`: `foo_bar` -> `FooBar`.
+fn camel_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut upper = true;
+    for c in name.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.push(c.to_ascii_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
         }
     }
     out
