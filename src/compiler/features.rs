@@ -17,6 +17,7 @@ const REPEATED_FIELD_ENCODING: u32 = 3;
 const UTF8_VALIDATION: u32 = 4;
 const MESSAGE_ENCODING: u32 = 5;
 const JSON_FORMAT: u32 = 6;
+const ENFORCE_NAMING_STYLE: u32 = 7;
 
 /// The `features` field of each options message.
 pub mod features_field {
@@ -41,6 +42,12 @@ pub mod enum_type {
     pub const CLOSED: i32 = 2;
 }
 
+/// `FeatureSet.EnforceNamingStyle`.
+pub mod naming {
+    pub const STYLE2024: i32 = 1;
+    pub const LEGACY: i32 = 2;
+}
+
 /// `FeatureSet.RepeatedFieldEncoding`.
 pub mod encoding {
     pub const PACKED: i32 = 1;
@@ -56,6 +63,8 @@ pub struct Features {
     pub utf8_validation: i32,
     pub message_encoding: i32,
     pub json_format: i32,
+    /// `EnforceNamingStyle`: STYLE2024 = 1, STYLE_LEGACY = 2, STYLE2026 = 3.
+    pub enforce_naming_style: i32,
 }
 
 impl Features {
@@ -80,6 +89,7 @@ impl Features {
             utf8_validation: if proto3 { 2 } else { 3 }, // VERIFY, NONE
             message_encoding: 1,                         // LENGTH_PREFIXED
             json_format: if proto3 { 1 } else { 2 },     // ALLOW, LEGACY_BEST_EFFORT
+            enforce_naming_style: naming::LEGACY,
         };
         match file.syntax.as_deref() {
             Some("proto3") => legacy(true),
@@ -90,6 +100,12 @@ impl Features {
                 utf8_validation: 2,
                 message_encoding: 1,
                 json_format: 1,
+                // Edition 2024 (1001) and later check names.
+                enforce_naming_style: if file.edition.unwrap_or(0) >= 1001 {
+                    naming::STYLE2024
+                } else {
+                    naming::LEGACY
+                },
             }
             .with(file.options.as_ref(), features_field::FILE),
             _ => legacy(false),
@@ -110,6 +126,7 @@ impl Features {
                 UTF8_VALIDATION => &mut self.utf8_validation,
                 MESSAGE_ENCODING => &mut self.message_encoding,
                 JSON_FORMAT => &mut self.json_format,
+                ENFORCE_NAMING_STYLE => &mut self.enforce_naming_style,
                 _ => continue,
             };
             *slot = value;
@@ -341,12 +358,14 @@ fn by_name(feature: &str, value: &str) -> Option<(u32, i32)> {
         "utf8_validation" => UTF8_VALIDATION,
         "message_encoding" => MESSAGE_ENCODING,
         "json_format" => JSON_FORMAT,
+        "enforce_naming_style" => ENFORCE_NAMING_STYLE,
         _ => return None,
     };
     let value = match value {
-        "EXPLICIT" | "OPEN" | "PACKED" | "LENGTH_PREFIXED" | "ALLOW" => 1,
-        "IMPLICIT" | "CLOSED" | "EXPANDED" | "VERIFY" | "DELIMITED" | "LEGACY_BEST_EFFORT" => 2,
-        "LEGACY_REQUIRED" | "NONE" => 3,
+        "EXPLICIT" | "OPEN" | "PACKED" | "LENGTH_PREFIXED" | "ALLOW" | "STYLE2024" => 1,
+        "IMPLICIT" | "CLOSED" | "EXPANDED" | "VERIFY" | "DELIMITED" | "LEGACY_BEST_EFFORT"
+        | "STYLE_LEGACY" => 2,
+        "LEGACY_REQUIRED" | "NONE" | "STYLE2026" => 3,
         _ => return None,
     };
     Some((number, value))

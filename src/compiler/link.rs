@@ -12,6 +12,7 @@ use super::descriptor::{
 use super::literals;
 use super::options;
 use super::validate;
+use super::validate_editions;
 use super::validate_options;
 use super::Diagnostic;
 
@@ -219,6 +220,12 @@ impl Pool {
             v.file();
             errors = v.errors;
             warnings = v.warnings;
+        }
+        if errors.is_empty() && !self.skip_options {
+            // Edition 2024's naming style, checked once nothing else is wrong.
+            for (path, message) in validate_editions::naming_style(&file) {
+                errors.push(validate::at_first(&locs, &[&path], message));
+            }
         }
         if !errors.is_empty() {
             for name in added {

@@ -295,3 +295,181 @@ pub(super) fn enum_value_feature_support(
 ) -> Option<String> {
     Support::of(v.options.as_ref(), ENUM_VALUE_FEATURE_SUPPORT)?.check(full_name)
 }
+
+/// Reports one name's style check: (element path, element kind, name, result).
+type Report<'r> = &'r mut dyn FnMut(&[i32], &str, &str, Result<(), &str>);
+
+/// protoc's naming-style check (edition 2024's `enforce_naming_style = STYLE2024`), run when
+/// the file has no other error: every element whose resolved style is not `STYLE_LEGACY`, in
+/// protoc's visiting order. Returns (path of the name, message).
+pub(super) fn naming_style(file: &FileDescriptorProto) -> Vec<(Vec<i32>, String)> {
+    use super::descriptor::{DescriptorProto, EnumDescriptorProto};
+    const OPT_OUT: &str =
+        " (features.enforce_naming_style = STYLE_LEGACY can be used to opt out of this check)";
+    let mut out = Vec::new();
+    let checked = |path: &[i32]| {
+        features::at_path(file, path)
+            .is_some_and(|f| f.enforce_naming_style != features::naming::LEGACY)
+    };
+    if !file.package().is_empty() && checked(&[]) {
+        if let Err(why) = lower_snake(file.package()) {
+            out.push((
+                vec![2],
+                format!("Package name {} {why}{OPT_OUT}", file.package()),
+            ));
+        }
+    }
+    let mut report = |path: &[i32], what: &str, name: &str, result: Result<(), &str>| {
+        if let Err(why) = result {
+            // protoc has no position for a oneof's name here.
+            let p = if what == "Oneof" {
+                vec![-1]
+            } else {
+                [path, &[1]].concat()
+            };
+            out.push((p, format!("{what} name {name} {why}{OPT_OUT}")));
+        }
+    };
+    fn enumeration(
+        e: &EnumDescriptorProto,
+        p: &[i32],
+        checked: &dyn Fn(&[i32]) -> bool,
+        report: Report<'_>,
+    ) {
+        if checked(p) {
+            report(p, "Enum", e.name(), title_case(e.name()));
+        }
+        for (i, v) in e.value.iter().enumerate() {
+            let vp = [p, &[2, i as i32]].concat();
+            // Enum values take their enum's style (and their own features).
+            if checked(p) {
+                report(&vp, "Enum value", v.name(), upper_snake(v.name()));
+            }
+        }
+    }
+    fn message(
+        m: &DescriptorProto,
+        p: &[i32],
+        checked: &dyn Fn(&[i32]) -> bool,
+        report: Report<'_>,
+    ) {
+        if checked(p) {
+            report(p, "Message", m.name(), title_case(m.name()));
+        }
+        for (i, e) in m.enum_type.iter().enumerate() {
+            enumeration(e, &[p, &[4, i as i32]].concat(), checked, report);
+        }
+        for (i, o) in m.oneof_decl.iter().enumerate() {
+            let op = [p, &[8, i as i32]].concat();
+            if checked(&op) {
+                report(&op, "Oneof", o.name(), lower_snake(o.name()));
+            }
+        }
+        for (i, f) in m.field.iter().enumerate() {
+            let fp = [p, &[2, i as i32]].concat();
+            if checked(&fp) {
+                report(&fp, "Field", f.name(), lower_snake(f.name()));
+            }
+        }
+        for (i, n) in m.nested_type.iter().enumerate() {
+            message(n, &[p, &[3, i as i32]].concat(), checked, report);
+        }
+        for (i, f) in m.extension.iter().enumerate() {
+            let fp = [p, &[6, i as i32]].concat();
+            if checked(&fp) {
+                report(&fp, "Field", f.name(), lower_snake(f.name()));
+            }
+        }
+    }
+    for (i, m) in file.message_type.iter().enumerate() {
+        message(m, &[4, i as i32], &checked, &mut report);
+    }
+    for (i, e) in file.enum_type.iter().enumerate() {
+        enumeration(e, &[5, i as i32], &checked, &mut report);
+    }
+    for (i, f) in file.extension.iter().enumerate() {
+        let fp = [7, i as i32];
+        if checked(&fp) {
+            report(&fp, "Field", f.name(), lower_snake(f.name()));
+        }
+    }
+    // Services and methods take the file's style (they have no core features of their own here).
+    if checked(&[]) {
+        for (i, s) in file.service.iter().enumerate() {
+            let sp = [6, i as i32];
+            report(&sp, "Service", s.name(), title_case(s.name()));
+            for (j, m) in s.method.iter().enumerate() {
+                report(
+                    &[6, i as i32, 2, j as i32],
+                    "Method",
+                    m.name(),
+                    title_case(m.name()),
+                );
+            }
+        }
+    }
+    out
+}
+
+fn bad_underscores(name: &str) -> bool {
+    let b = name.as_bytes();
+    if b.is_empty() {
+        return false;
+    }
+    if b[0] == b'_' || b[b.len() - 1] == b'_' {
+        return true;
+    }
+    b.windows(2)
+        .any(|w| w[0] == b'_' && !w[1].is_ascii_alphabetic())
+}
+
+fn title_case(name: &str) -> Result<(), &'static str> {
+    if name.is_empty() {
+        return Err("is empty");
+    }
+    if !name.bytes().all(|c| c.is_ascii_alphanumeric()) {
+        return Err("should be TitleCase");
+    }
+    if !name.as_bytes()[0].is_ascii_uppercase() {
+        return Err("should begin with a capital letter");
+    }
+    Ok(())
+}
+
+fn lower_snake(name: &str) -> Result<(), &'static str> {
+    if name.is_empty() {
+        return Err("is empty");
+    }
+    if !name
+        .bytes()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_' || c == b'.')
+    {
+        return Err("should be lower_snake_case");
+    }
+    if !name.as_bytes()[0].is_ascii_lowercase() {
+        return Err("should begin with a lower case letter");
+    }
+    if bad_underscores(name) {
+        return Err("contains style violating underscores");
+    }
+    Ok(())
+}
+
+fn upper_snake(name: &str) -> Result<(), &'static str> {
+    if name.is_empty() {
+        return Err("is empty");
+    }
+    if !name
+        .bytes()
+        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == b'_')
+    {
+        return Err("should be UPPER_SNAKE_CASE");
+    }
+    if !name.as_bytes()[0].is_ascii_uppercase() {
+        return Err("should begin with an upper case letter");
+    }
+    if bad_underscores(name) {
+        return Err("contains style violating underscores");
+    }
+    Ok(())
+}
