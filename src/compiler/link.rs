@@ -58,6 +58,11 @@ pub struct Pool {
     pub(super) skip_options: bool,
     /// Warnings of the files added so far, in protoc's order.
     warnings: Vec<Warning>,
+    /// Extensions of the files added so far by (extendee, number): full name and file
+    /// (protoc's `Tables::AddExtension`). Boxed: a `Pool` is carried by value in enums
+    /// (`compile::Inputs`) that clippy wants small.
+    #[allow(clippy::box_collection)]
+    extensions: Box<HashMap<(String, i32), (String, String)>>,
 }
 
 /// A warning protoc prints (`file:line:col: warning: message`) while still succeeding.
@@ -182,6 +187,7 @@ impl Pool {
             numbers: HashMap::new(),
             used: Default::default(),
             local_ranges: validate::local_ranges(&file),
+            warnings: Vec::new(),
         };
         l.file(&mut file);
         if l.errors.is_empty() && !l.pool.skip_options {
@@ -210,16 +216,17 @@ impl Pool {
             }
         }
         let used = std::mem::take(&mut l.used);
+        let link_warnings = std::mem::take(&mut l.warnings);
         // The linker's copy shares its borrow of the pool.
         drop(l.locs);
         let locs = locations(info);
         let mut errors = l.errors;
-        let mut warnings = Vec::new();
+        let mut warnings = link_warnings;
         if errors.is_empty() && !self.skip_options {
             let mut v = validate_options::Validator::new(self, &file, &locs);
             v.file();
             errors = v.errors;
-            warnings = v.warnings;
+            warnings.extend(v.warnings);
         }
         if errors.is_empty() && !self.skip_options {
             // Edition 2024's naming style, checked once nothing else is wrong.
@@ -249,6 +256,12 @@ impl Pool {
             });
         }
         options::index_file(&file, &mut self.defs);
+        for_each_extension(&file, |x, full| {
+            let key = (x.extendee().trim_start_matches('.').to_string(), x.number());
+            self.extensions
+                .entry(key)
+                .or_insert_with(|| (full, name.clone()));
+        });
         self.by_name
             .insert(file.name.clone().unwrap_or_default(), index);
         self.files.push(file);
@@ -279,6 +292,29 @@ fn qualify(scope: &str, name: &str) -> String {
         name.to_string()
     } else {
         format!("{scope}.{name}")
+    }
+}
+
+/// Calls `f` with each extension of `file` (nested ones included) and its full name.
+fn for_each_extension(
+    file: &FileDescriptorProto,
+    mut f: impl FnMut(&FieldDescriptorProto, String),
+) {
+    fn walk(m: &DescriptorProto, scope: &str, f: &mut impl FnMut(&FieldDescriptorProto, String)) {
+        let full = qualify(scope, m.name());
+        for x in &m.extension {
+            f(x, qualify(&full, x.name()));
+        }
+        for n in &m.nested_type {
+            walk(n, &full, f);
+        }
+    }
+    let package = file.package();
+    for x in &file.extension {
+        f(x, qualify(package, x.name()));
+    }
+    for m in &file.message_type {
+        walk(m, package, &mut f);
     }
 }
 
@@ -367,6 +403,7 @@ pub(super) struct Linker<'a> {
     used: std::collections::HashSet<usize>,
     /// Extension ranges of this file's messages, by full name.
     local_ranges: HashMap<String, Vec<(i32, i32)>>,
+    warnings: Vec<Diagnostic>,
 }
 
 fn in_package(package: &str, name: &str) -> bool {
@@ -565,12 +602,24 @@ impl Linker<'_> {
             None => qualify(scope, f.name()),
         };
         let key = (containing.clone(), f.number());
+        let number_path = [path, &[validate::path::FIELD_NUMBER]].concat();
         if let Some(other) = self.numbers.get(&key) {
             let message = validate::number_used(f.number(), &containing, other, next_free);
-            self.error(&[path, &[validate::path::FIELD_NUMBER]].concat(), message);
-        } else {
-            self.numbers.insert(key, me);
+            self.error(&number_path, message);
+            return;
         }
+        if f.extendee.is_some() {
+            // Another file's extension with this number: protoc only warns, for now.
+            if let Some((other, file)) = self.pool.extensions.get(&key) {
+                let message = format!(
+                    "Extension number {} has already been used in \"{containing}\" by \
+                     extension \"{other}\" defined in {file}.",
+                    f.number()
+                );
+                self.warnings.push(at(&self.locs, &number_path, message));
+            }
+        }
+        self.numbers.insert(key, me);
     }
 
     /// The extendee and type parts of `CrossLinkField`; false where protoc returns early.

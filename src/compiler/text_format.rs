@@ -72,9 +72,10 @@ fn message(
                 }
                 lx.next();
                 if let Some((prefix, any_type)) = name.rsplit_once('/') {
-                    if type_name != "google.protobuf.Any"
-                        || !matches!(prefix, "type.googleapis.com" | "type.googleprod.com")
-                    {
+                    if type_name != "google.protobuf.Any" {
+                        return Err(Some("Extension name contains \"/\"".into()));
+                    }
+                    if !matches!(prefix, "type.googleapis.com" | "type.googleprod.com") {
                         return Err(None);
                     }
                     if lx.current.is(":") {
@@ -168,17 +169,18 @@ fn message(
             }
             continue;
         }
-        if lx.current.is("[") {
-            if !repeated {
-                return Err(None);
-            }
+        // A list only for a repeated field; otherwise `[` fails as the value.
+        if repeated && lx.current.is("[") {
             lx.next();
             while !lx.current.is("]") {
                 entries.push((n, value(i, lx, &field, packed, open)?));
                 if lx.current.is(",") {
                     lx.next();
                 } else if !lx.current.is("]") {
-                    return Err(None);
+                    return Err(Some(format!(
+                        "Expected \",\", found \"{}\".",
+                        lx.current.text_str()
+                    )));
                 }
             }
             lx.next();
