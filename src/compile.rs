@@ -126,6 +126,23 @@ fn compile_from(
         warnings.push(line);
     }
     result.map_err(|errors| render_errors(&errors, tree.as_ref(), args.error_format))?;
+    let found_warnings = !set::warnings(&pool, &names).is_empty();
+    // protoc's command line then warns, once per input, about generic services. protoc records
+    // this one where --fatal_warnings does not look, so it never fails the run.
+    for name in &inputs {
+        if pool.file(name).is_some_and(uses_generic_services) {
+            let format = args.error_format;
+            warnings.push(render(
+                name,
+                -1,
+                -1,
+                GENERIC_SERVICES,
+                true,
+                tree.as_ref(),
+                format,
+            ));
+        }
+    }
     let mut errors = set::input_checks(&pool, &names);
     // protoc then checks option targets on the inputs, all of them before failing.
     let stripper = Stripper::new(&pool);
@@ -140,13 +157,25 @@ fn compile_from(
     if !errors.is_empty() {
         return Err(render_errors(&errors, tree.as_ref(), args.error_format));
     }
-    let found_warnings = !set::warnings(&pool, &names).is_empty();
     Ok(Compiled {
         pool,
         inputs,
         tree,
         found_warnings,
     })
+}
+
+const GENERIC_SERVICES: &str = "Generic services (cc_generic_services, java_generic_services, and py_generic_services) are deprecated in favor of using plugins that generate code specific to your particular RPC system. Additional code generator options may be required to enable generic services and total removal of these options is planned in future breaking releases.";
+
+/// Whether a file sets `cc_generic_services`, `java_generic_services` or `py_generic_services`
+/// (FileOptions 16, 17, 18) to true.
+fn uses_generic_services(file: &FileDescriptorProto) -> bool {
+    let Some(o) = &file.options else {
+        return false;
+    };
+    [16, 17, 18]
+        .iter()
+        .any(|&n| crate::compiler::features::varint_field(&o.raw, n).is_some_and(|v| v != 0))
 }
 
 /// `FieldDescriptorProto.json_name`: a source location ending in it marks a json_name written in

@@ -397,3 +397,23 @@ fn option_targets_are_checked_on_inputs() {
         );
     }
 }
+
+#[test]
+fn generic_services_warn_once_per_input() {
+    let gs = "syntax = \"proto2\";\npackage g;\noption cc_generic_services = true;\noption py_generic_services = true;\nmessage M {}\n";
+    let dir = scratch(&[("gs.proto", gs)]);
+    let (run, _) = same_as_protoc(dir.path(), &["-o", "out.pb", "gs.proto"]);
+    run.assert_ok();
+    assert!(
+        run.stderr.contains("warning: Generic services"),
+        "{}",
+        run.stderr
+    );
+    // protoc does not count this warning for --fatal_warnings.
+    same_as_protoc(
+        dir.path(),
+        &["--fatal_warnings", "-o", "out.pb", "gs.proto"],
+    )
+    .0
+    .assert_ok();
+}
