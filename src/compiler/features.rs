@@ -18,6 +18,7 @@ const UTF8_VALIDATION: u32 = 4;
 const MESSAGE_ENCODING: u32 = 5;
 const JSON_FORMAT: u32 = 6;
 const ENFORCE_NAMING_STYLE: u32 = 7;
+const DEFAULT_SYMBOL_VISIBILITY: u32 = 8;
 
 /// The `features` field of each options message.
 pub mod features_field {
@@ -65,6 +66,9 @@ pub struct Features {
     pub json_format: i32,
     /// `EnforceNamingStyle`: STYLE2024 = 1, STYLE_LEGACY = 2, STYLE2026 = 3.
     pub enforce_naming_style: i32,
+    /// `VisibilityFeature.DefaultSymbolVisibility`: EXPORT_ALL = 1, EXPORT_TOP_LEVEL = 2,
+    /// LOCAL_ALL = 3, STRICT = 4.
+    pub default_symbol_visibility: i32,
 }
 
 impl Features {
@@ -90,6 +94,7 @@ impl Features {
             message_encoding: 1,                         // LENGTH_PREFIXED
             json_format: if proto3 { 1 } else { 2 },     // ALLOW, LEGACY_BEST_EFFORT
             enforce_naming_style: naming::LEGACY,
+            default_symbol_visibility: 1,
         };
         match file.syntax.as_deref() {
             Some("proto3") => legacy(true),
@@ -105,6 +110,12 @@ impl Features {
                     naming::STYLE2024
                 } else {
                     naming::LEGACY
+                },
+                // EXPORT_TOP_LEVEL from edition 2024, EXPORT_ALL before.
+                default_symbol_visibility: if file.edition.unwrap_or(0) >= 1001 {
+                    2
+                } else {
+                    1
                 },
             }
             .with(file.options.as_ref(), features_field::FILE),
@@ -127,6 +138,7 @@ impl Features {
                 MESSAGE_ENCODING => &mut self.message_encoding,
                 JSON_FORMAT => &mut self.json_format,
                 ENFORCE_NAMING_STYLE => &mut self.enforce_naming_style,
+                DEFAULT_SYMBOL_VISIBILITY => &mut self.default_symbol_visibility,
                 _ => continue,
             };
             *slot = value;
@@ -206,7 +218,7 @@ pub fn of_enum(file: &FileDescriptorProto, full_name: &str) -> Option<Features> 
 }
 
 /// The `SourceCodeInfo` path of the message or enum named `full_name` in `file`.
-fn path_of_type(file: &FileDescriptorProto, full_name: &str) -> Option<Vec<i32>> {
+pub fn path_of_type(file: &FileDescriptorProto, full_name: &str) -> Option<Vec<i32>> {
     let local = match file.package() {
         "" => full_name,
         p => full_name.strip_prefix(p)?.strip_prefix('.')?,
@@ -235,6 +247,60 @@ fn path_of_type(file: &FileDescriptorProto, full_name: &str) -> Option<Vec<i32>>
         path.extend([msg_kind, i as i32]);
     }
     Some(path)
+}
+
+/// protoc's visibility of the message or enum `full_name` defined in `file`, seen from another
+/// file: `Ok(())` if exported, else the reason it is local (the tail of protoc's message).
+pub fn visibility(file: &FileDescriptorProto, full_name: &str) -> Result<(), String> {
+    let Some(path) = path_of_type(file, full_name) else {
+        return Ok(());
+    };
+    let keyword = element_visibility(file, &path);
+    match keyword {
+        Some(2) => return Ok(()),
+        Some(1) => return Err("It is explicitly marked 'local'".into()),
+        _ => {}
+    }
+    let Some(f) = at_path(file, &path) else {
+        return Ok(());
+    };
+    let nested = path.len() > 2;
+    let local = match f.default_symbol_visibility {
+        2 => nested,
+        3 | 4 => true,
+        _ => false,
+    };
+    if !local {
+        return Ok(());
+    }
+    let name = match f.default_symbol_visibility {
+        2 => "EXPORT_TOP_LEVEL",
+        3 => "LOCAL_ALL",
+        _ => "STRICT",
+    };
+    Err(format!(
+        "It defaulted to local from file-level 'option features.default_symbol_visibility = '{name}';"
+    ))
+}
+
+/// The `export`/`local` keyword (DescriptorProto.visibility, EnumDescriptorProto.visibility)
+/// of the message or enum at `path`.
+fn element_visibility(file: &FileDescriptorProto, path: &[i32]) -> Option<i32> {
+    use super::descriptor::DescriptorProto;
+    let mut message: Option<&DescriptorProto> = None;
+    let mut rest = path;
+    while let [kind, index, tail @ ..] = rest {
+        let i = usize::try_from(*index).ok()?;
+        match (message, *kind) {
+            (None, 4) => message = Some(file.message_type.get(i)?),
+            (Some(m), 3) => message = Some(m.nested_type.get(i)?),
+            (None, 5) => return file.enum_type.get(i)?.visibility,
+            (Some(m), 4) => return m.enum_type.get(i)?.visibility,
+            _ => return None,
+        }
+        rest = tail;
+    }
+    message?.visibility
 }
 
 /// The core features an element sets itself (its own `features` option), each `None` if unset.
@@ -359,13 +425,17 @@ fn by_name(feature: &str, value: &str) -> Option<(u32, i32)> {
         "message_encoding" => MESSAGE_ENCODING,
         "json_format" => JSON_FORMAT,
         "enforce_naming_style" => ENFORCE_NAMING_STYLE,
+        "default_symbol_visibility" => DEFAULT_SYMBOL_VISIBILITY,
         _ => return None,
     };
     let value = match value {
         "EXPLICIT" | "OPEN" | "PACKED" | "LENGTH_PREFIXED" | "ALLOW" | "STYLE2024" => 1,
         "IMPLICIT" | "CLOSED" | "EXPANDED" | "VERIFY" | "DELIMITED" | "LEGACY_BEST_EFFORT"
         | "STYLE_LEGACY" => 2,
-        "LEGACY_REQUIRED" | "NONE" | "STYLE2026" => 3,
+        "LEGACY_REQUIRED" | "NONE" | "STYLE2026" | "LOCAL_ALL" => 3,
+        "EXPORT_ALL" => 1,
+        "EXPORT_TOP_LEVEL" => 2,
+        "STRICT" => 4,
         _ => return None,
     };
     Some((number, value))

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use super::descriptor::{
     field_type, DescriptorProto, FieldDescriptorProto, FileDescriptorProto, SourceCodeInfo,
 };
+use super::features;
 use super::literals;
 use super::options;
 use super::validate;
@@ -557,7 +558,13 @@ impl Linker<'_> {
                     let p = [&path[..], &[tag]].concat();
                     match self.lookup(&written, &full, false) {
                         None => self.not_defined(&p, &written),
-                        Some((name, Kind::Message)) => *slot = Some(format!(".{name}")),
+                        Some((name, Kind::Message)) => {
+                            if let Some(e) = self.visibility_error(&name, "") {
+                                self.error(&p, e);
+                            } else {
+                                *slot = Some(format!(".{name}"));
+                            }
+                        }
                         Some(_) => self.error(&p, format!("\"{written}\" is not a message type.")),
                     }
                 }
@@ -622,6 +629,23 @@ impl Linker<'_> {
         self.numbers.insert(key, me);
     }
 
+    /// protoc's symbol visibility (edition 2024 `export`/`local` and
+    /// `default_symbol_visibility`): the error for using type `name` (no leading '.') from
+    /// this file, if it is local to another. `usage` goes after the defining file's name.
+    fn visibility_error(&self, name: &str, usage: &str) -> Option<String> {
+        let defining = self.pool.defining_file(name)?;
+        if defining.name() == self.file_name {
+            return None;
+        }
+        let reason = features::visibility(defining, name).err()?;
+        // protoc joins with spaces around an empty usage too: `"a.proto"  is not visible`.
+        Some(format!(
+            "Symbol \"{name}\", defined in \"{}\" {usage} is not visible from \"{}\". {reason} and cannot be accessed outside its own file",
+            defining.name(),
+            self.file_name
+        ))
+    }
+
     /// The extendee and type parts of `CrossLinkField`; false where protoc returns early.
     fn field_types(&mut self, f: &mut FieldDescriptorProto, scope: &str, path: &[i32]) -> bool {
         let full = qualify(scope, f.name());
@@ -641,6 +665,10 @@ impl Linker<'_> {
                     return false;
                 }
                 Some((name, Kind::Message)) => {
+                    if let Some(e) = self.visibility_error(&name, "target of extend") {
+                        self.error(&sub(FIELD_EXTENDEE), e);
+                        return false;
+                    }
                     if !self.declares_extension(&name, f.number()) {
                         let message = format!(
                             "\"{name}\" does not declare {} as an extension number.",
@@ -666,6 +694,11 @@ impl Linker<'_> {
             self.not_defined(&sub(FIELD_TYPE_NAME), &written);
             return false;
         };
+        if kind.is_type() {
+            if let Some(e) = self.visibility_error(&name, "") {
+                return self.fail(&sub(FIELD_TYPE_NAME), e);
+            }
+        }
         let ty = match (f.r#type, &kind) {
             (None, Kind::Message) => field_type::MESSAGE,
             (None, Kind::Enum) => field_type::ENUM,
