@@ -230,6 +230,18 @@ impl Pool {
             warnings.extend(v.warnings);
         }
         if errors.is_empty() && !self.skip_options {
+            // Options and features used outside their editions (protoc's feature lifetimes).
+            let stripper = super::retention::Stripper::new(self);
+            for (path, warning, message) in stripper.lifetime_issues(&file) {
+                let d = validate::at_first(&locs, &[&path], message);
+                if warning {
+                    warnings.push(d);
+                } else {
+                    errors.push(d);
+                }
+            }
+        }
+        if errors.is_empty() && !self.skip_options {
             // Edition 2024's naming style, checked once nothing else is wrong.
             for (path, message) in validate_editions::naming_style(&file) {
                 errors.push(validate::at_first(&locs, &[&path], message));

@@ -52,6 +52,22 @@ struct FieldInfo {
     targets: Vec<i32>,
     /// For messages: `pkg.Message.field`; for extensions `pkg.ext`.
     full_name: String,
+    /// `FieldOptions.feature_support`: the editions the option may be used in.
+    support: Option<Lifetime>,
+}
+
+/// Checks one element's options: (options, options message name, element name path).
+type CheckOptions<'c> = &'c mut dyn FnMut(&Option<RawOptions>, &str, Vec<i32>);
+
+/// A `FieldOptions.FeatureSupport` (on an option field or an enum value), as lifetimes
+/// checking needs it. Editions are `Edition` enum numbers.
+#[derive(Clone, Debug, Default)]
+pub struct Lifetime {
+    pub introduced: Option<i32>,
+    pub deprecated: Option<i32>,
+    pub deprecation_warning: String,
+    pub removed: Option<i32>,
+    pub removal_error: Option<String>,
 }
 
 impl<'a> Stripper<'a> {
@@ -184,6 +200,165 @@ impl<'a> Stripper<'a> {
         errors
     }
 
+    /// protoc's feature-lifetime check (`ValidateFeatureLifetimes`) of every element's options
+    /// in `file`, in protoc's visiting order: (element name path, is a warning, message). An
+    /// option, feature or enum value used outside its `feature_support` window is an error (a
+    /// deprecated one, a warning).
+    pub fn lifetime_issues(&self, file: &FileDescriptorProto) -> Vec<(Vec<i32>, bool, String)> {
+        let edition = file.edition.unwrap_or(match file.syntax.as_deref() {
+            Some("proto3") => 999,
+            _ => 998,
+        });
+        let mut out = Vec::new();
+        let mut check = |o: &Option<RawOptions>, kind: &str, path: Vec<i32>| {
+            if let Some(o) = o {
+                let mut found = Vec::new();
+                self.lifetimes_in(
+                    &o.raw,
+                    &format!("google.protobuf.{kind}"),
+                    edition,
+                    &mut found,
+                );
+                out.extend(found.into_iter().map(|(w, m)| (path.clone(), w, m)));
+            }
+        };
+        check(&file.options, "FileOptions", vec![2]);
+        fn message(m: &DescriptorProto, p: &[i32], check: CheckOptions<'_>) {
+            let name = |more: &[i32]| [p, more, &[1]].concat();
+            check(&m.options, "MessageOptions", name(&[]));
+            for (i, e) in m.enum_type.iter().enumerate() {
+                enumeration(e, &[p, &[4, i as i32]].concat(), check);
+            }
+            for (i, o) in m.oneof_decl.iter().enumerate() {
+                check(&o.options, "OneofOptions", name(&[8, i as i32]));
+            }
+            for (i, f) in m.field.iter().enumerate() {
+                check(&f.options, "FieldOptions", name(&[2, i as i32]));
+            }
+            for (i, n) in m.nested_type.iter().enumerate() {
+                message(n, &[p, &[3, i as i32]].concat(), check);
+            }
+            for (i, f) in m.extension.iter().enumerate() {
+                check(&f.options, "FieldOptions", name(&[6, i as i32]));
+            }
+            for (i, r) in m.extension_range.iter().enumerate() {
+                check(
+                    &r.options,
+                    "ExtensionRangeOptions",
+                    [p, &[5, i as i32]].concat(),
+                );
+            }
+        }
+        fn enumeration(e: &EnumDescriptorProto, p: &[i32], check: CheckOptions<'_>) {
+            check(&e.options, "EnumOptions", [p, &[1]].concat());
+            for (i, v) in e.value.iter().enumerate() {
+                check(
+                    &v.options,
+                    "EnumValueOptions",
+                    [p, &[2, i as i32, 1]].concat(),
+                );
+            }
+        }
+        for (i, m) in file.message_type.iter().enumerate() {
+            message(m, &[4, i as i32], &mut check);
+        }
+        for (i, e) in file.enum_type.iter().enumerate() {
+            enumeration(e, &[5, i as i32], &mut check);
+        }
+        for (i, f) in file.extension.iter().enumerate() {
+            check(&f.options, "FieldOptions", vec![7, i as i32, 1]);
+        }
+        for (i, s) in file.service.iter().enumerate() {
+            check(&s.options, "ServiceOptions", vec![6, i as i32, 1]);
+            for (j, m) in s.method.iter().enumerate() {
+                check(
+                    &m.options,
+                    "MethodOptions",
+                    vec![6, i as i32, 2, j as i32, 1],
+                );
+            }
+        }
+        out
+    }
+
+    fn lifetimes_in(
+        &self,
+        raw: &[u8],
+        type_name: &str,
+        edition: i32,
+        out: &mut Vec<(bool, String)>,
+    ) {
+        let Some(fields) = split(raw) else {
+            return;
+        };
+        let mut numbers: Vec<i32> = fields.iter().map(|f| f.number).collect();
+        numbers.sort_unstable();
+        numbers.dedup();
+        for n in numbers {
+            let Some(info) = self.field_info(type_name, n) else {
+                continue;
+            };
+            let values = || fields.iter().filter(move |f| f.number == n);
+            if info.kind == field_type::MESSAGE {
+                let wire = || values().filter(|f| f.wire == WireType::LengthDelimited);
+                if info.repeated {
+                    for f in wire() {
+                        self.lifetimes_in(f.payload, &info.type_name, edition, out);
+                    }
+                } else {
+                    let merged: Vec<u8> = wire().flat_map(|f| f.payload.iter().copied()).collect();
+                    self.lifetimes_in(&merged, &info.type_name, edition, out);
+                }
+            }
+            if info.kind == field_type::ENUM {
+                let mut numbers: Vec<i32> = Vec::new();
+                for f in values() {
+                    match f.wire {
+                        WireType::Varint => {
+                            numbers.extend(decode_varint(&mut f.value()).ok().map(|v| v as i32))
+                        }
+                        WireType::LengthDelimited => {
+                            let mut b = f.payload;
+                            while let Ok(v) = decode_varint(&mut b) {
+                                numbers.push(v as i32);
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                if !info.repeated {
+                    numbers = numbers.last().copied().into_iter().collect();
+                }
+                for number in numbers {
+                    if let Some((name, l)) = self.enum_value_lifetime(&info.type_name, number) {
+                        check_lifetime(edition, &name, &l, out);
+                    }
+                }
+            }
+            if let Some(l) = &info.support {
+                check_lifetime(edition, &info.full_name, l, out);
+            }
+        }
+    }
+
+    /// The full name and `feature_support` of value `number` of enum `type_name`, if it has one.
+    fn enum_value_lifetime(&self, type_name: &str, number: i32) -> Option<(String, Lifetime)> {
+        let from = |defs: &Defs| match defs.get(type_name) {
+            Some(Def::Enum(e)) => Some(e.clone()),
+            _ => None,
+        };
+        let e = from(self.pool_defs).or_else(|| from(self.builtin))?;
+        let v = e.value.iter().find(|v| v.number() == number)?;
+        let l = lifetime(v.options.as_ref(), ENUM_VALUE_FEATURE_SUPPORT)?;
+        let scope = type_name.rsplit_once('.').map_or("", |(s, _)| s);
+        let name = if scope.is_empty() {
+            v.name().to_string()
+        } else {
+            format!("{scope}.{}", v.name())
+        };
+        Some((name, l))
+    }
+
     fn targets_in(&self, raw: &[u8], type_name: &str, target: i32, errors: &mut Vec<String>) {
         let Some(fields) = split(raw) else {
             return;
@@ -306,6 +481,7 @@ impl<'a> Stripper<'a> {
             source_only: is_source_retention(f),
             targets: targets(f),
             full_name,
+            support: lifetime(f.options.as_ref(), FIELD_FEATURE_SUPPORT),
         };
         if let Some((m, proto3)) = self.message_def(type_name) {
             if let Some(f) = m.field.iter().find(|f| f.number() == number) {
@@ -541,6 +717,149 @@ fn targets(f: &FieldDescriptorProto) -> Vec<i32> {
 
 /// `FieldOptions.targets`.
 const TARGETS_FIELD: i32 = 19;
+/// `FieldOptions.feature_support`, `EnumValueOptions.feature_support`.
+const FIELD_FEATURE_SUPPORT: i32 = 22;
+const ENUM_VALUE_FEATURE_SUPPORT: i32 = 4;
+
+/// The `feature_support` option (field `number`) of `options`: interpreted, or as protoc's
+/// own descriptor.proto writes it (an aggregate value its options are never interpreted from).
+fn lifetime(options: Option<&RawOptions>, number: i32) -> Option<Lifetime> {
+    let o = options?;
+    for u in &o.uninterpreted {
+        if u.name.len() == 1 && !u.name[0].is_extension && u.name[0].name_part == "feature_support"
+        {
+            return Some(lifetime_from_text(
+                u.aggregate_value.as_deref().unwrap_or_default(),
+            ));
+        }
+    }
+    let fields = split(&o.raw)?;
+    let body: Vec<u8> = fields
+        .iter()
+        .filter(|f| f.number == number && f.wire == WireType::LengthDelimited)
+        .flat_map(|f| f.payload.iter().copied())
+        .collect();
+    if !fields.iter().any(|f| f.number == number) {
+        return None;
+    }
+    let mut l = Lifetime::default();
+    for f in split(&body).unwrap_or_default() {
+        let varint = || decode_varint(&mut f.value()).ok().map(|v| v as i32);
+        let text = || String::from_utf8_lossy(f.payload).into_owned();
+        match f.number {
+            1 => l.introduced = varint(),
+            2 => l.deprecated = varint(),
+            3 => l.deprecation_warning = text(),
+            4 => l.removed = varint(),
+            5 => l.removal_error = Some(text()),
+            _ => {}
+        }
+    }
+    Some(l)
+}
+
+/// A `FeatureSupport` aggregate as descriptor.proto writes it: `key: EDITION_X` and
+/// `key: "text" "more text"` pairs.
+fn lifetime_from_text(text: &[u8]) -> Lifetime {
+    let text = String::from_utf8_lossy(text);
+    let mut l = Lifetime::default();
+    let mut rest = text.trim();
+    while let Some((key, after)) = rest.split_once(':') {
+        let key = key.trim().trim_start_matches([',', ';']).trim();
+        let after = after.trim_start();
+        let (value, tail) = if after.starts_with('"') {
+            // One or more adjacent string literals.
+            let mut value = String::new();
+            let mut t = after;
+            while let Some(body) = t.strip_prefix('"') {
+                let end = body.find('"').unwrap_or(body.len());
+                value.push_str(&body[..end]);
+                t = body.get(end + 1..).unwrap_or("").trim_start();
+            }
+            (value, t)
+        } else {
+            let end = after
+                .find(|c: char| c.is_whitespace() || c == ',' || c == ';')
+                .unwrap_or(after.len());
+            (after[..end].to_string(), &after[end..])
+        };
+        match key {
+            "edition_introduced" => l.introduced = edition_number(&value),
+            "edition_deprecated" => l.deprecated = edition_number(&value),
+            "deprecation_warning" => l.deprecation_warning = value,
+            "edition_removed" => l.removed = edition_number(&value),
+            "removal_error" => l.removal_error = Some(value),
+            _ => {}
+        }
+        rest = tail;
+    }
+    l
+}
+
+/// `Edition` enum numbers by name.
+const EDITIONS: &[(&str, i32)] = &[
+    ("EDITION_LEGACY", 900),
+    ("EDITION_PROTO2", 998),
+    ("EDITION_PROTO3", 999),
+    ("EDITION_2023", 1000),
+    ("EDITION_2024", 1001),
+    ("EDITION_2026", 1002),
+    ("EDITION_UNSTABLE", 9999),
+];
+
+fn edition_number(name: &str) -> Option<i32> {
+    EDITIONS.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+}
+
+/// protoc's short name of an edition (`2024`, `PROTO2`).
+fn edition_name(number: i32) -> String {
+    EDITIONS
+        .iter()
+        .find(|(_, v)| *v == number)
+        .map(|(n, _)| n.trim_start_matches("EDITION_").to_string())
+        .unwrap_or_else(|| number.to_string())
+}
+
+/// protoc's `ValidateSingleFeatureLifetimes`: an error, or a deprecation warning.
+fn check_lifetime(edition: i32, full_name: &str, l: &Lifetime, out: &mut Vec<(bool, String)>) {
+    if let Some(introduced) = l.introduced {
+        if edition < introduced {
+            out.push((
+                false,
+                format!(
+                    "{full_name} wasn't introduced until edition {} and can't be used in edition {}",
+                    edition_name(introduced),
+                    edition_name(edition)
+                ),
+            ));
+        }
+    }
+    match (l.removed, l.deprecated) {
+        (Some(removed), _) if edition >= removed => {
+            let why = l
+                .removal_error
+                .as_ref()
+                .map(|e| format!(": {e}"))
+                .unwrap_or_default();
+            out.push((
+                false,
+                format!(
+                    "{full_name} has been removed in edition {}{why}",
+                    edition_name(removed)
+                ),
+            ));
+        }
+        (_, Some(deprecated)) if edition >= deprecated => out.push((
+            true,
+            format!(
+                "{full_name} has been deprecated in edition {}: {}",
+                edition_name(deprecated),
+                l.deprecation_warning
+            ),
+        )),
+        _ => {}
+    }
+}
 
 /// `FieldOptions.OptionTargetType` names, in number order from 1.
 const TARGET_TYPES: &[(&str, &str)] = &[
