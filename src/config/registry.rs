@@ -2,7 +2,7 @@
 //!
 //! ```toml
 //! [plugins.go]                                  # serves --go_out
-//! source = "plugins/protoc-gen-go.wasm"         # relative to this file
+//! source = "plugins/protoc-gen-go.wasm"         # relative to this file, or an http(s) URL
 //! sha256 = "0f3c..."                            # checked every time the plugin is loaded
 //! version = "1.28.1"
 //! description = "Go code (google.golang.org/protobuf)"
@@ -13,7 +13,9 @@
 //! ```
 //!
 //! The file is found at `$PROTOWASM_REGISTRY`, or else by walking up from the working directory.
-//! Parsing is strict: an unknown key is an error that names it.
+//! Parsing is strict: an unknown key is an error that names it. A URL source is loaded from the
+//! plugin store by its sha256, downloaded (and checked against the pin) when it is missing.
+//! `plugin add` and `plugin remove` edit the file with toml_edit, keeping comments and layout.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -21,6 +23,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::store::{is_url, PluginStore};
 use crate::cli::protoc::{parse_duration, parse_size};
 
 pub const FILE_NAME: &str = "plugins-registry.toml";
@@ -51,7 +54,10 @@ struct RawEntry {
 #[derive(Debug, Clone, PartialEq)]
 pub struct RegistryEntry {
     pub name: String,
+    /// The module: the source path, or for a URL source its place in the plugin store.
     pub path: PathBuf,
+    /// A URL source, downloaded into `path` when it is missing.
+    pub url: Option<String>,
     pub sha256: [u8; 32],
     pub version: Option<String>,
     pub description: Option<String>,
@@ -70,21 +76,31 @@ pub struct Registry {
 
 impl Registry {
     /// The registry in effect for `cwd`: `$PROTOWASM_REGISTRY`, else the nearest
-    /// `plugins-registry.toml` in `cwd` or above it, else an empty registry.
+    /// `plugins-registry.toml` in `cwd` or above it, else an empty registry. URL sources missing
+    /// from the plugin store are downloaded.
     pub fn discover(cwd: &Path) -> Result<Registry, String> {
-        if let Some(path) = std::env::var_os("PROTOWASM_REGISTRY").filter(|p| !p.is_empty()) {
-            return Registry::load(Path::new(&path));
+        match locate(cwd) {
+            Some(path) => Registry::load(&path),
+            None => Ok(Registry::default()),
         }
-        for dir in cwd.ancestors() {
-            let candidate = dir.join(FILE_NAME);
-            if candidate.is_file() {
-                return Registry::load(&candidate);
-            }
-        }
-        Ok(Registry::default())
     }
 
+    /// Reads the registry at `path` and downloads the URL sources missing from the store.
     pub fn load(path: &Path) -> Result<Registry, String> {
+        let registry = Registry::read(path)?;
+        let store = PluginStore::beside(path);
+        for entry in registry.entries() {
+            if let Some(url) = &entry.url {
+                store
+                    .fetch(url, &entry.sha256)
+                    .map_err(|e| format!("{}: plugin \"{}\": {e}", path.display(), entry.name))?;
+            }
+        }
+        Ok(registry)
+    }
+
+    /// Reads the registry at `path`, touching nothing else.
+    pub fn read(path: &Path) -> Result<Registry, String> {
         let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
         let base = path.parent().unwrap_or(Path::new("."));
         let mut registry =
@@ -101,10 +117,12 @@ impl Registry {
         for (name, e) in raw.plugins {
             let context = |what: String| format!("plugin \"{name}\": {what}");
             let sha256 = decode_sha256(&e.sha256).map_err(context)?;
-            if e.source.starts_with("http://") || e.source.starts_with("https://") {
-                return Err(context(format!("source {}: URL sources are not supported yet; download the module and give its path", e.source)));
-            }
-            let path = base.join(&e.source);
+            let (path, url) = if is_url(&e.source) {
+                let store = PluginStore::beside(&base.join(FILE_NAME));
+                (store.path(&sha256), Some(e.source))
+            } else {
+                (base.join(&e.source), None)
+            };
             let memory_limit = e
                 .memory_limit
                 .map(|v| parse_size("memory_limit", &v))
@@ -126,6 +144,7 @@ impl Registry {
             let entry = RegistryEntry {
                 name: name.clone(),
                 path,
+                url,
                 sha256,
                 version: e.version,
                 description: e.description,
@@ -150,6 +169,161 @@ impl Registry {
     pub fn entries(&self) -> impl Iterator<Item = &RegistryEntry> {
         self.entries.values()
     }
+}
+
+/// The registry file in effect for `cwd`, if there is one: `$PROTOWASM_REGISTRY`, else the
+/// nearest `plugins-registry.toml` in `cwd` or above it.
+pub fn locate(cwd: &Path) -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("PROTOWASM_REGISTRY").filter(|p| !p.is_empty()) {
+        return Some(PathBuf::from(path));
+    }
+    cwd.ancestors()
+        .map(|dir| dir.join(FILE_NAME))
+        .find(|candidate| candidate.is_file())
+}
+
+/// What `plugin add` writes into an entry; keys it does not name are kept as they were.
+#[derive(Debug, Clone, Default)]
+pub struct EntryEdit {
+    pub source: String,
+    pub sha256: [u8; 32],
+    pub version: Option<String>,
+    pub description: Option<String>,
+}
+
+/// `text` with `[plugins.NAME]` added, or updated in place, keeping comments, layout and the
+/// entry's other keys. A new entry goes at the end of the file, after any closing comments.
+pub fn set_entry(text: &str, name: &str, edit: &EntryEdit) -> Result<String, String> {
+    let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e| format!("{e}"))?;
+    let is_new = doc
+        .get("plugins")
+        .and_then(|p| p.as_table_like())
+        .is_none_or(|p| !p.contains_key(name));
+    // toml_edit prints comments at the end of the file after every table; they would end up
+    // below the new entry, so they become the text above it instead.
+    let closing = doc.trailing().as_str().unwrap_or("").to_string();
+    if is_new {
+        doc.set_trailing("");
+    }
+    let plugins = doc
+        .entry("plugins")
+        .or_insert_with(|| {
+            let mut t = toml_edit::Table::new();
+            t.set_implicit(true);
+            toml_edit::Item::Table(t)
+        })
+        .as_table_like_mut()
+        .ok_or("`plugins` is not a table")?;
+    let entry = plugins
+        .entry(name)
+        .or_insert_with(|| {
+            let mut t = toml_edit::Table::new();
+            if is_new && !closing.is_empty() {
+                let gap = if closing.ends_with("\n\n") { "" } else { "\n" };
+                t.decor_mut().set_prefix(format!("{closing}{gap}"));
+            }
+            toml_edit::Item::Table(t)
+        })
+        .as_table_like_mut()
+        .ok_or_else(|| format!("`plugins.{name}` is not a table"))?;
+    entry.insert("source", toml_edit::value(&edit.source));
+    entry.insert("sha256", toml_edit::value(hex::encode(edit.sha256)));
+    if let Some(v) = &edit.version {
+        entry.insert("version", toml_edit::value(v));
+    }
+    if let Some(d) = &edit.description {
+        entry.insert("description", toml_edit::value(d));
+    }
+    Ok(doc.to_string())
+}
+
+/// `text` without `[plugins.NAME]`, or `None` if there is no such entry. Comments right above
+/// the entry go with it; a block separated from it by a blank line (a file's header, say) stays.
+pub fn remove_entry(text: &str, name: &str) -> Result<Option<String>, String> {
+    let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e| format!("{e}"))?;
+    let removed = doc
+        .get_mut("plugins")
+        .and_then(|p| p.as_table_like_mut())
+        .and_then(|p| p.remove(name));
+    let Some(removed) = removed else {
+        return Ok(None);
+    };
+    let (prefix, position) = match &removed {
+        toml_edit::Item::Table(t) => (
+            t.decor().prefix().and_then(|p| p.as_str()).unwrap_or(""),
+            t.position(),
+        ),
+        _ => ("", None),
+    };
+    let kept = match prefix.rfind("\n\n") {
+        Some(i) => &prefix[..i + 2],
+        None => "",
+    };
+    if !kept.is_empty() {
+        let next = position.and_then(|after| next_position(doc.as_table(), after));
+        match next.and_then(|at| table_at(doc.as_table_mut(), at)) {
+            Some(t) => {
+                let own = t.decor().prefix().and_then(|p| p.as_str()).unwrap_or("");
+                let joined = format!("{kept}{own}");
+                t.decor_mut().set_prefix(joined);
+            }
+            None => {
+                let closing = doc.trailing().as_str().unwrap_or("").to_string();
+                let joined = format!("{}\n{closing}", kept.trim_end_matches('\n'));
+                doc.set_trailing(joined);
+            }
+        }
+    }
+    Ok(Some(doc.to_string()))
+}
+
+/// The tables nested in `table`, at any depth.
+fn subtables(table: &toml_edit::Table) -> Vec<&toml_edit::Table> {
+    let mut out = Vec::new();
+    for (_, item) in table.iter() {
+        match item {
+            toml_edit::Item::Table(t) => out.push(t),
+            toml_edit::Item::ArrayOfTables(a) => out.extend(a.iter()),
+            _ => {}
+        }
+    }
+    let nested: Vec<_> = out.iter().flat_map(|t| subtables(t)).collect();
+    out.extend(nested);
+    out
+}
+
+/// The position of the first table printed after position `after`.
+fn next_position(root: &toml_edit::Table, after: isize) -> Option<isize> {
+    subtables(root)
+        .into_iter()
+        .filter_map(|t| t.position().filter(|p| *p > after))
+        .min()
+}
+
+fn table_at(table: &mut toml_edit::Table, at: isize) -> Option<&mut toml_edit::Table> {
+    for (_, item) in table.iter_mut() {
+        let found = match item {
+            toml_edit::Item::Table(t) => {
+                if t.position() == Some(at) {
+                    Some(t)
+                } else {
+                    table_at(t, at)
+                }
+            }
+            toml_edit::Item::ArrayOfTables(a) => a.iter_mut().find_map(|t| {
+                if t.position() == Some(at) {
+                    Some(t)
+                } else {
+                    table_at(t, at)
+                }
+            }),
+            _ => None,
+        };
+        if found.is_some() {
+            return found;
+        }
+    }
+    None
 }
 
 fn decode_sha256(text: &str) -> Result<[u8; 32], String> {
@@ -203,5 +377,51 @@ mod tests {
         assert!(Registry::parse(&bad_size, Path::new("."))
             .unwrap_err()
             .starts_with("plugin \"go\": memory_limit: invalid size"));
+    }
+
+    #[test]
+    fn a_url_source_is_loaded_from_the_store_by_its_pin() {
+        let text =
+            format!("[plugins.go]\nsource = \"https://example.com/go.wasm\"\nsha256 = \"{SHA}\"\n");
+        let r = Registry::parse(&text, Path::new("/repo")).unwrap();
+        let go = r.get("go").unwrap();
+        assert_eq!(go.url.as_deref(), Some("https://example.com/go.wasm"));
+        assert_eq!(
+            go.path,
+            Path::new("/repo/.protowasm/plugins").join(format!("{SHA}.wasm"))
+        );
+    }
+
+    #[test]
+    fn edits_keep_comments_layout_and_other_keys() {
+        let text = "# my plugins\n\n[plugins.go] # Go\nsource = \"old.wasm\"\nsha256 = \"00\"\nopt = [\"a=b\"] # keep\n\n# the end\n";
+        let edit = EntryEdit {
+            source: "new.wasm".into(),
+            sha256: [0xab; 32],
+            version: Some("1.2".into()),
+            description: None,
+        };
+        let updated = set_entry(text, "go", &edit).unwrap();
+        let sha = "ab".repeat(32);
+        assert_eq!(
+            updated,
+            format!("# my plugins\n\n[plugins.go] # Go\nsource = \"new.wasm\"\nsha256 = \"{sha}\"\nopt = [\"a=b\"] # keep\nversion = \"1.2\"\n\n# the end\n")
+        );
+        let added = set_entry(&updated, "tp", &edit).unwrap();
+        assert!(added.starts_with(&updated), "{added}");
+        assert!(
+            added.ends_with(&format!(
+                "[plugins.tp]\nsource = \"new.wasm\"\nsha256 = \"{sha}\"\nversion = \"1.2\"\n"
+            )),
+            "{added}"
+        );
+        Registry::parse(&added, Path::new(".")).unwrap();
+        assert_eq!(remove_entry(&added, "tp").unwrap().unwrap(), updated);
+        assert_eq!(remove_entry(&added, "nope").unwrap(), None);
+        let fresh = set_entry("", "tp", &edit).unwrap();
+        assert_eq!(
+            fresh,
+            format!("[plugins.tp]\nsource = \"new.wasm\"\nsha256 = \"{sha}\"\nversion = \"1.2\"\n")
+        );
     }
 }
