@@ -1,6 +1,7 @@
 //! The command line: clap for protowasm's own subcommands, `protoc` for the protoc-compatible one.
 //! Invoked under the name `protoc` (through a symlink), the binary behaves as `protowasm protoc`.
 
+pub mod plugin;
 pub mod protoc;
 
 use std::ffi::OsString;
@@ -37,6 +38,11 @@ enum Command {
         #[command(subcommand)]
         action: CacheAction,
     },
+    /// Manage the wasm plugins in plugins-registry.toml and the plugin store beside it.
+    Plugin {
+        #[command(subcommand)]
+        action: plugin::PluginAction,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -72,6 +78,13 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
     match cli.command {
         Command::Protoc { args } => run_protoc(args, "protowasm protoc"),
         Command::Cache { action } => run_cache(action),
+        Command::Plugin { action } => match std::env::current_dir() {
+            Ok(cwd) => plugin::run(action, &cwd),
+            Err(e) => {
+                eprintln!("protowasm: the working directory: {e}");
+                ExitCode::FAILURE
+            }
+        },
     }
 }
 

@@ -8,5 +8,6 @@ mod compile_cli;
 mod failures;
 mod golden;
 mod oracle;
+mod plugin_cmd;
 mod registry;
 mod support;
