@@ -369,6 +369,10 @@ fn from_registry(
         |f| f.display().to_string(),
     );
     let where_ = format!("{}: plugin \"{}\" in {file}", directive.flag, entry.name);
+    // A URL source is downloaded now, when a directive uses it, not when the registry loads.
+    registry
+        .fetch(entry)
+        .map_err(|e| Failure::one(format!("{}: {e}", directive.flag)))?;
     match is_wasm_file(&entry.path) {
         Ok(true) => {}
         Ok(false) => {

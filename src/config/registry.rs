@@ -76,13 +76,25 @@ pub struct Registry {
 
 impl Registry {
     /// The registry in effect for `cwd`: `$PROTOWASM_REGISTRY`, else the nearest
-    /// `plugins-registry.toml` in `cwd` or above it, else an empty registry. URL sources missing
-    /// from the plugin store are downloaded.
+    /// `plugins-registry.toml` in `cwd` or above it, else an empty registry. Nothing is
+    /// downloaded: a URL source is fetched when its plugin is used ([`Registry::fetch`]).
     pub fn discover(cwd: &Path) -> Result<Registry, String> {
         match locate(cwd) {
-            Some(path) => Registry::load(&path),
+            Some(path) => Registry::read(&path),
             None => Ok(Registry::default()),
         }
+    }
+
+    /// Makes sure `entry`'s module is on disk: for a URL source missing from the plugin store,
+    /// downloads it and checks it against the pin (a mismatch stores nothing).
+    pub fn fetch(&self, entry: &RegistryEntry) -> Result<(), String> {
+        let (Some(url), Some(file)) = (&entry.url, &self.file) else {
+            return Ok(());
+        };
+        PluginStore::beside(file)
+            .fetch(url, &entry.sha256)
+            .map(|_| ())
+            .map_err(|e| format!("{}: plugin \"{}\": {e}", file.display(), entry.name))
     }
 
     /// Reads the registry at `path` and downloads the URL sources missing from the store.

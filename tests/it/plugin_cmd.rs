@@ -244,3 +244,25 @@ fn what_is_not_a_wasi_command_is_refused_and_nothing_is_written() {
     assert!(!dir.path().join("plugins-registry.toml").exists());
     assert!(!dir.path().join(".protowasm").exists());
 }
+
+#[test]
+fn only_the_url_plugins_a_run_uses_are_downloaded() {
+    let wasm = std::fs::read(wasm_plugin("testplug")).unwrap();
+    let (base, hits) = serve(wasm.clone());
+    let dir = tempfile::tempdir().unwrap();
+    // `other` points at a module nobody serves; a run that does not use it must not fetch it.
+    let registry = format!(
+        "[plugins.tp]\nsource = \"{base}/tp.wasm\"\nsha256 = \"{}\"\n\n\
+         [plugins.other]\nsource = \"{base}/other.wasm\"\nsha256 = \"{}\"\n",
+        sha_hex(&wasm),
+        "0".repeat(64)
+    );
+    std::fs::write(dir.path().join("plugins-registry.toml"), registry).unwrap();
+    generate(dir.path(), "tp").assert_ok();
+    assert_eq!(hits.load(Ordering::SeqCst), 1, "only tp was downloaded");
+    // Using `other` fetches it, and its pin refuses what comes back.
+    let run = generate(dir.path(), "other");
+    run.assert_failed();
+    assert!(run.stderr.contains("other"), "{}", run.stderr);
+    assert_eq!(hits.load(Ordering::SeqCst), 2);
+}
