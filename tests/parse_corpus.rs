@@ -1,6 +1,7 @@
 //! Parses every `.proto` in the dev corpus (`target/corpus`) and protoc's include dir. A file
-//! our parser rejects must be rejected by protoc 36.2 with the same first error line; a mutation
-//! smoke test feeds truncated and byte-flipped files to the parser under a time bound.
+//! our parser rejects must be rejected by protoc 36.2 with the same first error line; mutation
+//! smoke tests feed truncated and byte-flipped files to the parser, and to the whole compiler
+//! (imports, linking, options, validation), under a time bound.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -8,6 +9,9 @@ use std::time::{Duration, Instant};
 
 use protowasm::compiler;
 
+#[path = "common/corpus.rs"]
+#[allow(dead_code)]
+mod corpus;
 #[path = "it/support.rs"]
 #[allow(dead_code)]
 mod support;
@@ -140,4 +144,74 @@ fn mutated_corpus_never_panics_or_hangs() {
         }
     }
     eprintln!("mutation smoke test: {runs} inputs");
+}
+
+/// The mutations of one input the smoke tests use: 4 truncations and 4 copies with 3 bytes
+/// replaced by syntax-significant ones.
+fn mutations(src: &[u8], rand: &mut dyn FnMut() -> u64) -> Vec<Vec<u8>> {
+    let mut inputs = Vec::new();
+    for _ in 0..4 {
+        inputs.push(src[..(rand() as usize) % src.len()].to_vec());
+        let mut flipped = src.to_vec();
+        for _ in 0..3 {
+            let i = (rand() as usize) % flipped.len();
+            flipped[i] = [
+                b'{', b'}', b'"', b'/', b'*', b'\\', b'\n', b'\t', 0, 0xff, b'[', b'=', b';', b'1',
+            ][(rand() as usize) % 14];
+        }
+        inputs.push(flipped);
+    }
+    inputs
+}
+
+/// The same kind of mutations of every 25th corpus file, compiled with everything it imports
+/// (linking, option interpretation and every validation check run on them): the compiler must
+/// return an answer, never panic, within a time bound.
+#[test]
+fn mutated_corpus_never_panics_in_the_whole_compiler() {
+    let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut rand = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut runs = 0;
+    let mut rejected = 0;
+    for c in corpus::CORPORA {
+        let (roots, names) = corpus::corpus(&corpus_root().join(c));
+        for name in names.iter().step_by(25) {
+            let src = roots
+                .iter()
+                .find_map(|r| std::fs::read(r.join(name)).ok())
+                .unwrap();
+            if src.is_empty() {
+                continue;
+            }
+            for input in mutations(&src, &mut rand) {
+                let resolver = |n: &str| {
+                    if n == name {
+                        return Some(input.clone());
+                    }
+                    roots
+                        .iter()
+                        .find_map(|r| std::fs::read(r.join(n)).ok())
+                        .or_else(|| compiler::source_tree::builtin(n).map(<[u8]>::to_vec))
+                };
+                let t = Instant::now();
+                let result = compiler::set::compile(&[name.as_str()], &resolver);
+                assert!(
+                    t.elapsed() < Duration::from_secs(10),
+                    "slow compile of a mutation of {name}"
+                );
+                if let Err(errors) = result {
+                    assert!(!errors.is_empty(), "a rejection without an error: {name}");
+                    rejected += 1;
+                }
+                runs += 1;
+            }
+        }
+    }
+    assert!(runs > 100, "too few inputs: {runs}");
+    eprintln!("whole-compiler mutation smoke test: {runs} inputs, {rejected} rejected");
 }
