@@ -50,7 +50,7 @@ fn request() -> Vec<u8> {
         &set,
         &files,
         "compile_well_known_types",
-        &CompilerVersion::default(),
+        Some(&CompilerVersion::default()),
         &Default::default(),
     )
 }

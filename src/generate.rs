@@ -51,6 +51,8 @@ struct Job<'a> {
     plugin: Plugin,
     request: Vec<u8>,
     limits: Limits,
+    /// The request's files to generate.
+    files: &'a [String],
 }
 
 /// `--X_out: protoc-gen-X`, the prefix protoc puts on a plugin's errors.
@@ -87,26 +89,49 @@ pub fn run_protoc(args: &ProtocArgs, cache: ModuleCache) -> Result<Report, Failu
     ));
 
     let version = args.compiler_version.clone().unwrap_or_default();
+    let version = match &args.plan {
+        Some(plan) if plan.no_compiler_version => None,
+        _ => Some(&version),
+    };
     let cwd =
         std::env::current_dir().map_err(|e| Failure::one(format!("the working directory: {e}")))?;
     let registry = Registry::discover(&cwd).map_err(Failure::one)?;
-    let jobs: Vec<Job> = args
-        .outputs
-        .iter()
-        .map(|directive| {
-            let resolved = resolve_plugin(directive, &args.plugins, &registry)?;
+    // Each directive sends one request with every input, unless `generate` split them.
+    let all = vec![inputs.to_vec()];
+    let mut expanded: Vec<Vec<Vec<String>>> = Vec::new();
+    let mut jobs: Vec<Job> = Vec::new();
+    for (i, _) in args.outputs.iter().enumerate() {
+        let requests = args
+            .plan
+            .as_ref()
+            .and_then(|p| p.requests.get(i))
+            .unwrap_or(&all);
+        let imports = args
+            .plan
+            .as_ref()
+            .and_then(|p| p.include_imports.get(i).copied().flatten());
+        let requests: Vec<Vec<String>> = match (imports, compiled.as_ref()) {
+            (Some(wkt), Some(c)) => requests.iter().map(|f| c.with_imports(f, wkt)).collect(),
+            _ => requests.clone(),
+        };
+        expanded.push(requests);
+    }
+    for (i, directive) in args.outputs.iter().enumerate() {
+        let resolved = resolve_plugin(directive, &args.plugins, &registry)?;
+        let limits = args.limits.resolve(resolved.limits);
+        for files in &expanded[i] {
             let entries =
-                generate_entries(compiled.as_ref(), inputs, directive, &resolved.parameter);
-            let request = request::build(&set, inputs, &resolved.parameter, &version, &entries);
-            let limits = args.limits.resolve(resolved.limits);
-            Ok(Job {
+                generate_entries(compiled.as_ref(), files, directive, &resolved.parameter);
+            let request = request::build(&set, files, &resolved.parameter, version, &entries);
+            jobs.push(Job {
                 directive,
-                plugin: resolved.plugin,
+                plugin: resolved.plugin.clone(),
                 request,
-                limits,
-            })
-        })
-        .collect::<Result<_, Failure>>()?;
+                limits: limits.clone(),
+                files,
+            });
+        }
+    }
 
     // Only build the wasm engine when a wasm plugin is in play: it costs a few milliseconds.
     let wasm = if jobs.iter().any(|j| j.plugin.kind == PluginKind::Wasm) {
@@ -115,6 +140,8 @@ pub fn run_protoc(args: &ProtocArgs, cache: ModuleCache) -> Result<Report, Failu
         None
     };
     let started = Instant::now();
+    let order: Vec<(&OutputDirective, &[String])> =
+        jobs.iter().map(|j| (j.directive, j.files)).collect();
     let results: Vec<Result<RunOutput, PluginError>> = jobs
         .into_par_iter()
         .map(|job| {
@@ -134,7 +161,7 @@ pub fn run_protoc(args: &ProtocArgs, cache: ModuleCache) -> Result<Report, Failu
     // output error (a duplicate file, a failed insertion) is reported and later plugins go on.
     let mut tree = OutputTree::new();
     let mut lines = Vec::new();
-    for (directive, result) in args.outputs.iter().zip(results) {
+    for ((directive, files), result) in order.into_iter().zip(results) {
         let label = label(directive);
         let (response, bounds) = match result.and_then(|out| decode(out, directive, &mut report)) {
             Ok(decoded) => decoded,
@@ -165,7 +192,7 @@ pub fn run_protoc(args: &ProtocArgs, cache: ModuleCache) -> Result<Report, Failu
         }
         let missing = feature_check::check(
             &set,
-            inputs,
+            files,
             &directive.plugin_name,
             response.supported_features(),
             &bounds,
@@ -180,6 +207,10 @@ pub fn run_protoc(args: &ProtocArgs, cache: ModuleCache) -> Result<Report, Failu
     }
 
     let started = Instant::now();
+    // `generate` with `clean: true`: only now that every plugin succeeded.
+    for dir in args.plan.iter().flat_map(|p| &p.clean) {
+        clean_dir(dir).map_err(|e| Failure::one(format!("clean {}: {e}", dir.display())))?;
+    }
     let summary = output::write_tree(&tree).map_err(|e| Failure::one(e.to_string()))?;
     report.files_written = summary.written.len();
     report.files_unchanged = summary.unchanged.len();
@@ -217,6 +248,25 @@ pub fn run_protoc(args: &ProtocArgs, cache: ModuleCache) -> Result<Report, Failu
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
     output::write_whole_file(path, bytes)
         .map_err(|e| Failure::one(format!("{}: {}", path.display(), io_reason(&e))))
+}
+
+/// Empties directory `dir` (buf's `clean`), keeping the directory itself; a missing one is
+/// fine.
+fn clean_dir(dir: &Path) -> std::io::Result<()> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    for entry in entries {
+        let path = entry?.path();
+        if path.is_dir() && !path.is_symlink() {
+            std::fs::remove_dir_all(&path)?;
+        } else {
+            std::fs::remove_file(&path)?;
+        }
+    }
+    Ok(())
 }
 
 /// The text `perror` prints for an I/O error.

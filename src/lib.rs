@@ -4,6 +4,7 @@
 //! Dependencies point one way: `cli` -> `generate` -> {`descriptor_set`, `request`, `plugins`,
 //! `output`} -> `cache`.
 
+pub mod buf_gen;
 pub mod cache;
 pub mod cli;
 pub mod compile;

@@ -25,7 +25,7 @@ pub fn build(
     set: &FileSet,
     files_to_generate: &[String],
     parameter: &str,
-    version: &CompilerVersion,
+    version: Option<&CompilerVersion>,
     entries: &HashMap<String, Vec<u8>>,
 ) -> Vec<u8> {
     let proto_files = set.dependency_order(files_to_generate);
@@ -48,7 +48,9 @@ pub fn build(
     if !parameter.is_empty() {
         string::encode(2, &parameter.to_string(), &mut out);
     }
-    encode_version(version, &mut out);
+    if let Some(version) = version {
+        encode_version(version, &mut out);
+    }
     for file in &proto_files {
         let generated = files_to_generate.contains(&file.name);
         let bytes = match (entries.get(&file.name), &file.stripped) {
@@ -112,7 +114,7 @@ mod tests {
             &set,
             &["a.proto".into()],
             "x=1",
-            &CompilerVersion::default(),
+            Some(&CompilerVersion::default()),
             &HashMap::new(),
         );
         let req = CodeGeneratorRequest::decode(&bytes[..]).unwrap();
@@ -153,7 +155,7 @@ mod tests {
             &set,
             &["a.proto".into()],
             "",
-            &CompilerVersion::default(),
+            Some(&CompilerVersion::default()),
             &HashMap::new(),
         );
         assert_eq!(

@@ -1,6 +1,7 @@
 //! The command line: clap for protowasm's own subcommands, `protoc` for the protoc-compatible one.
 //! Invoked under the name `protoc` (through a symlink), the binary behaves as `protowasm protoc`.
 
+pub mod buf_generate;
 pub mod plugin;
 pub mod protoc;
 
@@ -33,6 +34,8 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Generate code from a buf.gen.yaml (version v2): `protowasm generate [--template F]`.
+    Generate(buf_generate::GenerateArgs),
     /// Manage the cache of compiled plugin modules.
     Cache {
         #[command(subcommand)]
@@ -78,6 +81,7 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
     match cli.command {
         Command::Protoc { args } => run_protoc(args, "protowasm protoc"),
         Command::Cache { action } => run_cache(action),
+        Command::Generate(args) => run_generate(&args),
         Command::Plugin { action } => match std::env::current_dir() {
             Ok(cwd) => plugin::run(action, &cwd),
             Err(e) => {
@@ -100,9 +104,31 @@ fn run_protoc(args: Vec<String>, program: &str) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match generate::run_protoc(&parsed, ModuleCache::from_env()) {
+    execute(&parsed)
+}
+
+fn run_generate(args: &buf_generate::GenerateArgs) -> ExitCode {
+    let cwd = match std::env::current_dir() {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("protowasm generate: the working directory: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match buf_generate::plan(args, &cwd) {
+        Ok(run) => execute(&run),
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs a protoc-style run and reports it: timings on request, failures as protoc prints them.
+fn execute(run: &protoc::ProtocArgs) -> ExitCode {
+    match generate::run_protoc(run, ModuleCache::from_env()) {
         Ok(report) => {
-            if parsed.timings {
+            if run.timings {
                 let mut err = std::io::stderr().lock();
                 for line in &report.timings {
                     let _ = writeln!(err, "timing: {line}");

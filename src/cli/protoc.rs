@@ -67,6 +67,23 @@ pub struct ProtocArgs {
     /// Messages protoc prints while reading the arguments but that do not stop it
     /// (`--include_imports only makes sense ...`).
     pub warnings: Vec<String>,
+    /// Set by `protowasm generate` (not a protoc flag): how its plugins split the inputs.
+    pub plan: Option<Plan>,
+}
+
+/// How `protowasm generate` runs its plugins, beyond what protoc's command line can say.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Plan {
+    /// For each output directive, the files to generate of each of its requests (buf's
+    /// `strategy: directory` sends one request per directory).
+    pub requests: Vec<Vec<Vec<String>>>,
+    /// Leave `compiler_version` out of requests, as buf does.
+    pub no_compiler_version: bool,
+    /// Output directories to empty before writing (buf's `clean: true`).
+    pub clean: Vec<PathBuf>,
+    /// For each output directive: whether its requests also generate the files their files
+    /// import (buf's `include_imports`), and then whether the well-known types too.
+    pub include_imports: Vec<Option<bool>>,
 }
 
 /// `--error_format`: how a position is written in errors.

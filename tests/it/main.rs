@@ -2,6 +2,7 @@
 //! area. Tests build the plugins they need (testdata/build-plugins.sh) and use protoc 36.2 from
 //! the crate protoc-bin-vendored as the oracle.
 
+mod buf_generate;
 mod cache;
 mod cli;
 mod compile_cli;
