@@ -206,12 +206,29 @@ pub fn run_protoc(args: &ProtocArgs, cache: ModuleCache) -> Result<Report, Failu
         return Err(Failure { lines });
     }
 
+    if args.plan.as_ref().is_some_and(|p| p.check) {
+        // Golden-file mode: report, write nothing.
+        let check = output::check_tree(&tree);
+        print!("{}", check.text);
+        if check.differs {
+            return Err(Failure {
+                lines: vec![
+                    "protowasm generate --check: the generated files differ from the disk".into(),
+                ],
+            });
+        }
+        report.timings.push(timing("total", total.elapsed()));
+        return Ok(report);
+    }
     let started = Instant::now();
     // `generate` with `clean: true`: only now that every plugin succeeded.
     for dir in args.plan.iter().flat_map(|p| &p.clean) {
         clean_dir(dir).map_err(|e| Failure::one(format!("clean {}: {e}", dir.display())))?;
     }
     let summary = output::write_tree(&tree).map_err(|e| Failure::one(e.to_string()))?;
+    if args.plan.as_ref().is_some_and(|p| p.manifests) {
+        update_manifests(&tree)?;
+    }
     report.files_written = summary.written.len();
     report.files_unchanged = summary.unchanged.len();
     report
@@ -248,6 +265,22 @@ pub fn run_protoc(args: &ProtocArgs, cache: ModuleCache) -> Result<Report, Failu
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
     output::write_whole_file(path, bytes)
         .map_err(|e| Failure::one(format!("{}: {}", path.display(), io_reason(&e))))
+}
+
+/// After `generate` wrote its directories: removes what the last run generated there and this
+/// one did not, and records what this one did.
+fn update_manifests(tree: &OutputTree) -> Result<(), Failure> {
+    for (location, loc) in tree.locations() {
+        if output::is_archive(location) {
+            continue;
+        }
+        let dir = Path::new(location);
+        let keep: std::collections::BTreeSet<&String> = loc.files().keys().collect();
+        let fail = |e: std::io::Error| Failure::one(format!("{}: {e}", dir.display()));
+        output::remove_stale(dir, &keep).map_err(fail)?;
+        output::write_manifest(dir, &keep.into_iter().collect::<Vec<_>>()).map_err(fail)?;
+    }
+    Ok(())
 }
 
 /// Empties directory `dir` (buf's `clean`), keeping the directory itself; a missing one is

@@ -29,9 +29,50 @@ pub struct GenerateArgs {
     /// Also generate for the files the inputs import (every plugin), as buf's flag.
     #[arg(long)]
     include_imports: bool,
+    /// Golden-file mode: generate in memory, write nothing, print a unified diff of each file
+    /// that differs from the disk and list missing and extra files; exit 1 if anything differs.
+    #[arg(long)]
+    check: bool,
     /// Print where the time went.
     #[arg(long)]
     timings: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct CleanArgs {
+    /// The template (default: buf.gen.yaml in the working directory).
+    #[arg(long)]
+    template: Option<PathBuf>,
+    /// The base directory given to `generate -o`.
+    #[arg(short = 'o', long = "output")]
+    output: Option<PathBuf>,
+}
+
+/// `protowasm clean`: removes from each plugin's `out` exactly the files the last `generate`
+/// recorded in its manifest, then the directories that leaves empty. Returns what was removed.
+pub fn clean(args: &CleanArgs) -> Result<Vec<PathBuf>, String> {
+    let template_path = args
+        .template
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("buf.gen.yaml"));
+    let template = Template::load(&template_path)?;
+    let mut removed = Vec::new();
+    for p in &template.plugins {
+        let out = match &args.output {
+            Some(base) => base.join(&p.out),
+            None => p.out.clone(),
+        };
+        let fail = |e: std::io::Error| format!("{}: {e}", out.display());
+        removed.extend(crate::output::remove_stale(&out, &Default::default()).map_err(fail)?);
+        let manifest = out.join(crate::output::MANIFEST);
+        if manifest.exists() {
+            std::fs::remove_file(&manifest).map_err(fail)?;
+            removed.push(manifest);
+            // The output directory itself, if that left it empty.
+            let _ = std::fs::remove_dir(&out);
+        }
+    }
+    Ok(removed)
 }
 
 /// Builds the protoc-style run for a template: `-I` per input directory, the selected files as
@@ -80,6 +121,8 @@ pub fn plan(args: &GenerateArgs, cwd: &Path) -> Result<ProtocArgs, String> {
 
     let mut plan = Plan {
         no_compiler_version: true,
+        check: args.check,
+        manifests: true,
         ..Plan::default()
     };
     for (i, p) in template.plugins.iter().enumerate() {
@@ -104,10 +147,12 @@ pub fn plan(args: &GenerateArgs, cwd: &Path) -> Result<ProtocArgs, String> {
         });
         plan.include_imports
             .push((p.include_imports || args.include_imports).then_some(p.include_wkt));
-        if template.clean {
+        if template.clean && !args.check {
             plan.clean.push(out.clone());
         }
-        std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+        if !args.check {
+            std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+        }
     }
     run.plan = Some(plan);
     run.timings = args.timings;

@@ -36,6 +36,8 @@ enum Command {
     },
     /// Generate code from a buf.gen.yaml (version v2): `protowasm generate [--template F]`.
     Generate(buf_generate::GenerateArgs),
+    /// Remove what the last `generate` wrote (as its manifests record), and nothing else.
+    Clean(buf_generate::CleanArgs),
     /// Manage the cache of compiled plugin modules.
     Cache {
         #[command(subcommand)]
@@ -82,6 +84,18 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
         Command::Protoc { args } => run_protoc(args, "protowasm protoc"),
         Command::Cache { action } => run_cache(action),
         Command::Generate(args) => run_generate(&args),
+        Command::Clean(args) => match buf_generate::clean(&args) {
+            Ok(removed) => {
+                for path in removed {
+                    println!("removed {}", path.display());
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                ExitCode::FAILURE
+            }
+        },
         Command::Plugin { action } => match std::env::current_dir() {
             Ok(cwd) => plugin::run(action, &cwd),
             Err(e) => {

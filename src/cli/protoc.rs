@@ -84,6 +84,11 @@ pub struct Plan {
     /// For each output directive: whether its requests also generate the files their files
     /// import (buf's `include_imports`), and then whether the well-known types too.
     pub include_imports: Vec<Option<bool>>,
+    /// `--check`: compare with the disk and write nothing.
+    pub check: bool,
+    /// Keep a manifest in each output directory and remove the files the last run generated
+    /// that this one does not.
+    pub manifests: bool,
 }
 
 /// `--error_format`: how a position is written in errors.

@@ -5,6 +5,7 @@
 //! Flow: [`OutputTree::apply`] each response in declared order; if [`OutputTree::has_errors`],
 //! report every error and write nothing; else [`write_tree`].
 
+mod check;
 mod error;
 mod insert;
 mod meta;
@@ -15,6 +16,9 @@ mod zip;
 #[cfg(all(test, unix))]
 mod testutil;
 
+pub use check::{
+    check_tree, files_under, read_manifest, remove_stale, write_manifest, CheckReport, MANIFEST,
+};
 pub use error::OutputError;
 pub use insert::{insert, InsertError};
 pub use tree::{is_archive, normalize_location, ApplyError, Location, OutputTree};

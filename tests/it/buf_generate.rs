@@ -88,7 +88,9 @@ fn the_same_tree_as_buf_generate_with_native_plugins() {
     }
     run_in(theirs.path(), buf(), &["generate"]).assert_ok();
     run_in(ours.path(), &protowasm(), &["generate"]).assert_ok();
-    let tree = read_tree(&ours.path().join("gen"));
+    // protowasm's manifests (what each out received, for cleanup) are its own addition.
+    let mut tree = read_tree(&ours.path().join("gen"));
+    tree.retain(|k, _| !k.ends_with(".protowasm-generated"));
     assert!(
         tree.keys().any(|k| k.starts_with("imports/example/")),
         "{tree:?}"
@@ -127,7 +129,10 @@ fn wasm_plugins_by_registry_name_flags_and_failures() {
     )
     .assert_ok();
     let tree = read_tree(&dir.path().join("base/gen"));
-    assert_eq!(tree.keys().collect::<Vec<_>>(), ["extra/v1/extra.v1.rs"]);
+    assert_eq!(
+        tree.keys().collect::<Vec<_>>(),
+        [".protowasm-generated", "extra/v1/extra.v1.rs"]
+    );
 
     // A plugin that fails: nothing is written anywhere, and the error names the plugin entry.
     let testplug = wasm_plugin("testplug").display().to_string();
@@ -164,4 +169,100 @@ fn wasm_plugins_by_registry_name_flags_and_failures() {
         "{}",
         run.stderr
     );
+}
+
+#[test]
+fn check_mode_reports_differences_and_writes_nothing() {
+    let prost = native_plugin("prost").display().to_string();
+    let template = format!(
+        "version: v2\nplugins:\n  - local: {prost}\n    out: gen\ninputs:\n  - directory: proto\n"
+    );
+    let dir = project(&template);
+    let gen = |args: &[&str]| {
+        let mut all = vec!["generate"];
+        all.extend_from_slice(args);
+        run_in(dir.path(), &protowasm(), &all)
+    };
+    // Nothing generated yet: every file is missing, and nothing is created.
+    let run = gen(&["--check"]);
+    run.assert_failed();
+    assert!(
+        run.stdout
+            .contains("missing: gen/example/library/v1/example.library.v1.rs"),
+        "{}",
+        run.stdout
+    );
+    assert!(!dir.path().join("gen").exists());
+
+    gen(&[]).assert_ok();
+    let run = gen(&["--check"]);
+    run.assert_ok();
+    assert_eq!(run.stdout, "");
+
+    // A modified file: a unified diff; a deleted one: missing; a stray one: extra.
+    let file = dir.path().join("gen/extra/v1/extra.v1.rs");
+    let original = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, original.replace("Shelf", "Shelves")).unwrap();
+    std::fs::remove_file(
+        dir.path()
+            .join("gen/example/library/v1/example.library.v1.rs"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("gen/stray.rs"), "// not generated\n").unwrap();
+    let before = read_tree(&dir.path().join("gen"));
+    let run = gen(&["--check"]);
+    run.assert_failed();
+    assert!(
+        run.stdout.contains("--- a/gen/extra/v1/extra.v1.rs"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("-pub struct Shelves"), "{}", run.stdout);
+    assert!(run.stdout.contains("+pub struct Shelf"), "{}", run.stdout);
+    assert!(run
+        .stdout
+        .contains("missing: gen/example/library/v1/example.library.v1.rs"));
+    assert!(run.stdout.contains("extra: gen/stray.rs"));
+    assert_eq!(
+        read_tree(&dir.path().join("gen")),
+        before,
+        "--check wrote something"
+    );
+}
+
+#[test]
+fn stale_files_go_and_clean_removes_only_what_was_generated() {
+    let prost = native_plugin("prost").display().to_string();
+    let template = format!(
+        "version: v2\nplugins:\n  - local: {prost}\n    out: gen\ninputs:\n  - directory: proto\n"
+    );
+    let dir = project(&template);
+    let run = |args: &[&str]| run_in(dir.path(), &protowasm(), args);
+    run(&["generate"]).assert_ok();
+    std::fs::write(dir.path().join("gen/mine.txt"), "hand-written\n").unwrap();
+    assert!(dir.path().join("gen/extra/v1/extra.v1.rs").exists());
+
+    // extra.proto is gone: its output goes, with the directories that leaves empty.
+    std::fs::remove_dir_all(dir.path().join("proto/extra")).unwrap();
+    run(&["generate"]).assert_ok();
+    assert!(!dir.path().join("gen/extra").exists());
+    assert!(dir
+        .path()
+        .join("gen/example/library/v1/example.library.v1.rs")
+        .exists());
+    assert!(
+        dir.path().join("gen/mine.txt").exists(),
+        "a file we did not generate was removed"
+    );
+
+    // clean: exactly the generated files and the manifest; the user's file stays.
+    let out = run(&["clean"]);
+    out.assert_ok();
+    assert!(
+        out.stdout.contains("example.library.v1.rs"),
+        "{}",
+        out.stdout
+    );
+    let left = read_tree(&dir.path().join("gen"));
+    assert_eq!(left.keys().collect::<Vec<_>>(), ["mine.txt"]);
 }
