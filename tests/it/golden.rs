@@ -1,9 +1,11 @@
 //! The golden-file driver. Each `tests/golden/<case>/` holds:
-//!   - `cmd`: the `protowasm protoc` arguments, one per line (argfile style), with placeholders
+//!   - `cmd`: the `protowasm protoc` arguments, one per line (argfile style; a first line
+//!     `generate` or `clean` runs that subcommand instead), with placeholders
 //!     `{wasm}` and `{native}` (the built plugin directories), `{example}` (the bundled example's
 //!     descriptor set) and `{set}` (a descriptor set protoc builds from the case's `input/`);
 //!   - `input/` (optional): `.proto` files, all of them inputs to `{set}`;
-//!   - `setup/` (optional): files placed in the working directory before the run;
+//!   - `setup/` (optional): files placed in the working directory before the run (placeholders
+//!     are replaced in `.yaml` and `.toml` files);
 //!   - `expected/`: the working directory's tree after the run (absent = empty; `out/` is created
 //!     empty before every run);
 //!   - `status` and `stderr`: the exit status and the exact stderr, with paths replaced by the
@@ -26,16 +28,32 @@ fn run_case(case: &Path) -> Outcome {
     let work = tempfile::tempdir().unwrap();
     let cwd = work.path();
     std::fs::create_dir(cwd.join("out")).unwrap();
+    let set = cwd.join("set.pb");
+    let placeholders = [
+        ("{wasm}", plugins().join("wasm")),
+        ("{native}", plugins().join("native")),
+        ("{example}", example_set()),
+        ("{set}", set.clone()),
+    ];
+    let fill = |text: &str| {
+        placeholders.iter().fold(text.to_string(), |acc, (k, v)| {
+            acc.replace(k, &v.display().to_string())
+        })
+    };
     let setup = case.join("setup");
     if setup.is_dir() {
         for (name, bytes) in read_tree(&setup) {
             let dest = cwd.join(&name);
             std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+            let bytes = if name.ends_with(".yaml") || name.ends_with(".toml") {
+                fill(&String::from_utf8(bytes).unwrap()).into_bytes()
+            } else {
+                bytes
+            };
             std::fs::write(dest, bytes).unwrap();
         }
     }
     let input = case.join("input");
-    let set = cwd.join("set.pb");
     if input.is_dir() {
         let files: Vec<String> = read_tree(&input)
             .into_keys()
@@ -44,23 +62,12 @@ fn run_case(case: &Path) -> Outcome {
         let files: Vec<&str> = files.iter().map(String::as_str).collect();
         descriptor_set(&set, &input, &files);
     }
-    let placeholders = [
-        ("{wasm}", plugins().join("wasm")),
-        ("{native}", plugins().join("native")),
-        ("{example}", example_set()),
-        ("{set}", set.clone()),
-    ];
     let cmd = std::fs::read_to_string(case.join("cmd")).expect("every golden case has a cmd file");
-    let args: Vec<String> = cmd
-        .lines()
-        .filter(|l| !l.is_empty())
-        .map(|l| {
-            placeholders.iter().fold(l.to_string(), |acc, (k, v)| {
-                acc.replace(k, &v.display().to_string())
-            })
-        })
-        .collect();
-    let run = protowasm_protoc(cwd, &args);
+    let args: Vec<String> = cmd.lines().filter(|l| !l.is_empty()).map(fill).collect();
+    let run = match args.first().map(String::as_str) {
+        Some("generate" | "clean") => protowasm_in(cwd, shared_cache(), &args),
+        _ => protowasm_protoc(cwd, &args),
+    };
     let stderr = placeholders.iter().fold(run.stderr.clone(), |acc, (k, v)| {
         acc.replace(&v.display().to_string(), k)
     });

@@ -14,6 +14,7 @@
 //! | `inline=FILE@POINT` | the same with content `/* inline */` (no trailing newline) |
 //! | `bigout=N`       | instead, emit one file `big.txt` of N bytes of `x` |
 //! | `echo`           | instead, emit `request.hex`: the lowercase hex of the exact stdin bytes |
+//! | `list`           | instead, emit `requests/FIRST.list` (FIRST: the first file to generate, `/` as `_`): every file_to_generate, one per line, then `compiler_version: set` or `unset` |
 //! | `prefix=P`       | prefix every emitted file name with P (`sub/`, `../`, `/`...) |
 //! | `dup`            | emit the first file twice |
 //! | `nameless`       | the first file gets an empty name and no insertion point |
@@ -58,6 +59,7 @@ enum Emit {
     Insert { file: String, point: String, inline: bool },
     Big(usize),
     Echo,
+    List,
     Probe,
     NulName,
 }
@@ -93,6 +95,7 @@ fn parse(parameter: &str) -> Result<Config, String> {
             }
             "bigout" => cfg.emits.push(Emit::Big(num()? as usize)),
             "echo" => cfg.emits.push(Emit::Echo),
+            "list" => cfg.emits.push(Emit::List),
             "probe" => cfg.emits.push(Emit::Probe),
             "nulname" => cfg.emits.push(Emit::NulName),
             "prefix" => cfg.prefix = need()?.into(),
@@ -236,6 +239,14 @@ fn respond(req: &CodeGeneratorRequest, raw: &[u8]) -> CodeGeneratorResponse {
                 Emit::Insert { file: f, point, inline: true } => file(f.clone(), Some(point.clone()), "/* inline */".into()),
                 Emit::Big(n) => file("big.txt".into(), None, "x".repeat(*n)),
                 Emit::Echo => file("request.hex".into(), None, hex(raw)),
+                Emit::List => {
+                    let first = req.file_to_generate.first().cloned().unwrap_or_default();
+                    let mut text: String =
+                        req.file_to_generate.iter().map(|f| format!("{f}\n")).collect();
+                    let version = if req.compiler_version.is_some() { "set" } else { "unset" };
+                    text += &format!("compiler_version: {version}\n");
+                    file(format!("requests/{}.list", first.replace('/', "_")), None, text)
+                }
                 Emit::Probe => file("probe.txt".into(), None, probe()),
                 Emit::NulName => file("a\0b.txt".into(), None, "nul\n".into()),
             })
