@@ -150,7 +150,8 @@ pub fn plan(args: &GenerateArgs, cwd: &Path) -> Result<ProtocArgs, String> {
         if template.clean && !args.check {
             plan.clean.push(out.clone());
         }
-        if !args.check {
+        // buf creates output directories; an archive out (.zip, .jar, .srcjar) is a file.
+        if !args.check && !crate::output::is_archive(&out.display().to_string()) {
             std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
         }
     }
