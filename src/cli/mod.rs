@@ -27,7 +27,7 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// protoc's command line: `protowasm protoc --descriptor_set_in=set.pb --prost_out=out a.proto`.
+    /// protoc's command line: `protowasm protoc -I proto --prost_out=out proto/a.proto`.
     /// Run `protowasm protoc --help` for its flags.
     #[command(disable_help_flag = true)]
     Protoc {
