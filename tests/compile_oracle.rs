@@ -9,6 +9,9 @@
 //! any (source info with option locations folded to `[O.., *]`, or the descriptor with every
 //! `options` cleared), else with a diff of both descriptors showing the raw option bytes.
 
+#[path = "common/corpus.rs"]
+#[allow(dead_code)]
+mod corpus;
 #[path = "it/support.rs"]
 #[allow(dead_code)]
 mod support;
@@ -388,66 +391,6 @@ fn check(roots: &[PathBuf], names: &[String]) -> Tally {
     t
 }
 
-/// Directory of files protoc rejects, compared by first error line, not as a corpus.
-const ERROR_CASES: &str = "link_errors";
-
-fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut entries: Vec<_> = rd
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| !p.ends_with(ERROR_CASES))
-        .collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            collect(&p, out);
-        } else if p.extension().is_some_and(|e| e == "proto") {
-            out.push(p);
-        }
-    }
-}
-
-/// A corpus file's include root: the directory (below the corpus directory `base`) holding its
-/// first well-known top-level package folder, else its own directory.
-fn include_root(base: &Path, path: &Path) -> PathBuf {
-    const TOPS: &[&str] = &["google", "grafeas", "opentelemetry", "substrait", "gapic"];
-    let dir = path.parent().unwrap();
-    let mut root = base.to_path_buf();
-    for c in dir.strip_prefix(base).unwrap().components() {
-        if TOPS.iter().any(|t| c.as_os_str() == *t) {
-            return root;
-        }
-        root.push(c);
-    }
-    dir.to_path_buf()
-}
-
-/// The virtual names of every `.proto` under `dir` and the include roots they need, most
-/// specific first (so nested roots win, as the imports expect).
-fn corpus(dir: &Path) -> (Vec<PathBuf>, Vec<String>) {
-    let mut files = Vec::new();
-    collect(dir, &mut files);
-    let mut roots: Vec<PathBuf> = Vec::new();
-    let mut names = Vec::new();
-    for f in &files {
-        let root = include_root(dir, f);
-        names.push(
-            f.strip_prefix(&root)
-                .unwrap()
-                .to_string_lossy()
-                .into_owned(),
-        );
-        if !roots.contains(&root) {
-            roots.push(root);
-        }
-    }
-    roots.sort_by_key(|r| std::cmp::Reverse(r.as_os_str().len()));
-    (roots, names)
-}
-
 fn report(label: &str, t: &Tally) -> String {
     let mut line = format!(
         "{label}: {} files, {} rejected by protoc ({} with its first error line, {} over \
@@ -491,7 +434,7 @@ fn fail_on_mismatch(tallies: &[(String, Tally)]) {
 #[test]
 fn edge_cases_build_like_protoc_parser() {
     let dir = repo().join("testdata/compiler");
-    let (roots, names) = corpus(&dir);
+    let (roots, names) = corpus::corpus(&dir);
     let t = check(&roots, &names);
     assert!(
         roots.len() == 1 && t.files > 5,
@@ -505,24 +448,18 @@ fn edge_cases_build_like_protoc_parser() {
 fn corpus_builds_like_protoc_parser() {
     let base = support::dev_corpus();
     let mut tallies = Vec::new();
-    for c in [
-        "protobuf-27.1",
-        "googleapis-common-protos",
-        "otel",
-        "substrait",
-        "googleapis",
-    ] {
+    for c in corpus::CORPORA {
         let dir = base.join(c);
         assert!(
             dir.is_dir(),
             "{} is missing: run ../shared/corpus/fetch-dev-corpus.sh --large",
             dir.display()
         );
-        let (roots, names) = corpus(&dir);
+        let (roots, names) = corpus::corpus(&dir);
         tallies.push((c.to_string(), check(&roots, &names)));
     }
     let include = protoc_bin_vendored::include_path().unwrap();
-    let (_, names) = corpus(&include);
+    let (_, names) = corpus::corpus(&include);
     tallies.push(("protoc include".into(), check(&[include], &names)));
     fail_on_mismatch(&tallies);
 }
@@ -531,7 +468,7 @@ fn corpus_builds_like_protoc_parser() {
 /// when protoc accepts it (helpers, `warn_*` cases), gets protoc's warnings.
 #[test]
 fn link_errors_match_protoc() {
-    let dir = repo().join("testdata/compiler").join(ERROR_CASES);
+    let dir = repo().join("testdata/compiler").join(corpus::ERROR_CASES);
     // protoc also finds its bundled well-known types, after every -I.
     let roots = [
         dir.clone(),
@@ -539,7 +476,7 @@ fn link_errors_match_protoc() {
         protoc_bin_vendored::include_path().unwrap(),
     ];
     let mut files = Vec::new();
-    collect(&dir, &mut files);
+    corpus::collect(&dir, &mut files);
     let mut failures = Vec::new();
     let mut checked = 0;
     let mut warned = 0;
@@ -586,7 +523,11 @@ fn link_errors_match_protoc() {
             ));
         }
     }
-    assert!(checked > 5, "{ERROR_CASES} looks empty");
-    assert!(warned >= 2, "{ERROR_CASES} lost its warning cases");
+    assert!(checked > 5, "{} looks empty", corpus::ERROR_CASES);
+    assert!(
+        warned >= 2,
+        "{} lost its warning cases",
+        corpus::ERROR_CASES
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

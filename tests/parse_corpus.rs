@@ -108,31 +108,14 @@ fn corpus_parses_like_protoc() {
 #[test]
 fn mutated_corpus_never_panics_or_hangs() {
     let files = all_files();
-    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut rand = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut rand = xorshift(0x9E37_79B9_7F4A_7C15);
     let mut runs = 0;
     for path in files.iter().step_by(25) {
         let src = std::fs::read(path).unwrap();
         if src.is_empty() {
             continue;
         }
-        let mut inputs = Vec::new();
-        for _ in 0..4 {
-            inputs.push(src[..(rand() as usize) % src.len()].to_vec());
-            let mut flipped = src.clone();
-            for _ in 0..3 {
-                let i = (rand() as usize) % flipped.len();
-                flipped[i] = [
-                    b'{', b'}', b'"', b'/', b'*', b'\\', b'\n', b'\t', 0, 0xff, b'[',
-                ][(rand() as usize) % 11];
-            }
-            inputs.push(flipped);
-        }
+        let inputs = mutations(&src, &mut rand);
         for input in inputs {
             let t = Instant::now();
             let _ = compiler::parse("fuzz.proto", &input);
@@ -144,6 +127,16 @@ fn mutated_corpus_never_panics_or_hangs() {
         }
     }
     eprintln!("mutation smoke test: {runs} inputs");
+}
+
+/// A deterministic xorshift64 generator: the mutation tests give the same inputs every run.
+fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
+    move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    }
 }
 
 /// The mutations of one input the smoke tests use: 4 truncations and 4 copies with 3 bytes
@@ -169,13 +162,7 @@ fn mutations(src: &[u8], rand: &mut dyn FnMut() -> u64) -> Vec<Vec<u8>> {
 /// return an answer, never panic, within a time bound.
 #[test]
 fn mutated_corpus_never_panics_in_the_whole_compiler() {
-    let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
-    let mut rand = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut rand = xorshift(0x2545_F491_4F6C_DD1D);
     let mut runs = 0;
     let mut rejected = 0;
     for c in corpus::CORPORA {

@@ -68,19 +68,19 @@ fn run_case(case: &Path) -> Outcome {
         Some("generate" | "clean") => protowasm_in(cwd, shared_cache(), &args),
         _ => protowasm_protoc(cwd, &args),
     };
-    let stderr = placeholders.iter().fold(run.stderr.clone(), |acc, (k, v)| {
-        acc.replace(&v.display().to_string(), k)
-    });
+    // Paths back to their placeholders, in stderr and in the setup templates.
+    let unfill = |text: String| {
+        placeholders
+            .iter()
+            .fold(text, |acc, (k, v)| acc.replace(&v.display().to_string(), k))
+    };
+    let stderr = unfill(run.stderr.clone());
     let mut tree = read_tree(cwd);
     tree.remove("set.pb");
-    // Setup templates hold filled-in paths; put the placeholders back, as in stderr.
     for (name, bytes) in tree.iter_mut() {
         if name.ends_with(".yaml") || name.ends_with(".toml") {
             if let Ok(text) = String::from_utf8(bytes.clone()) {
-                let text = placeholders.iter().fold(text, |acc, (k, v)| {
-                    acc.replace(&v.display().to_string(), k)
-                });
-                *bytes = text.into_bytes();
+                *bytes = unfill(text).into_bytes();
             }
         }
     }
