@@ -8,7 +8,10 @@
 //! yet (`option features.x = Y;` as the parser left it), since features decide how other
 //! options are encoded.
 
+use prost::encoding::{decode_varint, WireType};
+
 use super::descriptor::{FileDescriptorProto, RawOptions};
+use super::retention::split;
 
 /// `FeatureSet` field numbers.
 const FIELD_PRESENCE: u32 = 1;
@@ -332,19 +335,8 @@ impl Own {
 fn declared(options: &RawOptions, field: u32) -> Vec<(u32, i32)> {
     let mut out = Vec::new();
     // Interpreted: `features` is a FeatureSet message in the raw bytes.
-    let mut buf = &options.raw[..];
-    while let Some((number, wire, value)) = next_field(&mut buf) {
-        if number == field && wire == 2 {
-            let mut inner = value;
-            while let Some((n, w, v)) = next_field(&mut inner) {
-                if w == 0 {
-                    let mut b = v;
-                    if let Ok(x) = prost::encoding::decode_varint(&mut b) {
-                        out.push((n, x as i32));
-                    }
-                }
-            }
-        }
+    if let Some(body) = message_field(&options.raw, field) {
+        out.extend(varint_fields(&body).into_iter().map(|(n, v)| (n, v as i32)));
     }
     // Not yet interpreted: `features.NAME = IDENT`.
     for u in &options.uninterpreted {
@@ -366,53 +358,42 @@ fn declared(options: &RawOptions, field: u32) -> Vec<(u32, i32)> {
 
 /// The last value of varint field `number` in serialized message `raw`, if present.
 pub fn varint_field(raw: &[u8], number: u32) -> Option<u64> {
-    let mut buf = raw;
-    let mut found = None;
-    while let Some((n, wire, value)) = next_field(&mut buf) {
-        if n == number && wire == 0 {
-            let mut v = value;
-            found = prost::encoding::decode_varint(&mut v).ok();
-        }
-    }
-    found
+    varint_fields(raw)
+        .into_iter()
+        .rev()
+        .find(|(n, _)| *n == number)
+        .map(|(_, v)| v)
 }
 
 /// The contents of length-delimited field `number` of serialized message `raw`, every
 /// occurrence concatenated (a singular message given twice merges), if present.
 pub fn message_field(raw: &[u8], number: u32) -> Option<Vec<u8>> {
-    let mut buf = raw;
-    let mut found: Option<Vec<u8>> = None;
-    while let Some((n, wire, value)) = next_field(&mut buf) {
-        if n == number && wire == 2 {
-            found.get_or_insert_with(Vec::new).extend_from_slice(value);
-        }
-    }
-    found
+    let fields = split(raw).unwrap_or_default();
+    let mut found = fields
+        .iter()
+        .filter(|f| f.number as u32 == number && f.wire == WireType::LengthDelimited)
+        .peekable();
+    found.peek()?;
+    Some(found.flat_map(|f| f.payload.iter().copied()).collect())
 }
 
 /// Every varint field of serialized message `raw`: (number, value), in order.
 pub fn varint_fields(raw: &[u8]) -> Vec<(u32, u64)> {
-    let mut buf = raw;
-    let mut out = Vec::new();
-    while let Some((n, wire, value)) = next_field(&mut buf) {
-        if wire == 0 {
-            let mut v = value;
-            if let Ok(x) = prost::encoding::decode_varint(&mut v) {
-                out.push((n, x));
-            }
-        }
-    }
-    out
+    split(raw)
+        .unwrap_or_default()
+        .iter()
+        .filter(|f| f.wire == WireType::Varint)
+        .filter_map(|f| Some((f.number as u32, decode_varint(&mut f.value()).ok()?)))
+        .collect()
 }
 
 /// The field numbers present in serialized message `raw`, in order.
 pub fn field_numbers(raw: &[u8]) -> Vec<u32> {
-    let mut buf = raw;
-    let mut out = Vec::new();
-    while let Some((n, _, _)) = next_field(&mut buf) {
-        out.push(n);
-    }
-    out
+    split(raw)
+        .unwrap_or_default()
+        .iter()
+        .map(|f| f.number as u32)
+        .collect()
 }
 
 /// A core feature set by name, as written in `option features.NAME = VALUE;`.
@@ -439,30 +420,6 @@ fn by_name(feature: &str, value: &str) -> Option<(u32, i32)> {
         _ => return None,
     };
     Some((number, value))
-}
-
-/// One field of a serialized message: (number, wire type, value). A varint's value is its
-/// bytes; a length-delimited field's is its contents. `None` at the end or on bad data.
-fn next_field<'a>(buf: &mut &'a [u8]) -> Option<(u32, u32, &'a [u8])> {
-    if buf.is_empty() {
-        return None;
-    }
-    let key = prost::encoding::decode_varint(buf).ok()?;
-    let (number, wire) = ((key >> 3) as u32, (key & 7) as u32);
-    let start = *buf;
-    let len = match wire {
-        0 => {
-            prost::encoding::decode_varint(buf).ok()?;
-            return Some((number, wire, &start[..start.len() - buf.len()]));
-        }
-        1 => 8,
-        5 => 4,
-        2 => usize::try_from(prost::encoding::decode_varint(buf).ok()?).ok()?,
-        _ => return None,
-    };
-    let value = buf.get(..len)?;
-    *buf = &buf[len..];
-    Some((number, wire, value))
 }
 
 #[cfg(test)]

@@ -348,8 +348,14 @@ fn at(locs: &HashMap<&[i32], (i32, i32)>, path: &[i32], message: String) -> Diag
 
 /// protoc's `ToJsonName`: drops each `_` and upper-cases the character after it.
 pub fn to_json_name(name: &str) -> String {
+    to_camel_case(name, false)
+}
+
+/// protoc's `ToCamelCase`: drops each `_` and upper-cases the character after it, and the first
+/// character too with `upper_first` (`foo_bar` -> `FooBar`, else `fooBar`).
+pub(super) fn to_camel_case(name: &str, upper_first: bool) -> String {
     let mut out = String::with_capacity(name.len());
-    let mut upper = false;
+    let mut upper = upper_first;
     for c in name.chars() {
         if c == '_' {
             upper = true;

@@ -56,16 +56,13 @@ struct FieldInfo {
     support: Option<Lifetime>,
 }
 
-/// Checks one element's options: (options, options message name, element name path).
-type CheckOptions<'c> = &'c mut dyn FnMut(&Option<RawOptions>, &str, Vec<i32>);
-
 /// A `FieldOptions.FeatureSupport` (on an option field or an enum value), as lifetimes
 /// checking needs it. Editions are `Edition` enum numbers.
 #[derive(Clone, Debug, Default)]
 pub struct Lifetime {
     pub introduced: Option<i32>,
     pub deprecated: Option<i32>,
-    pub deprecation_warning: String,
+    pub deprecation_warning: Option<String>,
     pub removed: Option<i32>,
     pub removal_error: Option<String>,
 }
@@ -135,68 +132,23 @@ impl<'a> Stripper<'a> {
     /// a message-valued option, must allow the kind of element it is set on. Messages in
     /// protoc's order: `Option X cannot be set on an entity of type `message`.`
     pub fn target_errors(&self, file: &FileDescriptorProto) -> Vec<String> {
-        const FILE: i32 = 1;
-        const RANGE: i32 = 2;
-        const MESSAGE: i32 = 3;
-        const FIELD: i32 = 4;
-        const ONEOF: i32 = 5;
-        const ENUM: i32 = 6;
-        const VALUE: i32 = 7;
-        const SERVICE: i32 = 8;
-        const METHOD: i32 = 9;
         let mut errors = Vec::new();
-        let mut check = |o: &Option<RawOptions>, kind: &str, target: i32| {
-            if let Some(o) = o {
-                let type_name = format!("google.protobuf.{kind}");
-                self.targets_in(&o.raw, &type_name, target, &mut errors);
-            }
-        };
-        fn message(m: &DescriptorProto, check: &mut dyn FnMut(&Option<RawOptions>, &str, i32)) {
-            check(&m.options, "MessageOptions", MESSAGE);
-            for f in &m.field {
-                check(&f.options, "FieldOptions", FIELD);
-            }
-            for o in &m.oneof_decl {
-                check(&o.options, "OneofOptions", ONEOF);
-            }
-            for n in &m.nested_type {
-                message(n, check);
-            }
-            for e in &m.enum_type {
-                enumeration(e, check);
-            }
-            for r in &m.extension_range {
-                check(&r.options, "ExtensionRangeOptions", RANGE);
-            }
-            for x in &m.extension {
-                check(&x.options, "FieldOptions", FIELD);
-            }
-        }
-        fn enumeration(
-            e: &EnumDescriptorProto,
-            check: &mut dyn FnMut(&Option<RawOptions>, &str, i32),
-        ) {
-            check(&e.options, "EnumOptions", ENUM);
-            for v in &e.value {
-                check(&v.options, "EnumValueOptions", VALUE);
-            }
-        }
-        check(&file.options, "FileOptions", FILE);
-        for m in &file.message_type {
-            message(m, &mut check);
-        }
-        for e in &file.enum_type {
-            enumeration(e, &mut check);
-        }
-        for x in &file.extension {
-            check(&x.options, "FieldOptions", FIELD);
-        }
-        for s in &file.service {
-            check(&s.options, "ServiceOptions", SERVICE);
-            for m in &s.method {
-                check(&m.options, "MethodOptions", METHOD);
-            }
-        }
+        for_each_options(file, &mut |o, kind, target, _| {
+            let Some(o) = o else { return };
+            let type_name = format!("google.protobuf.{kind}");
+            self.walk_fields(&o.raw, &type_name, &mut |stage, info, _| {
+                if stage == Stage::Before
+                    && !info.targets.is_empty()
+                    && !info.targets.contains(&target)
+                {
+                    let kind = TARGET_TYPES[(target - 1) as usize].1;
+                    errors.push(format!(
+                        "Option {} cannot be set on an entity of type `{kind}`.",
+                        info.full_name
+                    ));
+                }
+            });
+        });
         errors
     }
 
@@ -210,84 +162,36 @@ impl<'a> Stripper<'a> {
             _ => 998,
         });
         let mut out = Vec::new();
-        let mut check = |o: &Option<RawOptions>, kind: &str, path: Vec<i32>| {
-            if let Some(o) = o {
-                let mut found = Vec::new();
-                self.lifetimes_in(
-                    &o.raw,
-                    &format!("google.protobuf.{kind}"),
-                    edition,
-                    &mut found,
-                );
-                out.extend(found.into_iter().map(|(w, m)| (path.clone(), w, m)));
-            }
-        };
-        check(&file.options, "FileOptions", vec![2]);
-        fn message(m: &DescriptorProto, p: &[i32], check: CheckOptions<'_>) {
-            let name = |more: &[i32]| [p, more, &[1]].concat();
-            check(&m.options, "MessageOptions", name(&[]));
-            for (i, e) in m.enum_type.iter().enumerate() {
-                enumeration(e, &[p, &[4, i as i32]].concat(), check);
-            }
-            for (i, o) in m.oneof_decl.iter().enumerate() {
-                check(&o.options, "OneofOptions", name(&[8, i as i32]));
-            }
-            for (i, f) in m.field.iter().enumerate() {
-                check(&f.options, "FieldOptions", name(&[2, i as i32]));
-            }
-            for (i, n) in m.nested_type.iter().enumerate() {
-                message(n, &[p, &[3, i as i32]].concat(), check);
-            }
-            for (i, f) in m.extension.iter().enumerate() {
-                check(&f.options, "FieldOptions", name(&[6, i as i32]));
-            }
-            for (i, r) in m.extension_range.iter().enumerate() {
-                check(
-                    &r.options,
-                    "ExtensionRangeOptions",
-                    [p, &[5, i as i32]].concat(),
-                );
-            }
-        }
-        fn enumeration(e: &EnumDescriptorProto, p: &[i32], check: CheckOptions<'_>) {
-            check(&e.options, "EnumOptions", [p, &[1]].concat());
-            for (i, v) in e.value.iter().enumerate() {
-                check(
-                    &v.options,
-                    "EnumValueOptions",
-                    [p, &[2, i as i32, 1]].concat(),
-                );
-            }
-        }
-        for (i, m) in file.message_type.iter().enumerate() {
-            message(m, &[4, i as i32], &mut check);
-        }
-        for (i, e) in file.enum_type.iter().enumerate() {
-            enumeration(e, &[5, i as i32], &mut check);
-        }
-        for (i, f) in file.extension.iter().enumerate() {
-            check(&f.options, "FieldOptions", vec![7, i as i32, 1]);
-        }
-        for (i, s) in file.service.iter().enumerate() {
-            check(&s.options, "ServiceOptions", vec![6, i as i32, 1]);
-            for (j, m) in s.method.iter().enumerate() {
-                check(
-                    &m.options,
-                    "MethodOptions",
-                    vec![6, i as i32, 2, j as i32, 1],
-                );
-            }
-        }
+        for_each_options(file, &mut |o, kind, _, path| {
+            let Some(o) = o else { return };
+            let mut found = Vec::new();
+            let type_name = format!("google.protobuf.{kind}");
+            // protoc checks a field after what its message value holds: its enum value's
+            // window, then its own.
+            self.walk_fields(&o.raw, &type_name, &mut |stage, info, values| {
+                if stage != Stage::After {
+                    return;
+                }
+                if info.kind == field_type::ENUM {
+                    for number in enum_numbers(values, info.repeated) {
+                        if let Some((name, l)) = self.enum_value_lifetime(&info.type_name, number) {
+                            check_lifetime(edition, &name, &l, &mut found);
+                        }
+                    }
+                }
+                if let Some(l) = &info.support {
+                    check_lifetime(edition, &info.full_name, l, &mut found);
+                }
+            });
+            out.extend(found.into_iter().map(|(w, m)| (path.clone(), w, m)));
+        });
         out
     }
 
-    fn lifetimes_in(
-        &self,
-        raw: &[u8],
-        type_name: &str,
-        edition: i32,
-        out: &mut Vec<(bool, String)>,
-    ) {
+    /// protoc's `ListFields` walk of the serialized message `raw` of type `type_name`: each
+    /// known field once, in number order, `visit`ed before and after the walk into its
+    /// message values (each element of a repeated one; a singular one's pieces merged).
+    fn walk_fields(&self, raw: &[u8], type_name: &str, visit: FieldVisit<'_>) {
         let Some(fields) = split(raw) else {
             return;
         };
@@ -298,46 +202,22 @@ impl<'a> Stripper<'a> {
             let Some(info) = self.field_info(type_name, n) else {
                 continue;
             };
-            let values = || fields.iter().filter(move |f| f.number == n);
+            let values: Vec<&Field> = fields.iter().filter(|f| f.number == n).collect();
+            visit(Stage::Before, &info, &values);
             if info.kind == field_type::MESSAGE {
-                let wire = || values().filter(|f| f.wire == WireType::LengthDelimited);
+                let wire = values
+                    .iter()
+                    .filter(|f| f.wire == WireType::LengthDelimited);
                 if info.repeated {
-                    for f in wire() {
-                        self.lifetimes_in(f.payload, &info.type_name, edition, out);
+                    for f in wire {
+                        self.walk_fields(f.payload, &info.type_name, visit);
                     }
                 } else {
-                    let merged: Vec<u8> = wire().flat_map(|f| f.payload.iter().copied()).collect();
-                    self.lifetimes_in(&merged, &info.type_name, edition, out);
+                    let merged: Vec<u8> = wire.flat_map(|f| f.payload.iter().copied()).collect();
+                    self.walk_fields(&merged, &info.type_name, visit);
                 }
             }
-            if info.kind == field_type::ENUM {
-                let mut numbers: Vec<i32> = Vec::new();
-                for f in values() {
-                    match f.wire {
-                        WireType::Varint => {
-                            numbers.extend(decode_varint(&mut f.value()).ok().map(|v| v as i32))
-                        }
-                        WireType::LengthDelimited => {
-                            let mut b = f.payload;
-                            while let Ok(v) = decode_varint(&mut b) {
-                                numbers.push(v as i32);
-                            }
-                        }
-                        _ => {}
-                    }
-                }
-                if !info.repeated {
-                    numbers = numbers.last().copied().into_iter().collect();
-                }
-                for number in numbers {
-                    if let Some((name, l)) = self.enum_value_lifetime(&info.type_name, number) {
-                        check_lifetime(edition, &name, &l, out);
-                    }
-                }
-            }
-            if let Some(l) = &info.support {
-                check_lifetime(edition, &info.full_name, l, out);
-            }
+            visit(Stage::After, &info, &values);
         }
     }
 
@@ -357,41 +237,6 @@ impl<'a> Stripper<'a> {
             format!("{scope}.{}", v.name())
         };
         Some((name, l))
-    }
-
-    fn targets_in(&self, raw: &[u8], type_name: &str, target: i32, errors: &mut Vec<String>) {
-        let Some(fields) = split(raw) else {
-            return;
-        };
-        // ListFields: each field once, in number order.
-        let mut numbers: Vec<i32> = fields.iter().map(|f| f.number).collect();
-        numbers.sort_unstable();
-        numbers.dedup();
-        for n in numbers {
-            let Some(info) = self.field_info(type_name, n) else {
-                continue;
-            };
-            if !info.targets.is_empty() && !info.targets.contains(&target) {
-                let kind = TARGET_TYPES[(target - 1) as usize].1;
-                errors.push(format!(
-                    "Option {} cannot be set on an entity of type `{kind}`.",
-                    info.full_name
-                ));
-            }
-            if info.kind == field_type::MESSAGE {
-                let values = fields
-                    .iter()
-                    .filter(|f| f.number == n && f.wire == WireType::LengthDelimited);
-                if info.repeated {
-                    for f in values {
-                        self.targets_in(f.payload, &info.type_name, target, errors);
-                    }
-                } else {
-                    let merged: Vec<u8> = values.flat_map(|f| f.payload.iter().copied()).collect();
-                    self.targets_in(&merged, &info.type_name, target, errors);
-                }
-            }
-        }
     }
 
     fn message(&self, m: &mut DescriptorProto, path: &[i32], stripped: &mut Vec<Vec<i32>>) {
@@ -682,6 +527,111 @@ impl<'a> Stripper<'a> {
     }
 }
 
+/// Where [`Stripper::walk_fields`] is in a field's visit.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    Before,
+    After,
+}
+
+/// Visits one set field: the stage, its definition, and its occurrences.
+type FieldVisit<'v> = &'v mut dyn FnMut(Stage, &FieldInfo, &[&Field<'_>]);
+
+/// Visits one element's options: (options, options message name, `OptionTargetType`, the
+/// element's name path for positions).
+type OptionsVisit<'v> = &'v mut dyn FnMut(&Option<RawOptions>, &str, i32, Vec<i32>);
+
+/// Every element's options in `file`, in protoc's `VisitDescriptors` order: the file, each
+/// message (itself, its enums, oneofs, fields, nested messages, extensions, extension
+/// ranges), the file's enums (each with its values), extensions, and services with their
+/// methods.
+fn for_each_options(file: &FileDescriptorProto, visit: OptionsVisit<'_>) {
+    const FILE: i32 = 1;
+    const RANGE: i32 = 2;
+    const MESSAGE: i32 = 3;
+    const FIELD: i32 = 4;
+    const ONEOF: i32 = 5;
+    const ENUM: i32 = 6;
+    const VALUE: i32 = 7;
+    const SERVICE: i32 = 8;
+    const METHOD: i32 = 9;
+    fn message(m: &DescriptorProto, p: &[i32], visit: OptionsVisit<'_>) {
+        let name = |more: &[i32]| [p, more, &[1]].concat();
+        visit(&m.options, "MessageOptions", MESSAGE, name(&[]));
+        for (i, e) in m.enum_type.iter().enumerate() {
+            enumeration(e, &[p, &[4, i as i32]].concat(), visit);
+        }
+        for (i, o) in m.oneof_decl.iter().enumerate() {
+            visit(&o.options, "OneofOptions", ONEOF, name(&[8, i as i32]));
+        }
+        for (i, f) in m.field.iter().enumerate() {
+            visit(&f.options, "FieldOptions", FIELD, name(&[2, i as i32]));
+        }
+        for (i, n) in m.nested_type.iter().enumerate() {
+            message(n, &[p, &[3, i as i32]].concat(), visit);
+        }
+        for (i, f) in m.extension.iter().enumerate() {
+            visit(&f.options, "FieldOptions", FIELD, name(&[6, i as i32]));
+        }
+        for (i, r) in m.extension_range.iter().enumerate() {
+            let path = [p, &[5, i as i32]].concat();
+            visit(&r.options, "ExtensionRangeOptions", RANGE, path);
+        }
+    }
+    fn enumeration(e: &EnumDescriptorProto, p: &[i32], visit: OptionsVisit<'_>) {
+        visit(&e.options, "EnumOptions", ENUM, [p, &[1]].concat());
+        for (i, v) in e.value.iter().enumerate() {
+            let path = [p, &[2, i as i32, 1]].concat();
+            visit(&v.options, "EnumValueOptions", VALUE, path);
+        }
+    }
+    // The file's name position: its package statement.
+    visit(&file.options, "FileOptions", FILE, vec![2]);
+    for (i, m) in file.message_type.iter().enumerate() {
+        message(m, &[4, i as i32], visit);
+    }
+    for (i, e) in file.enum_type.iter().enumerate() {
+        enumeration(e, &[5, i as i32], visit);
+    }
+    for (i, f) in file.extension.iter().enumerate() {
+        visit(&f.options, "FieldOptions", FIELD, vec![7, i as i32, 1]);
+    }
+    for (i, s) in file.service.iter().enumerate() {
+        visit(&s.options, "ServiceOptions", SERVICE, vec![6, i as i32, 1]);
+        for (j, m) in s.method.iter().enumerate() {
+            visit(
+                &m.options,
+                "MethodOptions",
+                METHOD,
+                vec![6, i as i32, 2, j as i32, 1],
+            );
+        }
+    }
+}
+
+/// The enum numbers a set enum field holds (packed or not); a singular one's last.
+fn enum_numbers(values: &[&Field<'_>], repeated: bool) -> Vec<i32> {
+    let mut numbers: Vec<i32> = Vec::new();
+    for f in values {
+        match f.wire {
+            WireType::Varint => {
+                numbers.extend(decode_varint(&mut f.value()).ok().map(|v| v as i32))
+            }
+            WireType::LengthDelimited => {
+                let mut b = f.payload;
+                while let Ok(v) = decode_varint(&mut b) {
+                    numbers.push(v as i32);
+                }
+            }
+            _ => {}
+        }
+    }
+    if !repeated {
+        numbers = numbers.last().copied().into_iter().collect();
+    }
+    numbers
+}
+
 /// `FieldOptions.targets`, interpreted or (protoc's own descriptor.proto) as written.
 fn targets(f: &FieldDescriptorProto) -> Vec<i32> {
     let Some(o) = &f.options else {
@@ -723,7 +673,7 @@ const ENUM_VALUE_FEATURE_SUPPORT: i32 = 4;
 
 /// The `feature_support` option (field `number`) of `options`: interpreted, or as protoc's
 /// own descriptor.proto writes it (an aggregate value its options are never interpreted from).
-fn lifetime(options: Option<&RawOptions>, number: i32) -> Option<Lifetime> {
+pub(super) fn lifetime(options: Option<&RawOptions>, number: i32) -> Option<Lifetime> {
     let o = options?;
     for u in &o.uninterpreted {
         if u.name.len() == 1 && !u.name[0].is_extension && u.name[0].name_part == "feature_support"
@@ -733,29 +683,68 @@ fn lifetime(options: Option<&RawOptions>, number: i32) -> Option<Lifetime> {
             ));
         }
     }
-    let fields = split(&o.raw)?;
-    let body: Vec<u8> = fields
-        .iter()
-        .filter(|f| f.number == number && f.wire == WireType::LengthDelimited)
-        .flat_map(|f| f.payload.iter().copied())
-        .collect();
-    if !fields.iter().any(|f| f.number == number) {
-        return None;
-    }
-    let mut l = Lifetime::default();
-    for f in split(&body).unwrap_or_default() {
-        let varint = || decode_varint(&mut f.value()).ok().map(|v| v as i32);
-        let text = || String::from_utf8_lossy(f.payload).into_owned();
-        match f.number {
-            1 => l.introduced = varint(),
-            2 => l.deprecated = varint(),
-            3 => l.deprecation_warning = text(),
-            4 => l.removed = varint(),
-            5 => l.removal_error = Some(text()),
-            _ => {}
+    let body = super::features::message_field(&o.raw, number as u32)?;
+    Some(Lifetime::default().merged(&body))
+}
+
+impl Lifetime {
+    /// These fields overridden by those set in the serialized `FeatureSupport` `body` (protoc's
+    /// `MergeFrom`).
+    pub(super) fn merged(mut self, body: &[u8]) -> Lifetime {
+        for f in split(body).unwrap_or_default() {
+            let varint = || decode_varint(&mut f.value()).ok().map(|v| v as i32);
+            let text = || String::from_utf8_lossy(f.payload).into_owned();
+            match f.number {
+                1 => self.introduced = varint(),
+                2 => self.deprecated = varint(),
+                3 => self.deprecation_warning = Some(text()),
+                4 => self.removed = varint(),
+                5 => self.removal_error = Some(text()),
+                _ => {}
+            }
         }
+        self
     }
-    Some(l)
+
+    /// protoc's `ValidateFeatureSupport`: whether a feature definition's window is consistent
+    /// (`full_name` names the feature or value in the error).
+    pub(super) fn definition_error(&self, full_name: &str) -> Option<String> {
+        let introduced = self.introduced.unwrap_or(0);
+        if let Some(deprecated) = self.deprecated {
+            if deprecated < introduced {
+                return Some(format!(
+                    "{full_name} was deprecated before it was introduced."
+                ));
+            }
+            if self.deprecation_warning.is_none() {
+                return Some(format!(
+                    "{full_name} is deprecated but does not specify a deprecation warning."
+                ));
+            }
+        } else if self.deprecation_warning.is_some() {
+            return Some(format!(
+                "{full_name} specifies a deprecation warning but is not marked deprecated in any edition."
+            ));
+        }
+        if let Some(removed) = self.removed {
+            if self.deprecated.unwrap_or(0) >= removed {
+                return Some(format!("{full_name} was deprecated after it was removed."));
+            }
+            if removed < introduced {
+                return Some(format!("{full_name} was removed before it was introduced."));
+            }
+            if introduced != removed && self.removal_error.is_none() {
+                return Some(format!(
+                    "{full_name} has been removed but does not specify a removal error."
+                ));
+            }
+        } else if self.removal_error.is_some() {
+            return Some(format!(
+                "{full_name} specifies a removal error but is not marked removed in any edition."
+            ));
+        }
+        None
+    }
 }
 
 /// A `FeatureSupport` aggregate as descriptor.proto writes it: `key: EDITION_X` and
@@ -786,7 +775,7 @@ fn lifetime_from_text(text: &[u8]) -> Lifetime {
         match key {
             "edition_introduced" => l.introduced = edition_number(&value),
             "edition_deprecated" => l.deprecated = edition_number(&value),
-            "deprecation_warning" => l.deprecation_warning = value,
+            "deprecation_warning" => l.deprecation_warning = Some(value),
             "edition_removed" => l.removed = edition_number(&value),
             "removal_error" => l.removal_error = Some(value),
             _ => {}
@@ -854,7 +843,7 @@ fn check_lifetime(edition: i32, full_name: &str, l: &Lifetime, out: &mut Vec<(bo
             format!(
                 "{full_name} has been deprecated in edition {}: {}",
                 edition_name(deprecated),
-                l.deprecation_warning
+                l.deprecation_warning.as_deref().unwrap_or_default()
             ),
         )),
         _ => {}
@@ -934,26 +923,26 @@ fn join(path: &[i32], more: &[i32]) -> Vec<i32> {
 }
 
 /// One serialized field.
-struct Field<'b> {
-    number: i32,
-    wire: WireType,
+pub(super) struct Field<'b> {
+    pub(super) number: i32,
+    pub(super) wire: WireType,
     /// Key and value.
     whole: &'b [u8],
     /// A length-delimited field's contents.
-    payload: &'b [u8],
+    pub(super) payload: &'b [u8],
     /// Offset of the value within `whole`.
     value_at: usize,
 }
 
 impl<'b> Field<'b> {
     /// The value without the key (for a length-delimited field: with its length).
-    fn value(&self) -> &'b [u8] {
+    pub(super) fn value(&self) -> &'b [u8] {
         &self.whole[self.value_at..]
     }
 }
 
 /// Splits a serialized message into its fields; `None` if it does not decode.
-fn split(raw: &[u8]) -> Option<Vec<Field<'_>>> {
+pub(super) fn split(raw: &[u8]) -> Option<Vec<Field<'_>>> {
     let mut fields = Vec::new();
     let mut buf = raw;
     while !buf.is_empty() {

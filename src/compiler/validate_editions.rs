@@ -7,6 +7,7 @@ use super::descriptor::{field_type, label, FieldDescriptorProto, FileDescriptorP
 use super::features::{self, encoding, enum_type, features_field, presence, Own};
 use super::link::Pool;
 use super::options::{self, Def};
+use super::retention::lifetime;
 
 /// `FieldOptions.packed`.
 const FIELD_PACKED: u32 = 2;
@@ -144,86 +145,8 @@ fn raw_varint(f: &FieldDescriptorProto, number: u32) -> Option<u64> {
 }
 
 /// `FieldOptions.feature_support` and `EnumValueOptions.feature_support`.
-const FIELD_FEATURE_SUPPORT: u32 = 22;
-const ENUM_VALUE_FEATURE_SUPPORT: u32 = 4;
-
-/// `FieldOptions.FeatureSupport`: the editions a feature (or one of its values) lives in.
-#[derive(Clone, Debug, Default)]
-struct Support {
-    introduced: Option<u64>,
-    deprecated: Option<u64>,
-    deprecation_warning: bool,
-    removed: Option<u64>,
-    removal_error: bool,
-}
-
-impl Support {
-    /// The `feature_support` field (`number`) of `options`, if set.
-    fn of(options: Option<&super::descriptor::RawOptions>, number: u32) -> Option<Support> {
-        let o = options?;
-        let body = features::message_field(&o.raw, number)?;
-        Some(Support::default().merged(&body))
-    }
-
-    /// These fields overridden by those in serialized `FeatureSupport` `body` (MergeFrom).
-    fn merged(mut self, body: &[u8]) -> Support {
-        for (n, value) in features::varint_fields(body) {
-            match n {
-                1 => self.introduced = Some(value),
-                2 => self.deprecated = Some(value),
-                4 => self.removed = Some(value),
-                _ => {}
-            }
-        }
-        for n in features::field_numbers(body) {
-            match n {
-                3 => self.deprecation_warning = true,
-                5 => self.removal_error = true,
-                _ => {}
-            }
-        }
-        self
-    }
-
-    /// protoc's `ValidateFeatureSupport`.
-    fn check(&self, full_name: &str) -> Option<String> {
-        let introduced = self.introduced.unwrap_or(0);
-        if let Some(deprecated) = self.deprecated {
-            if deprecated < introduced {
-                return Some(format!(
-                    "{full_name} was deprecated before it was introduced."
-                ));
-            }
-            if !self.deprecation_warning {
-                return Some(format!(
-                    "{full_name} is deprecated but does not specify a deprecation warning."
-                ));
-            }
-        } else if self.deprecation_warning {
-            return Some(format!(
-                "{full_name} specifies a deprecation warning but is not marked deprecated in any edition."
-            ));
-        }
-        if let Some(removed) = self.removed {
-            if self.deprecated.unwrap_or(0) >= removed {
-                return Some(format!("{full_name} was deprecated after it was removed."));
-            }
-            if removed < introduced {
-                return Some(format!("{full_name} was removed before it was introduced."));
-            }
-            if introduced != removed && !self.removal_error {
-                return Some(format!(
-                    "{full_name} has been removed but does not specify a removal error."
-                ));
-            }
-        } else if self.removal_error {
-            return Some(format!(
-                "{full_name} specifies a removal error but is not marked removed in any edition."
-            ));
-        }
-        None
-    }
-}
+const FIELD_FEATURE_SUPPORT: i32 = 22;
+const ENUM_VALUE_FEATURE_SUPPORT: i32 = 4;
 
 /// protoc's `ValidateFieldFeatureSupport`: the field's own support window, then, for an enum
 /// field with one, each value's window merged over it. `full_name` without a leading '.'.
@@ -233,8 +156,8 @@ pub(super) fn field_feature_support(
     f: &FieldDescriptorProto,
     full_name: &str,
 ) -> Option<String> {
-    let parent = Support::of(f.options.as_ref(), FIELD_FEATURE_SUPPORT);
-    if let Some(e) = parent.as_ref().and_then(|p| p.check(full_name)) {
+    let parent = lifetime(f.options.as_ref(), FIELD_FEATURE_SUPPORT);
+    if let Some(e) = parent.as_ref().and_then(|p| p.definition_error(full_name)) {
         return Some(e);
     }
     let parent = parent?;
@@ -256,7 +179,7 @@ pub(super) fn field_feature_support(
     let scope = name.rsplit_once('.').map_or("", |(s, _)| s);
     for v in &enumeration.value {
         let Some(o) = &v.options else { continue };
-        let Some(body) = features::message_field(&o.raw, ENUM_VALUE_FEATURE_SUPPORT) else {
+        let Some(body) = features::message_field(&o.raw, ENUM_VALUE_FEATURE_SUPPORT as u32) else {
             continue;
         };
         let value_name = if scope.is_empty() {
@@ -265,7 +188,7 @@ pub(super) fn field_feature_support(
             format!("{scope}.{}", v.name())
         };
         let merged = parent.clone().merged(&body);
-        if let Some(e) = merged.check(&value_name) {
+        if let Some(e) = merged.definition_error(&value_name) {
             return Some(e);
         }
         if merged.introduced.unwrap_or(0) < parent.introduced.unwrap_or(0) {
@@ -293,7 +216,7 @@ pub(super) fn enum_value_feature_support(
     v: &super::descriptor::EnumValueDescriptorProto,
     full_name: &str,
 ) -> Option<String> {
-    Support::of(v.options.as_ref(), ENUM_VALUE_FEATURE_SUPPORT)?.check(full_name)
+    lifetime(v.options.as_ref(), ENUM_VALUE_FEATURE_SUPPORT)?.definition_error(full_name)
 }
 
 /// Reports one name's style check: (element path, element kind, name, result).

@@ -13,7 +13,7 @@ use super::descriptor::{
     FileDescriptorProto, RawOptions,
 };
 use super::features::{self, enum_type};
-use super::link::{to_json_name, Pool};
+use super::link::{to_camel_case, to_json_name, Pool};
 use super::validate::{at_first, join, path, qualify, type_paths, Locs, MAX_FIELD_NUMBER};
 use super::validate_editions;
 use super::Diagnostic;
@@ -37,21 +37,7 @@ mod opt {
 
 /// The last value of varint option `n` in interpreted options, if set.
 fn varint(opts: &Option<RawOptions>, n: u32) -> Option<u64> {
-    let mut buf = opts.as_ref()?.raw.as_slice();
-    let mut found = None;
-    while !buf.is_empty() {
-        let (tag, wire) = decode_key(&mut buf).ok()?;
-        if wire == WireType::Varint {
-            let v = decode_varint(&mut buf).ok()?;
-            if tag == n {
-                found = Some(v);
-            }
-        } else {
-            let mut sink = Vec::new();
-            super::descriptor::copy_field(tag, wire, &mut buf, &mut sink).ok()?;
-        }
-    }
-    found
+    features::varint_field(&opts.as_ref()?.raw, n)
 }
 
 fn flag(opts: &Option<RawOptions>, n: u32) -> bool {
@@ -676,7 +662,7 @@ impl<'a, 'l> Validator<'a, 'l> {
             None => scope,
         };
         if f.label != Some(label::REPEATED)
-            || entry.name() != format!("{}Entry", camel_case(f.name()))
+            || entry.name() != format!("{}Entry", to_camel_case(f.name(), true))
             || entry_scope != containing
         {
             let mut message = format!(
@@ -1077,23 +1063,6 @@ fn declaration_symbol_error(symbol: &str) -> Option<String> {
         !part.is_empty() && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
     });
     (!valid).then(|| format!("\"{symbol}\" contains invalid identifiers."))
-}
-
-/// protoc's `ToCamelCase(name, false)`: `foo_bar` -> `FooBar`.
-fn camel_case(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut upper = true;
-    for c in name.chars() {
-        if c == '_' {
-            upper = true;
-        } else if upper {
-            out.push(c.to_ascii_uppercase());
-            upper = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 /// The message named `full` inside `file`, if it is one.
