@@ -19,9 +19,11 @@ use std::path::{Path, PathBuf};
 
 use wasmtime::{Engine, Module};
 
+mod digests;
 mod responses;
 mod store;
 
+pub use digests::{DigestMemo, Digested};
 pub use responses::ResponseCache;
 pub use store::{default_dir, CacheEntry};
 
@@ -90,16 +92,23 @@ impl ModuleCache {
         wasm: &[u8],
         sha256: &[u8; 32],
     ) -> wasmtime::Result<(Module, CacheOutcome)> {
-        let Some(path) = self.entry_path(engine, sha256) else {
-            return Ok((Module::new(engine, wasm)?, CacheOutcome::CompiledUncached));
-        };
+        match self.load(engine, sha256) {
+            Some(module) => Ok((module, CacheOutcome::Hit)),
+            None => self.compile(engine, wasm, sha256),
+        }
+    }
+
+    /// The module from the cache, if it has a whole, usable entry; a damaged or foreign one is
+    /// logged.
+    pub fn load(&self, engine: &Engine, sha256: &[u8; 32]) -> Option<Module> {
+        let path = self.entry_path(engine, sha256)?;
         match store::read_verified(&path) {
             Ok(Some(())) => {
                 // SAFETY: the file is one this program wrote (its checksum matches what we stored
                 // next to it, and it was renamed into place whole), and wasmtime checks its header
                 // and engine compatibility before using it.
                 match unsafe { Module::deserialize_file(engine, &path) } {
-                    Ok(module) => return Ok((module, CacheOutcome::Hit)),
+                    Ok(module) => return Some(module),
                     Err(e) => tracing::warn!(
                         "cache entry {} is unusable, recompiling: {e:#}",
                         path.display()
@@ -112,6 +121,19 @@ impl ModuleCache {
                 path.display()
             ),
         }
+        None
+    }
+
+    /// Compiles the module and stores it.
+    pub fn compile(
+        &self,
+        engine: &Engine,
+        wasm: &[u8],
+        sha256: &[u8; 32],
+    ) -> wasmtime::Result<(Module, CacheOutcome)> {
+        let Some(path) = self.entry_path(engine, sha256) else {
+            return Ok((Module::new(engine, wasm)?, CacheOutcome::CompiledUncached));
+        };
         let compiled = engine.precompile_module(wasm)?;
         if let Err(e) = store::write_atomic(&path, &compiled) {
             tracing::warn!(

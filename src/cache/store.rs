@@ -54,24 +54,39 @@ pub fn replace_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 
 /// `Ok(Some(()))` if the entry exists and matches its checksum, `Ok(None)` if it does not exist,
 /// `Err(reason)` if it exists but is damaged.
+/// The file is mapped, not read: a compiled Go plugin is ~27 MB, and copying it would cost more
+/// than checking it.
 pub fn read_verified(path: &Path) -> Result<Option<()>, String> {
-    read_checked(path).map(|found| found.map(drop))
-}
-
-/// The entry's bytes if it exists and matches its checksum, `Ok(None)` if it does not exist,
-/// `Err(reason)` if it exists but is damaged.
-pub fn read_checked(path: &Path) -> Result<Option<Vec<u8>>, String> {
-    let sum = match std::fs::read_to_string(sum_path(path)) {
-        Ok(sum) => sum,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(format!("reading its checksum: {e}")),
+    let Some(sum) = read_sum(path)? else {
+        return Ok(None);
     };
-    let bytes = match std::fs::read(path) {
-        Ok(bytes) => bytes,
+    let file = match std::fs::File::open(path) {
+        Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("opening it: {e}")),
+    };
+    // SAFETY: the map is only read, here, to checksum it; a concurrent writer cannot change the
+    // file under us, since entries are replaced by rename and never written in place.
+    let bytes = match file.metadata().map(|m| m.len()) {
+        Ok(0) => None,
+        Ok(_) => {
+            Some(unsafe { memmap2::Mmap::map(&file) }.map_err(|e| format!("mapping it: {e}"))?)
+        }
         Err(e) => return Err(format!("reading it: {e}")),
     };
-    let actual = checksum_line(&bytes);
+    check(bytes.as_deref().unwrap_or_default(), &sum).map(Some)
+}
+
+fn read_sum(path: &Path) -> Result<Option<String>, String> {
+    match std::fs::read_to_string(sum_path(path)) {
+        Ok(sum) => Ok(Some(sum)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(format!("reading its checksum: {e}")),
+    }
+}
+
+fn check(bytes: &[u8], sum: &str) -> Result<(), String> {
+    let actual = checksum_line(bytes);
     if actual != sum {
         return Err(format!(
             "checksum mismatch: expected {}, found {}",
@@ -79,6 +94,21 @@ pub fn read_checked(path: &Path) -> Result<Option<Vec<u8>>, String> {
             actual.trim()
         ));
     }
+    Ok(())
+}
+
+/// The entry's bytes if it exists and matches its checksum, `Ok(None)` if it does not exist,
+/// `Err(reason)` if it exists but is damaged.
+pub fn read_checked(path: &Path) -> Result<Option<Vec<u8>>, String> {
+    let Some(sum) = read_sum(path)? else {
+        return Ok(None);
+    };
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("reading it: {e}")),
+    };
+    check(&bytes, &sum)?;
     Ok(Some(bytes))
 }
 

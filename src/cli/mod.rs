@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::cache::{ModuleCache, ResponseCache};
+use crate::cache::{DigestMemo, ModuleCache, ResponseCache};
 use crate::generate;
 use crate::plugins::format_size;
 
@@ -59,7 +59,7 @@ enum CacheAction {
     List,
     /// Empty the cache: compiled modules and cached responses.
     Clean {
-        /// Remove only the compiled modules.
+        /// Remove only the compiled modules (and the remembered digests of module files).
         #[arg(long, conflicts_with = "responses")]
         modules: bool,
         /// Remove only the cached plugin responses.
@@ -207,6 +207,8 @@ fn run_cache(action: CacheAction) -> ExitCode {
             let mut removed = (0, 0);
             if !only_responses {
                 removed = cache.clean()?;
+                // Bookkeeping, not counted: the remembered digests of module files.
+                DigestMemo::new(Some(dir)).clean()?;
             }
             if !modules {
                 let (files, bytes) = responses.clean()?;

@@ -3,6 +3,7 @@
 //! The guest gets the request on stdin, its name as argv[0] (Go plugins panic without one), and
 //! nothing else: no environment variables, no preopened directories, so no host files at all.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -15,7 +16,7 @@ use wasmtime_wasi::{I32Exit, WasiCtxBuilder};
 
 use super::stdio::{CappedPipe, StderrRelay};
 use super::{format_size, watchdog, Limits, Plugin, PluginError, PluginRunner, RunOutput};
-use crate::cache::{CacheOutcome, ModuleCache};
+use crate::cache::{CacheOutcome, DigestMemo, ModuleCache};
 
 /// Per-run store state.
 struct RunState {
@@ -58,10 +59,11 @@ impl ResourceLimiter for MemoryCap {
 /// One module's linked form, filled by the first thread that needs it; the others wait on it.
 type ReadySlot = std::sync::OnceLock<Result<InstancePre<RunState>, String>>;
 
-/// A module file read and hashed once per process, however many jobs run it.
+/// A module file identified once per process, however many jobs run it: its sha256, and its
+/// bytes if they were read to compute it (the digest memo can answer without reading).
 struct ModuleFile {
-    bytes: Vec<u8>,
     sha256: [u8; 32],
+    bytes: Option<Vec<u8>>,
 }
 
 type FileSlot = std::sync::OnceLock<Result<Arc<ModuleFile>, PluginError>>;
@@ -71,7 +73,8 @@ pub struct WasmRuntime {
     engine: Engine,
     linker: Linker<RunState>,
     cache: ModuleCache,
-    /// Module files already read, by path.
+    digests: DigestMemo,
+    /// Module files already identified, by path.
     files: Mutex<HashMap<std::path::PathBuf, Arc<FileSlot>>>,
     /// Modules already linked in this process, by sha256 of the wasm bytes.
     ready: Mutex<HashMap<[u8; 32], Arc<ReadySlot>>>,
@@ -87,6 +90,7 @@ impl WasmRuntime {
         Ok(WasmRuntime {
             engine,
             linker,
+            digests: DigestMemo::new(cache.dir()),
             cache,
             files: Mutex::default(),
             ready: Mutex::default(),
@@ -101,8 +105,8 @@ impl WasmRuntime {
         &self.cache
     }
 
-    /// The sha256 of the plugin's module, checked against its registry pin. The file is read
-    /// once per process; the pin is checked on every call.
+    /// The sha256 of the plugin's module, checked against its registry pin. The file is
+    /// identified once per process; the pin is checked on every call.
     pub fn module_sha256(&self, plugin: &Plugin) -> Result<[u8; 32], PluginError> {
         self.module_file(plugin).map(|f| f.sha256)
     }
@@ -114,11 +118,13 @@ impl WasmRuntime {
         };
         let file = slot
             .get_or_init(|| {
-                let bytes = std::fs::read(&plugin.path).map_err(|e| {
+                let digested = self.digests.sha256(&plugin.path).map_err(|e| {
                     PluginError::Io(format!("reading {}: {e}", plugin.path.display()))
                 })?;
-                let sha256 = Sha256::digest(&bytes).into();
-                Ok(Arc::new(ModuleFile { bytes, sha256 }))
+                Ok(Arc::new(ModuleFile {
+                    sha256: digested.sha256,
+                    bytes: digested.bytes,
+                }))
             })
             .clone()?;
         if let Some(expected) = plugin.expected_sha256.filter(|e| *e != file.sha256) {
@@ -141,7 +147,7 @@ impl WasmRuntime {
         let started = Instant::now();
         let file = self.module_file(plugin)?;
         let sha = file.sha256;
-        timings.push(("read+hash", started.elapsed()));
+        timings.push(("identify module", started.elapsed()));
         let slot = {
             let mut ready = self.ready.lock().unwrap_or_else(|p| p.into_inner());
             ready.entry(sha).or_default().clone()
@@ -149,11 +155,20 @@ impl WasmRuntime {
         let started = Instant::now();
         let mut outcome = CacheOutcome::Memory;
         let pre = slot.get_or_init(|| {
-            let (module, how) = self
-                .cache
-                .load_or_compile(&self.engine, &file.bytes, &sha)
-                .map_err(|e| format!("{e:#}"))?;
-            outcome = how;
+            let module = match self.cache.load(&self.engine, &sha) {
+                Some(module) => {
+                    outcome = CacheOutcome::Hit;
+                    module
+                }
+                None => {
+                    let (module, how) = self
+                        .cache
+                        .compile(&self.engine, &wasm_bytes(plugin, &file)?, &sha)
+                        .map_err(|e| format!("{e:#}"))?;
+                    outcome = how;
+                    module
+                }
+            };
             self.linker
                 .instantiate_pre(&module)
                 .map_err(|e| format!("{e:#}"))
@@ -165,6 +180,19 @@ impl WasmRuntime {
             message,
         })
     }
+}
+
+/// The module's bytes for compiling: those read when it was hashed, or read now and checked
+/// against the digest the memo gave, so that what is compiled is what was identified.
+fn wasm_bytes<'a>(plugin: &Plugin, file: &'a ModuleFile) -> Result<Cow<'a, [u8]>, String> {
+    if let Some(bytes) = &file.bytes {
+        return Ok(Cow::Borrowed(bytes));
+    }
+    let bytes = std::fs::read(&plugin.path).map_err(|e| format!("reading it: {e}"))?;
+    if <[u8; 32]>::from(Sha256::digest(&bytes)) != file.sha256 {
+        return Err("the file changed while protowasm was running".into());
+    }
+    Ok(Cow::Owned(bytes))
 }
 
 /// The engine's settings. Everything that changes generated code is part of the cache key through
