@@ -96,11 +96,16 @@ pub fn run_protoc(args: &ProtocArgs, cache: ModuleCache) -> Result<Report, Failu
     let cwd =
         std::env::current_dir().map_err(|e| Failure::one(format!("the working directory: {e}")))?;
     let registry = Registry::discover(&cwd).map_err(Failure::one)?;
-    // Each directive sends one request with every input, unless `generate` split them.
+    let resolved: Vec<Resolved> = args
+        .outputs
+        .iter()
+        .map(|directive| resolve_plugin(directive, &args.plugins, &registry))
+        .collect::<Result<_, _>>()?;
+    // Each directive sends one request with every input, unless `generate` split them (buf's
+    // `strategy: directory`) or the plugin generates each file on its own (`per_file`).
     let all = vec![inputs.to_vec()];
     let mut expanded: Vec<Vec<Vec<String>>> = Vec::new();
-    let mut jobs: Vec<Job> = Vec::new();
-    for (i, _) in args.outputs.iter().enumerate() {
+    for (i, resolved) in resolved.iter().enumerate() {
         let requests = args
             .plan
             .as_ref()
@@ -114,12 +119,21 @@ pub fn run_protoc(args: &ProtocArgs, cache: ModuleCache) -> Result<Report, Failu
             (Some(wkt), Some(c)) => requests.iter().map(|f| c.with_imports(f, wkt)).collect(),
             _ => requests.clone(),
         };
+        let requests = if resolved.per_file {
+            let parts = rayon::current_num_threads();
+            requests
+                .iter()
+                .flat_map(|files| split_files(&set, files, parts))
+                .collect()
+        } else {
+            requests
+        };
         expanded.push(requests);
     }
-    for (i, directive) in args.outputs.iter().enumerate() {
-        let resolved = resolve_plugin(directive, &args.plugins, &registry)?;
+    let mut jobs: Vec<Job> = Vec::new();
+    for ((directive, resolved), requests) in args.outputs.iter().zip(&resolved).zip(&expanded) {
         let limits = args.limits.resolve(resolved.limits);
-        for files in &expanded[i] {
+        for files in requests {
             let entries =
                 generate_entries(compiled.as_ref(), files, directive, &resolved.parameter);
             let request = request::build(&set, files, &resolved.parameter, version, &entries);
@@ -264,6 +278,31 @@ pub fn run_protoc(args: &ProtocArgs, cache: ModuleCache) -> Result<Report, Failu
     }
     report.timings.push(timing("total", total.elapsed()));
     Ok(report)
+}
+
+/// `files` in at most `parts` consecutive runs of about equal weight (the size of each file's
+/// descriptor, a fair proxy for the work of generating it), so that parallel requests finish
+/// together and, applied in order, give the files in their original order.
+fn split_files(set: &FileSet, files: &[String], parts: usize) -> Vec<Vec<String>> {
+    let weight = |name: &String| set.get(name).map_or(1, |f| f.bytes.len().max(1));
+    let total: usize = files.iter().map(weight).sum();
+    let parts = parts.clamp(1, files.len().max(1));
+    let mut out: Vec<Vec<String>> = vec![Vec::new()];
+    let mut done = 0;
+    for name in files {
+        let w = weight(name);
+        // Start the next part when this file's midpoint lies past the current part's share of
+        // the total (counted from the start, so that rounding does not pile up at the end).
+        let past_share = (2 * done + w) * parts > 2 * total * out.len();
+        if past_share && !out.last().is_some_and(Vec::is_empty) && out.len() < parts {
+            out.push(Vec::new());
+        }
+        done += w;
+        if let Some(part) = out.last_mut() {
+            part.push(name.clone());
+        }
+    }
+    out
 }
 
 /// Writes one whole file (`-o`, `--dependency_out`; see [`output::write_whole_file`]); errors
@@ -417,6 +456,8 @@ struct Resolved {
     parameter: String,
     /// The registry entry's limits, if any.
     limits: LimitFlags,
+    /// The registry entry says the plugin generates each file on its own.
+    per_file: bool,
 }
 
 /// `--plugin=NAME=PATH` (the last one for a name wins, as in protoc), else the registry entry for
@@ -432,6 +473,7 @@ fn resolve_plugin(
         plugin,
         parameter: directive.parameter.clone(),
         limits: LimitFlags::default(),
+        per_file: false,
     };
     if let Some((_, path)) = plugins.iter().rev().find(|(n, _)| n == name) {
         // Unreadable or missing: let the native runner report it as protoc does.
@@ -500,6 +542,7 @@ fn from_registry(
         plugin,
         parameter,
         limits,
+        per_file: entry.per_file,
     })
 }
 
@@ -523,6 +566,51 @@ fn timing(what: &str, took: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn files_split_in_order_into_parts_of_equal_weight() {
+        let names = |n: usize| (0..n).map(|i| format!("f{i}.proto")).collect::<Vec<_>>();
+        let set = FileSet::default();
+        for (files, parts) in [(5, 2), (10, 3), (2, 2), (1, 4), (7, 1), (8, 8), (3, 16)] {
+            let all = names(files);
+            let split = split_files(&set, &all, parts);
+            assert_eq!(split.len(), parts.min(files), "{files} files into {parts}");
+            assert_eq!(split.concat(), all, "{files} files into {parts}");
+            let sizes: Vec<usize> = split.iter().map(Vec::len).collect();
+            let (min, max) = (sizes.iter().min().unwrap(), sizes.iter().max().unwrap());
+            assert!(max - min <= 1, "{files} files into {parts}: {sizes:?}");
+        }
+    }
+
+    #[test]
+    fn a_heavy_file_gets_a_part_of_its_own() {
+        let mut set = FileSet::default();
+        for (name, size) in [
+            ("a.proto", 1000),
+            ("b.proto", 10),
+            ("c.proto", 10),
+            ("d.proto", 10),
+        ] {
+            set.add_file(file_descriptor(name, size)).unwrap();
+        }
+        let all: Vec<String> = ["a.proto", "b.proto", "c.proto", "d.proto"]
+            .map(String::from)
+            .to_vec();
+        assert_eq!(
+            split_files(&set, &all, 2),
+            [vec!["a.proto".to_string()], all[1..].to_vec()]
+        );
+    }
+
+    /// A FileDescriptorProto named `name`, padded with a package name to about `size` bytes.
+    fn file_descriptor(name: &str, size: usize) -> Vec<u8> {
+        let file = prost_types::FileDescriptorProto {
+            name: Some(name.into()),
+            package: Some("p".repeat(size)),
+            ..Default::default()
+        };
+        file.encode_to_vec()
+    }
 
     #[test]
     fn unparseable_output_is_escaped_and_bounded() {

@@ -10,7 +10,13 @@
 //! memory_limit = "3GiB"                         # overrides the default, not a command-line flag
 //! timeout = "300s"
 //! env = ["GOGC=off", "TZ"]                      # NAME=VALUE sets; NAME passes the host's value
+//! per_file = true                               # each file's output depends on that file alone
 //! ```
+//!
+//! `per_file` lets protowasm split a request's files to generate into one request per core and
+//! run them in parallel. Only for plugins whose output for a file does not depend on the other
+//! files generated with it (protoc-gen-go, protoc-gen-go-grpc); not for plugins that write one
+//! file per package (protoc-gen-prost).
 //!
 //! The file is found at `$PROTOWASM_REGISTRY`, or else by walking up from the working directory.
 //! Parsing is strict: an unknown key is an error that names it. A URL source is loaded from the
@@ -48,6 +54,8 @@ struct RawEntry {
     timeout: Option<String>,
     #[serde(default)]
     env: Vec<String>,
+    #[serde(default)]
+    per_file: bool,
 }
 
 /// One plugin, resolved: paths absolute, sizes and durations parsed.
@@ -66,6 +74,8 @@ pub struct RegistryEntry {
     pub timeout: Option<Duration>,
     /// Environment variables the plugin sees, resolved from the allow-list.
     pub env: Vec<(String, String)>,
+    /// The plugin generates each file on its own, so a request may be split by files.
+    pub per_file: bool,
 }
 
 #[derive(Debug, Default)]
@@ -164,6 +174,7 @@ impl Registry {
                 memory_limit,
                 timeout,
                 env,
+                per_file: e.per_file,
             };
             entries.insert(name, entry);
         }

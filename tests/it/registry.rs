@@ -148,3 +148,77 @@ fn a_wasm_plugin_sees_only_the_environment_its_entry_allows() {
         "{probe}"
     );
 }
+
+/// Runs the example's two files through the registry's `tp` with RAYON_NUM_THREADS=`threads`;
+/// returns the output tree.
+fn run_both_files(
+    dir: &Path,
+    threads: &str,
+    param: &str,
+) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let out = dir.join("out");
+    let _ = std::fs::remove_dir_all(&out);
+    std::fs::create_dir_all(&out).unwrap();
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_protowasm"))
+        .arg("protoc")
+        .arg(format!("--descriptor_set_in={}", example_set().display()))
+        .arg(format!("--tp_out={param}:out"))
+        .args(EXAMPLE_FILES)
+        .current_dir(dir)
+        .env("PROTOWASM_CACHE_DIR", shared_cache())
+        .env("RAYON_NUM_THREADS", threads)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    read_tree(&out)
+}
+
+#[test]
+fn a_per_file_plugin_gets_one_request_per_core_and_the_same_output() {
+    let split = tempfile::tempdir().unwrap();
+    write_registry(split.path(), &wasm_plugin("testplug"), "per_file = true\n");
+    let whole = tempfile::tempdir().unwrap();
+    write_registry(whole.path(), &wasm_plugin("testplug"), "");
+
+    // `list` writes one file per request, naming that request's files.
+    let lists = |tree: &std::collections::BTreeMap<String, Vec<u8>>| -> Vec<(String, String)> {
+        tree.iter()
+            .map(|(k, v)| (k.clone(), String::from_utf8(v.clone()).unwrap()))
+            .collect()
+    };
+    assert_eq!(
+        lists(&run_both_files(split.path(), "2", "list")),
+        [
+            (
+                "requests/example_library_v1_book.proto.list".to_string(),
+                "example/library/v1/book.proto\ncompiler_version: set\n".to_string()
+            ),
+            (
+                "requests/example_library_v1_library_service.proto.list".to_string(),
+                "example/library/v1/library_service.proto\ncompiler_version: set\n".to_string()
+            ),
+        ]
+    );
+    let one_request = [(
+        "requests/example_library_v1_book.proto.list".to_string(),
+        "example/library/v1/book.proto\nexample/library/v1/library_service.proto\ncompiler_version: set\n"
+            .to_string(),
+    )];
+    assert_eq!(
+        lists(&run_both_files(split.path(), "1", "list")),
+        one_request
+    );
+    assert_eq!(
+        lists(&run_both_files(whole.path(), "2", "list")),
+        one_request
+    );
+
+    // The default output is one file per input: split or not, the same tree.
+    let split_tree = run_both_files(split.path(), "2", "");
+    assert_eq!(split_tree.len(), 2);
+    assert_trees_equal(&split_tree, &run_both_files(whole.path(), "2", ""), "");
+}
