@@ -9,7 +9,7 @@ use prost::Message;
 use prost_types::compiler::CodeGeneratorResponse;
 use rayon::prelude::*;
 
-use crate::cache::ModuleCache;
+use crate::cache::{ModuleCache, ResponseCache};
 use crate::cli::protoc::{OutputDirective, ProtocArgs};
 use crate::compile::{self, Compiled, Inputs};
 use crate::config::{Registry, RegistryEntry};
@@ -17,8 +17,8 @@ use crate::descriptor_set::FileSet;
 use crate::feature_check::{self, EditionBounds};
 use crate::output::{self, OutputTree};
 use crate::plugins::{
-    is_wasm_file, LimitFlags, Limits, NativeRunner, Plugin, PluginError, PluginKind, PluginRunner,
-    RunOutput, WasmRuntime,
+    is_wasm_file, CachedRunner, LimitFlags, Limits, NativeRunner, Plugin, PluginError, PluginKind,
+    PluginRunner, RunOutput, WasmRuntime,
 };
 use crate::request;
 
@@ -134,11 +134,17 @@ pub fn run_protoc(args: &ProtocArgs, cache: ModuleCache) -> Result<Report, Failu
     }
 
     // Only build the wasm engine when a wasm plugin is in play: it costs a few milliseconds.
+    let responses = ResponseCache::new(cache.dir());
     let wasm = if jobs.iter().any(|j| j.plugin.kind == PluginKind::Wasm) {
         Some(WasmRuntime::new(cache).map_err(|e| Failure::one(e.to_string()))?)
     } else {
         None
     };
+    let cached = wasm.as_ref().map(|wasm| CachedRunner {
+        wasm,
+        responses,
+        mode: args.output_cache,
+    });
     let started = Instant::now();
     let order: Vec<(&OutputDirective, &[String])> =
         jobs.iter().map(|j| (j.directive, j.files)).collect();
@@ -146,7 +152,7 @@ pub fn run_protoc(args: &ProtocArgs, cache: ModuleCache) -> Result<Report, Failu
         .into_par_iter()
         .map(|job| {
             let label = label(job.directive);
-            let runner: &dyn PluginRunner = match (&job.plugin.kind, &wasm) {
+            let runner: &dyn PluginRunner = match (&job.plugin.kind, &cached) {
                 (PluginKind::Wasm, Some(w)) => w,
                 _ => &NativeRunner,
             };

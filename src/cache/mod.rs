@@ -1,5 +1,6 @@
 //! The ahead-of-time module cache: compiled plugins stored by content, so a second run loads a
 //! module in milliseconds instead of compiling it for seconds. It knows nothing of protobuf.
+//! Beside it, under the same directory, is the output cache ([`ResponseCache`]).
 //!
 //! An entry is `modules/<sha256>-<engine>-<version>.cwasm`, the output of
 //! `Engine::precompile_module`, with a sidecar `.sum` holding its length and CRC-32. The key names
@@ -18,8 +19,10 @@ use std::path::{Path, PathBuf};
 
 use wasmtime::{Engine, Module};
 
+mod responses;
 mod store;
 
+pub use responses::ResponseCache;
 pub use store::{default_dir, CacheEntry};
 
 /// Where a module came from, for logs and `--timings`.

@@ -14,7 +14,7 @@ pub fn default_dir() -> Option<PathBuf> {
     }
 }
 
-fn sum_path(path: &Path) -> PathBuf {
+pub fn sum_path(path: &Path) -> PathBuf {
     path.with_extension("sum")
 }
 
@@ -55,6 +55,12 @@ pub fn replace_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// `Ok(Some(()))` if the entry exists and matches its checksum, `Ok(None)` if it does not exist,
 /// `Err(reason)` if it exists but is damaged.
 pub fn read_verified(path: &Path) -> Result<Option<()>, String> {
+    read_checked(path).map(|found| found.map(drop))
+}
+
+/// The entry's bytes if it exists and matches its checksum, `Ok(None)` if it does not exist,
+/// `Err(reason)` if it exists but is damaged.
+pub fn read_checked(path: &Path) -> Result<Option<Vec<u8>>, String> {
     let sum = match std::fs::read_to_string(sum_path(path)) {
         Ok(sum) => sum,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -73,7 +79,7 @@ pub fn read_verified(path: &Path) -> Result<Option<()>, String> {
             actual.trim()
         ));
     }
-    Ok(Some(()))
+    Ok(Some(bytes))
 }
 
 /// One compiled module in the cache.

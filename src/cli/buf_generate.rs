@@ -36,6 +36,12 @@ pub struct GenerateArgs {
     /// Print where the time went.
     #[arg(long)]
     timings: bool,
+    /// Run every wasm plugin, without the output cache.
+    #[arg(long, conflicts_with = "verify_cache")]
+    no_cache: bool,
+    /// Run every wasm plugin and fail if a cached response differs.
+    #[arg(long)]
+    verify_cache: bool,
 }
 
 #[derive(Args, Debug)]
@@ -157,6 +163,11 @@ pub fn plan(args: &GenerateArgs, cwd: &Path) -> Result<ProtocArgs, String> {
     }
     run.plan = Some(plan);
     run.timings = args.timings;
+    run.output_cache = match (args.no_cache, args.verify_cache) {
+        (true, _) => crate::plugins::CacheMode::Off,
+        (_, true) => crate::plugins::CacheMode::Verify,
+        _ => crate::plugins::CacheMode::On,
+    };
     Ok(run)
 }
 

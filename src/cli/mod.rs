@@ -11,8 +11,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::cache::ModuleCache;
+use crate::cache::{ModuleCache, ResponseCache};
 use crate::generate;
+use crate::plugins::format_size;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -38,7 +39,7 @@ enum Command {
     Generate(buf_generate::GenerateArgs),
     /// Remove what the last `generate` wrote (as its manifests record), and nothing else.
     Clean(buf_generate::CleanArgs),
-    /// Manage the cache of compiled plugin modules.
+    /// Manage the caches: compiled plugin modules and plugin responses (the output cache).
     Cache {
         #[command(subcommand)]
         action: CacheAction,
@@ -54,10 +55,17 @@ enum Command {
 enum CacheAction {
     /// Print the cache directory ($PROTOWASM_CACHE_DIR, or the platform cache directory).
     Dir,
-    /// List the compiled modules in the cache.
+    /// List the compiled modules in the cache, and count the cached responses.
     List,
-    /// Remove every compiled module from the cache.
-    Clean,
+    /// Empty the cache: compiled modules and cached responses.
+    Clean {
+        /// Remove only the compiled modules.
+        #[arg(long, conflicts_with = "responses")]
+        modules: bool,
+        /// Remove only the cached plugin responses.
+        #[arg(long)]
+        responses: bool,
+    },
 }
 
 /// Entry point: decides between protoc mode and protowasm's subcommands.
@@ -171,34 +179,47 @@ fn run_cache(action: CacheAction) -> ExitCode {
         eprintln!("protowasm: no cache directory: set PROTOWASM_CACHE_DIR");
         return ExitCode::FAILURE;
     };
+    let responses = ResponseCache::new(Some(dir));
     let result = match action {
         CacheAction::Dir => {
             println!("{}", dir.display());
             Ok(())
         }
-        CacheAction::List => cache.list().map(|entries| {
+        CacheAction::List => cache.list().and_then(|entries| {
             for e in &entries {
                 println!(
                     "{}  {:>10}  {}",
                     e.module_sha256,
-                    crate::plugins::format_size(e.size),
+                    format_size(e.size),
                     e.path.display()
                 );
             }
             let total: u64 = entries.iter().map(|e| e.size).sum();
-            println!(
-                "{} modules, {}",
-                entries.len(),
-                crate::plugins::format_size(total)
-            );
+            println!("{} modules, {}", entries.len(), format_size(total));
+            let (count, bytes) = responses.usage()?;
+            println!("{count} cached responses, {}", format_size(bytes));
+            Ok(())
         }),
-        CacheAction::Clean => cache.clean().map(|(files, bytes)| {
+        CacheAction::Clean {
+            modules,
+            responses: only_responses,
+        } => (|| {
+            let mut removed = (0, 0);
+            if !only_responses {
+                removed = cache.clean()?;
+            }
+            if !modules {
+                let (files, bytes) = responses.clean()?;
+                removed = (removed.0 + files, removed.1 + bytes);
+            }
             println!(
-                "removed {files} files ({}) from {}",
-                crate::plugins::format_size(bytes),
+                "removed {} files ({}) from {}",
+                removed.0,
+                format_size(removed.1),
                 dir.display()
             );
-        }),
+            Ok(())
+        })(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::plugins::LimitFlags;
+use crate::plugins::{CacheMode, LimitFlags};
 
 /// The protoc release whose behaviour protowasm follows.
 pub const PROTOC_VERSION: &str = "36.2";
@@ -55,6 +55,8 @@ pub struct ProtocArgs {
     pub limits: LimitFlags,
     /// `--timings` (protowasm's own flag): print where the time went.
     pub timings: bool,
+    /// `--no-cache` / `--verify-cache` (protowasm's own flags): the output cache.
+    pub output_cache: CacheMode,
     /// `-o`/`--descriptor_set_out`.
     pub descriptor_set_out: Option<PathBuf>,
     pub include_imports: bool,
@@ -166,6 +168,8 @@ const NO_VALUE_FLAGS: &[&str] = &[
     "--disallow_services",
     "--unsafe_allow_out_dir_escape",
     "--timings",
+    "--no-cache",
+    "--verify-cache",
 ];
 
 /// protoc flags that exist but that protowasm does not implement yet; using one is an error
@@ -334,6 +338,8 @@ pub fn parse(args: Vec<String>, usage_name: &str) -> Result<Parsed, UsageError> 
             }
             "--plugin-timeout" => parsed.limits.timeout = Some(parse_duration(&name, &value)?),
             "--timings" => parsed.timings = true,
+            "--no-cache" => parsed.output_cache = CacheMode::Off,
+            "--verify-cache" => parsed.output_cache = CacheMode::Verify,
             n if NOT_YET.contains(&n) => {
                 return Err(UsageError(format!(
                     "{n}: this protoc flag is not supported by protowasm yet."
@@ -518,6 +524,10 @@ protowasm's own flags:
   --plugin-output-limit=SIZE  Cap on a plugin's response size (default 256MiB).
   --compiler-version=X.Y.Z[-S]  compiler_version sent to plugins (default 7.36.2,
                               what protoc {PROTOC_VERSION} sends).
+  --no-cache                  Run every wasm plugin, without the output cache.
+  --verify-cache              Run every wasm plugin and fail if a cached response
+                              differs (the cache assumes plugins are
+                              deterministic).
   --timings                   Print where the time went, to stderr.
 "
     )

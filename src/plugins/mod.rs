@@ -2,6 +2,7 @@
 //! `wasm` runs WASI preview 1 modules in-process with wasmtime; `native` runs executables as
 //! subprocesses, as protoc does.
 
+mod cached;
 pub mod native;
 mod stdio;
 pub mod wasm;
@@ -10,6 +11,7 @@ pub mod watchdog;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use cached::{response_key, CacheMode, CachedRunner};
 pub use native::NativeRunner;
 pub use wasm::WasmRuntime;
 
@@ -134,12 +136,15 @@ pub fn is_wasm_file(path: &Path) -> std::io::Result<bool> {
 #[derive(Debug)]
 pub struct RunOutput {
     pub stdout: Vec<u8>,
+    /// What the run printed on our stderr on the plugin's behalf (wasm plugins only), so that a
+    /// cached run can print it again.
+    pub stderr: Vec<u8>,
     /// Where the time went, for `--timings`.
     pub timings: Vec<(&'static str, Duration)>,
 }
 
 /// Why a plugin run failed. `Display` gives the text after `protoc-gen-X: `, as protoc prints it.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum PluginError {
     #[error("Plugin failed with status code {0}.")]
     Exit(i32),
@@ -159,6 +164,8 @@ pub enum PluginError {
         expected: String,
         actual: String,
     },
+    #[error("--verify-cache: this run's response differs from the one cached for the same module, request, environment and limits, so the plugin is not deterministic and its responses cannot be cached; the entry ({0}) was removed, and --no-cache runs it without the cache")]
+    NotDeterministic(String),
     #[error("invalid WebAssembly module {path}: {message}")]
     BadModule { path: String, message: String },
     #[error("{0}")]

@@ -95,6 +95,10 @@ impl PluginRunner for NativeRunner {
             use std::os::unix::process::ExitStatusExt;
             return Err(PluginError::Signal(status.signal().unwrap_or(0)));
         }
-        Ok(RunOutput { stdout, timings })
+        Ok(RunOutput {
+            stdout,
+            stderr: Vec::new(),
+            timings,
+        })
     }
 }

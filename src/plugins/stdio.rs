@@ -68,6 +68,15 @@ struct RelayState {
     cap: u64,
     remaining: u64,
     truncated: bool,
+    /// Everything written to our stderr so far, for the output cache to print again.
+    transcript: Vec<u8>,
+}
+
+impl RelayState {
+    fn emit(&mut self, line: &[u8]) {
+        let _ = std::io::stderr().lock().write_all(line);
+        self.transcript.extend_from_slice(line);
+    }
 }
 
 impl StderrRelay {
@@ -78,6 +87,7 @@ impl StderrRelay {
             cap,
             remaining: cap,
             truncated: false,
+            transcript: Vec::new(),
         };
         StderrRelay {
             state: Arc::new(Mutex::new(state)),
@@ -94,24 +104,24 @@ impl StderrRelay {
             .min(bytes.len());
         s.remaining -= keep as u64;
         s.partial.extend_from_slice(&bytes[..keep]);
-        let mut out = std::io::stderr().lock();
         while let Some(nl) = s.partial.iter().position(|&b| b == b'\n') {
-            let line: Vec<u8> = s.partial.drain(..=nl).collect();
-            let _ = out.write_all(s.prefix.as_bytes());
-            let _ = out.write_all(&line);
+            let mut line = s.prefix.clone().into_bytes();
+            line.extend(s.partial.drain(..=nl));
+            s.emit(&line);
         }
         if keep < bytes.len() {
             s.truncated = true;
             let rest = std::mem::take(&mut s.partial);
             if !rest.is_empty() {
-                let _ = writeln!(out, "{}{}", s.prefix, String::from_utf8_lossy(&rest));
+                let line = format!("{}{}\n", s.prefix, String::from_utf8_lossy(&rest));
+                s.emit(line.as_bytes());
             }
-            let _ = writeln!(
-                out,
-                "{}[stderr truncated: more than {} written]",
+            let marker = format!(
+                "{}[stderr truncated: more than {} written]\n",
                 s.prefix,
                 super::format_size(s.cap)
             );
+            s.emit(marker.as_bytes());
         }
     }
 
@@ -120,13 +130,14 @@ impl StderrRelay {
         let mut s = lock(&self.state);
         let rest = std::mem::take(&mut s.partial);
         if !rest.is_empty() {
-            let _ = writeln!(
-                std::io::stderr().lock(),
-                "{}{}",
-                s.prefix,
-                String::from_utf8_lossy(&rest)
-            );
+            let line = format!("{}{}\n", s.prefix, String::from_utf8_lossy(&rest));
+            s.emit(line.as_bytes());
         }
+    }
+
+    /// What was written to our stderr, prefixes included.
+    pub fn transcript(&self) -> Vec<u8> {
+        std::mem::take(&mut lock(&self.state).transcript)
     }
 }
 

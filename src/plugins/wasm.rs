@@ -58,11 +58,21 @@ impl ResourceLimiter for MemoryCap {
 /// One module's linked form, filled by the first thread that needs it; the others wait on it.
 type ReadySlot = std::sync::OnceLock<Result<InstancePre<RunState>, String>>;
 
+/// A module file read and hashed once per process, however many jobs run it.
+struct ModuleFile {
+    bytes: Vec<u8>,
+    sha256: [u8; 32],
+}
+
+type FileSlot = std::sync::OnceLock<Result<Arc<ModuleFile>, PluginError>>;
+
 /// Runs WASI preview 1 modules. Cheap to share across threads.
 pub struct WasmRuntime {
     engine: Engine,
     linker: Linker<RunState>,
     cache: ModuleCache,
+    /// Module files already read, by path.
+    files: Mutex<HashMap<std::path::PathBuf, Arc<FileSlot>>>,
     /// Modules already linked in this process, by sha256 of the wasm bytes.
     ready: Mutex<HashMap<[u8; 32], Arc<ReadySlot>>>,
 }
@@ -78,6 +88,7 @@ impl WasmRuntime {
             engine,
             linker,
             cache,
+            files: Mutex::default(),
             ready: Mutex::default(),
         })
     }
@@ -90,6 +101,36 @@ impl WasmRuntime {
         &self.cache
     }
 
+    /// The sha256 of the plugin's module, checked against its registry pin. The file is read
+    /// once per process; the pin is checked on every call.
+    pub fn module_sha256(&self, plugin: &Plugin) -> Result<[u8; 32], PluginError> {
+        self.module_file(plugin).map(|f| f.sha256)
+    }
+
+    fn module_file(&self, plugin: &Plugin) -> Result<Arc<ModuleFile>, PluginError> {
+        let slot = {
+            let mut files = self.files.lock().unwrap_or_else(|p| p.into_inner());
+            files.entry(plugin.path.clone()).or_default().clone()
+        };
+        let file = slot
+            .get_or_init(|| {
+                let bytes = std::fs::read(&plugin.path).map_err(|e| {
+                    PluginError::Io(format!("reading {}: {e}", plugin.path.display()))
+                })?;
+                let sha256 = Sha256::digest(&bytes).into();
+                Ok(Arc::new(ModuleFile { bytes, sha256 }))
+            })
+            .clone()?;
+        if let Some(expected) = plugin.expected_sha256.filter(|e| *e != file.sha256) {
+            return Err(PluginError::Tampered {
+                path: plugin.path.display().to_string(),
+                expected: hex::encode(expected),
+                actual: hex::encode(file.sha256),
+            });
+        }
+        Ok(file)
+    }
+
     /// Loads (from memory, the AOT cache, or by compiling) and links a module. Concurrent callers
     /// asking for the same module wait for one another instead of compiling twice.
     fn prepare(
@@ -98,16 +139,8 @@ impl WasmRuntime {
         timings: &mut Vec<(&'static str, std::time::Duration)>,
     ) -> Result<InstancePre<RunState>, PluginError> {
         let started = Instant::now();
-        let wasm = std::fs::read(&plugin.path)
-            .map_err(|e| PluginError::Io(format!("reading {}: {e}", plugin.path.display())))?;
-        let sha: [u8; 32] = Sha256::digest(&wasm).into();
-        if let Some(expected) = plugin.expected_sha256.filter(|e| *e != sha) {
-            return Err(PluginError::Tampered {
-                path: plugin.path.display().to_string(),
-                expected: hex::encode(expected),
-                actual: hex::encode(sha),
-            });
-        }
+        let file = self.module_file(plugin)?;
+        let sha = file.sha256;
         timings.push(("read+hash", started.elapsed()));
         let slot = {
             let mut ready = self.ready.lock().unwrap_or_else(|p| p.into_inner());
@@ -118,7 +151,7 @@ impl WasmRuntime {
         let pre = slot.get_or_init(|| {
             let (module, how) = self
                 .cache
-                .load_or_compile(&self.engine, &wasm, &sha)
+                .load_or_compile(&self.engine, &file.bytes, &sha)
                 .map_err(|e| format!("{e:#}"))?;
             outcome = how;
             self.linker
@@ -213,6 +246,7 @@ impl PluginRunner for WasmRuntime {
         match failure {
             None => Ok(RunOutput {
                 stdout: stdout.take(),
+                stderr: stderr.transcript(),
                 timings,
             }),
             // Guests react to a refused memory.grow in their own way (Go exits 2, Rust aborts with a

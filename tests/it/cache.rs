@@ -34,12 +34,14 @@ fn example_args(args: &[String]) -> Vec<String> {
     all
 }
 
-/// Runs the example through testplug into `cwd/out`.
+/// Runs the example through testplug into `cwd/out`, without the output cache, which would
+/// answer a second run before the module cache is asked (tests/it/output_cache.rs covers it).
 fn run_testplug(cwd: &Path, cache: &Path) -> Run {
     std::fs::create_dir_all(cwd.join("out")).unwrap();
     let args = example_args(&[
         format!("--plugin=protoc-gen-testplug={}", testplug().display()),
         "--testplug_out=out".to_string(),
+        "--no-cache".to_string(),
     ]);
     protowasm_in(cwd, cache, &args)
 }
@@ -416,13 +418,16 @@ fn cache_commands_print_dir_list_and_clean() {
 
     let empty = protowasm_in(work.path(), &cache, &s(&["cache", "list"]));
     empty.assert_ok();
-    assert_eq!(empty.stdout, "0 modules, 0 bytes\n");
+    assert_eq!(
+        empty.stdout,
+        "0 modules, 0 bytes\n0 cached responses, 0 bytes\n"
+    );
 
     run_testplug(work.path(), &cache).assert_ok();
     let list = protowasm_in(work.path(), &cache, &s(&["cache", "list"]));
     list.assert_ok();
     let lines: Vec<&str> = list.stdout.lines().collect();
-    assert_eq!(lines.len(), 2, "{}", list.stdout);
+    assert_eq!(lines.len(), 3, "{}", list.stdout);
     let fields: Vec<&str> = lines[0].split_whitespace().collect();
     assert_eq!(
         fields[0],
@@ -438,6 +443,7 @@ fn cache_commands_print_dir_list_and_clean() {
         list.stdout
     );
     assert!(lines[1].starts_with("1 modules, "), "{}", list.stdout);
+    assert_eq!(lines[2], "0 cached responses, 0 bytes", "{}", list.stdout);
 
     let clean = protowasm_in(work.path(), &cache, &s(&["cache", "clean"]));
     clean.assert_ok();
@@ -456,7 +462,10 @@ fn cache_commands_print_dir_list_and_clean() {
     );
     let after = protowasm_in(work.path(), &cache, &s(&["cache", "list"]));
     after.assert_ok();
-    assert_eq!(after.stdout, "0 modules, 0 bytes\n");
+    assert_eq!(
+        after.stdout,
+        "0 modules, 0 bytes\n0 cached responses, 0 bytes\n"
+    );
 
     let rerun = run_testplug(work.path(), &cache);
     rerun.assert_ok();

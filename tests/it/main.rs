@@ -9,6 +9,7 @@ mod compile_cli;
 mod failures;
 mod golden;
 mod oracle;
+mod output_cache;
 mod plugin_cmd;
 mod registry;
 mod support;

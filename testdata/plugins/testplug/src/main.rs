@@ -20,6 +20,7 @@
 //! | `nameless`       | the first file gets an empty name and no insertion point |
 //! | `features=N`     | supported_features = N (default 1, FEATURE_PROTO3_OPTIONAL) |
 //! | `nulname`        | emit a file named `a\0b.txt` (a NUL byte in the name) |
+//! | `clock`          | emit `clock.txt`: the system clock in nanoseconds (a plugin that is not deterministic) |
 //! | `probe`          | emit `probe.txt`: whether host files, `/`, `.`, a write to /tmp and env vars are reachable (wasm: never) |
 //! | `min_edition=N`, `max_edition=N` | minimum_edition / maximum_edition in the response (Edition enum numbers, e.g. 1000 = 2023) |
 //! | `error=MSG`      | respond with `error` = MSG and no files |
@@ -62,6 +63,7 @@ enum Emit {
     List,
     Probe,
     NulName,
+    Clock,
 }
 
 #[derive(Default)]
@@ -98,6 +100,7 @@ fn parse(parameter: &str) -> Result<Config, String> {
             "list" => cfg.emits.push(Emit::List),
             "probe" => cfg.emits.push(Emit::Probe),
             "nulname" => cfg.emits.push(Emit::NulName),
+            "clock" => cfg.emits.push(Emit::Clock),
             "prefix" => cfg.prefix = need()?.into(),
             "dup" => cfg.dup = true,
             "nameless" => cfg.nameless = true,
@@ -249,6 +252,11 @@ fn respond(req: &CodeGeneratorRequest, raw: &[u8]) -> CodeGeneratorResponse {
                 }
                 Emit::Probe => file("probe.txt".into(), None, probe()),
                 Emit::NulName => file("a\0b.txt".into(), None, "nul\n".into()),
+                // A plugin that is not deterministic: what the output cache assumes away.
+                Emit::Clock => {
+                    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+                    file("clock.txt".into(), None, format!("{}\n", now.as_nanos()))
+                }
             })
             .collect()
     };
