@@ -147,7 +147,7 @@ def chart(results: dict, path: Path) -> None:
 
 
 def update_readme(readme: Path, section: str) -> None:
-    """Replaces what lies between the markers; adds a Performance section before "## Using it"
+    """Replaces what lies between the markers; adds a Performance section before "## Measured"
     (or at the end) when the markers are missing."""
     text = readme.read_text()
     block = f"{BEGIN}\n{section}{END}"
@@ -157,7 +157,7 @@ def update_readme(readme: Path, section: str) -> None:
     else:
         new = ("## Performance\n\n`bash bench/run.sh` measures this (`--quick` for a smoke run, "
                "`--rounds N`, `--cases compile,rust,go,cache`).\n\n" + block + "\n\n")
-        text = text.replace("## Using it", new + "## Using it", 1) if "## Using it" in text else text + "\n" + new
+        text = text.replace("## Measured", new + "## Measured", 1) if "## Measured" in text else text + "\n" + new
     readme.write_text(text)
 
 
