@@ -1,7 +1,7 @@
 """The benchmark's timing loop and entry point (bench/run.sh installs everything, then runs this):
 each case's tools run interleaved, round by round (A, B, C, A, B, C, ...), so a machine that
 slows down mid-run slows every tool alike. One warm-up round fills the caches and gives the
-outputs the case checks. Wall time and peak memory (the child's max RSS, from wait4) of every
+outputs the case checks. Wall time (here) and peak memory (max RSS, through GNU time) of every
 run go to bench/results/results.json; bench/report.py turns that into the table and chart.
 """
 
@@ -26,20 +26,24 @@ TIMING = re.compile(r"^timing: (.+): ([0-9.]+) ms$")
 def run_once(tool: cases.Tool, log: Path) -> dict:
     """One timed run: wall seconds, max RSS in KiB (the kernel's maximum over the process and
     the children it reaped, so protoc's figure is its largest plugin or itself, whichever is
-    larger; protowasm's plugins are inside its own process), and protowasm's --timings lines."""
+    larger; protowasm's plugins are inside its own process), and protowasm's --timings lines.
+
+    The RSS comes from /usr/bin/time, not from our own wait4: a child forked from this Python
+    process counts the parent's resident memory before exec in its max RSS (the kernel keeps
+    the old mm's high-water mark), which would floor every figure at the harness's size."""
     if tool.out is not None:
         shutil.rmtree(tool.out, ignore_errors=True)
         tool.out.mkdir(parents=True)
     if tool.cold_cache is not None:
         shutil.rmtree(tool.cold_cache, ignore_errors=True)
     env = {**os.environ, **tool.env}
+    rss_file = log.with_suffix(".rss")
+    argv = ["/usr/bin/time", "-f", "%M", "-o", str(rss_file), *map(str, tool.argv)]
     with open(log, "wb") as err:
         start = time.perf_counter()
-        proc = subprocess.Popen(tool.argv, cwd=tool.cwd, env=env, stdin=subprocess.DEVNULL,
-                                stdout=subprocess.DEVNULL, stderr=err)
-        _, status, usage = os.wait4(proc.pid, 0)
+        proc = subprocess.run(argv, cwd=tool.cwd, env=env, stdin=subprocess.DEVNULL,
+                              stdout=subprocess.DEVNULL, stderr=err)
         wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
     text = log.read_text(errors="replace")
     if proc.returncode != 0:
         tail = "\n".join(text.splitlines()[-15:])
@@ -50,7 +54,9 @@ def run_once(tool: cases.Tool, log: Path) -> dict:
         m = TIMING.match(line)
         if m:
             timings[m.group(1)] = float(m.group(2))
-    return {"wall_s": round(wall, 4), "max_rss_kib": usage.ru_maxrss, "timings": timings}
+    # GNU time writes "Command exited ..." lines first when the command fails; the last is %M.
+    rss = int(rss_file.read_text().split()[-1])
+    return {"wall_s": round(wall, 4), "max_rss_kib": rss, "timings": timings}
 
 
 def run_case(case: cases.Case, rounds: int, logs: Path) -> dict:
@@ -123,8 +129,10 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="smoke run: 1 round, small inputs only")
     ap.add_argument("--cases", default=",".join(cases.GROUPS),
                     help=f"comma-separated groups out of {','.join(cases.GROUPS)} (default: all)")
-    ap.add_argument("--results", default="bench/results", help="where results go (default bench/results)")
-    ap.add_argument("--no-readme", action="store_true", help="do not update README.md's Performance section")
+    ap.add_argument("--results", help="where results go (default bench/results; with --quick, "
+                    "target/bench/results-quick, so a smoke run leaves the committed figures alone)")
+    ap.add_argument("--no-readme", action="store_true",
+                    help="do not update README.md's Performance section (--quick never does)")
     args = ap.parse_args()
     groups = [g for g in args.cases.split(",") if g]
     unknown = set(groups) - set(cases.GROUPS)
@@ -134,6 +142,8 @@ def main() -> int:
 
     repo = Path(__file__).resolve().parent.parent
     env = os.environ
+    if "BENCH_PROTOC" not in env or "BENCH_BUF" not in env:
+        sys.exit("bench/harness.py: run it through bench/run.sh, which sets BENCH_PROTOC and BENCH_BUF")
     pw = repo / "target/release/protowasm"
     help_text = subprocess.run([pw, "protoc", "--help"], capture_output=True, text=True).stdout
     setup = cases.Setup(
@@ -158,10 +168,10 @@ def main() -> int:
         results["cases"].append(res)
     results["duration_s"] = round(time.time() - started)
 
-    out = repo / args.results
+    out = repo / (args.results or ("target/bench/results-quick" if args.quick else "bench/results"))
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(results, indent=1) + "\n")
-    report.write(results, out, None if args.no_readme else repo / "README.md")
+    report.write(results, out, None if args.no_readme or args.quick else repo / "README.md")
     print(f"\nresults in {out} ({results['duration_s']} s)")
     print((out / "results.md").read_text())
     return 1 if failed else 0

@@ -7,14 +7,16 @@
 # chart.png) and README.md's Performance section.
 #
 # Usage: bash bench/run.sh [--quick] [--rounds N] [--cases compile,rust,go,cache] [--no-readme]
-#   --quick   smoke run: one round, the small inputs only (a few minutes once things are built)
+#   --quick   smoke run: one round, the small inputs only (a few minutes once things are built);
+#             results go to target/bench/results-quick and README.md is left alone
 #   --rounds  timed rounds per case (default 5), after one warm-up round
 #   --cases   groups to run (default all): compile (.proto -> descriptor set), rust and go
 #             (generate), cache (empty vs warm AOT cache vs a cached re-run)
 #
 # What it builds or installs goes under target/ (bench-venv, buf-npm, plugins, corpus, bench/),
 # except Debian packages and the Rust target (testdata/install-toolchains.sh, as root) and
-# cargo's own registry. hyperfine is not used: it cannot interleave tools round by round.
+# cargo's own registry. hyperfine is not used: it cannot interleave tools round by round, so
+# bench/harness.py is the loop (wall time its own, peak memory through GNU time).
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
@@ -22,8 +24,10 @@ step() { echo "== $*" >&2; }
 die() { echo "bench/run.sh: $*" >&2; exit 1; }
 
 step "Debian packages"
-# python3-venv for the venv, npm for buf; git names the commit measured.
+# python3-venv for the venv, npm for buf, time (GNU time) for peak memory, git to name the
+# commit measured.
 need=()
+[ -x /usr/bin/time ] || need+=(time)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
 command -v npm >/dev/null || need+=(npm)
 command -v git >/dev/null || need+=(git)
