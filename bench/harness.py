@@ -16,8 +16,10 @@ import sys
 import time
 from pathlib import Path
 
+sys.dont_write_bytecode = True  # no __pycache__ in bench/: what the run makes goes under target/
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import cases  # noqa: E402
+import inputs  # noqa: E402
 import report  # noqa: E402
 
 TIMING = re.compile(r"^timing: (.+): ([0-9.]+) ms$")
@@ -93,7 +95,7 @@ def first_line(argv: list) -> str:
         return "unknown"
 
 
-def machine(setup: cases.Setup) -> dict:
+def machine(setup: inputs.Setup) -> dict:
     cpu = "unknown"
     for line in Path("/proc/cpuinfo").read_text().splitlines():
         if line.startswith("model name"):
@@ -146,7 +148,7 @@ def main() -> int:
         sys.exit("bench/harness.py: run it through bench/run.sh, which sets BENCH_PROTOC and BENCH_BUF")
     pw = repo / "target/release/protowasm"
     help_text = subprocess.run([pw, "protoc", "--help"], capture_output=True, text=True).stdout
-    setup = cases.Setup(
+    setup = inputs.Setup(
         repo=repo, work=repo / "target/bench/work", protowasm=pw, protoc=Path(env["BENCH_PROTOC"]),
         buf=Path(env["BENCH_BUF"]), quick=args.quick, output_cache="--no-cache" in help_text)
     setup.work.mkdir(parents=True, exist_ok=True)
