@@ -87,12 +87,16 @@ def sha256(path: Path) -> str:
 
 def write_registry(setup: Setup, path: Path, plugins: list[str], env: list[str]) -> Path:
     """A plugins-registry.toml naming the wasm plugins (`--NAME_out` finds them by name), with
-    `env` as each entry's allow-list: the only way an environment variable reaches a wasm plugin."""
+    `env` as each entry's allow-list: the only way an environment variable reaches a wasm plugin.
+    The Go plugins are `per_file`, as in the repository's registry: their requests are split
+    across cores."""
     lines = []
     for p in plugins:
         lines += [f"[plugins.{p}]", f'source = "{setup.wasm(p)}"', f'sha256 = "{sha256(setup.wasm(p))}"']
         if env:
             lines.append("env = [" + ", ".join(f'"{e}"' for e in env) + "]")
+        if p in GO:
+            lines.append("per_file = true")
         lines.append("")
     path.write_text("\n".join(lines))
     return path
