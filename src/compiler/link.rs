@@ -124,6 +124,12 @@ impl Pool {
         &self.defs
     }
 
+    /// The full name of the first extension of `extendee` (no leading '.') numbered `number`.
+    pub(super) fn extension(&self, extendee: &str, number: i32) -> Option<&str> {
+        let key = (extendee.to_string(), number);
+        self.extensions.get(&key).map(|(full, _)| full.as_str())
+    }
+
     /// Links `file` (as `build` made it; `info` gives error positions) against the files
     /// already in the pool, which must include its imports, and adds it. On failure the pool
     /// is left without the file, and the errors are in protoc's order.
