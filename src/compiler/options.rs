@@ -19,7 +19,8 @@ use super::link::{Kind, Linker};
 use super::text_format;
 
 /// A definition the interpreter needs: message and enum types, and extensions, each with
-/// whether its file is proto3 (repeated scalars packed by default).
+/// whether its file is proto3 (repeated scalars packed by default). A message comes without
+/// its nested messages, enums and extensions (each is a definition of its own).
 #[derive(Clone)]
 pub(super) enum Def {
     Msg(Arc<DescriptorProto>, bool),
@@ -72,7 +73,26 @@ fn index_message(scope: &str, m: &DescriptorProto, parent: Features, defs: &mut 
             Def::Ext(Arc::new(x.clone()), proto3),
         );
     }
-    defs.insert(full, Def::Msg(Arc::new(m.clone()), proto3));
+    defs.insert(full, Def::Msg(Arc::new(shallow(m)), proto3));
+}
+
+/// `m` without the definitions nested in it, which are indexed under their own names: a deep
+/// copy would hold each nested message again for every message around it, and the pool keeps
+/// one of these for every message of a run.
+fn shallow(m: &DescriptorProto) -> DescriptorProto {
+    DescriptorProto {
+        name: m.name.clone(),
+        field: m.field.clone(),
+        extension: Vec::new(),
+        nested_type: Vec::new(),
+        enum_type: Vec::new(),
+        extension_range: m.extension_range.clone(),
+        oneof_decl: m.oneof_decl.clone(),
+        options: m.options.clone(),
+        reserved_range: m.reserved_range.clone(),
+        reserved_name: m.reserved_name.clone(),
+        visibility: m.visibility,
+    }
 }
 
 fn qualify(scope: &str, name: &str) -> String {
