@@ -684,7 +684,7 @@ pub(super) fn update_source_info(info: &mut SourceCodeInfo, paths: &HashMap<Vec<
         return;
     }
     let mut out = Vec::with_capacity(info.location.len());
-    let mut matched: Option<Vec<i32>> = None;
+    let mut matched: Option<Box<[i32]>> = None;
     for mut loc in std::mem::take(&mut info.location) {
         if let Some(m) = &matched {
             if loc.path.starts_with(m) {
@@ -692,8 +692,8 @@ pub(super) fn update_source_info(info: &mut SourceCodeInfo, paths: &HashMap<Vec<
             }
             matched = None;
         }
-        if let Some(dest) = paths.get(&loc.path) {
-            matched = Some(std::mem::replace(&mut loc.path, dest.clone()));
+        if let Some(dest) = paths.get(&loc.path[..]) {
+            matched = Some(std::mem::replace(&mut loc.path, dest[..].into()));
         }
         out.push(loc);
     }
