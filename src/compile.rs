@@ -103,14 +103,8 @@ fn compile_from(
     };
     let mut pool = Pool::new();
     let names: Vec<&str> = inputs.iter().map(String::as_str).collect();
-    let mut result = Ok(());
-    for name in &inputs {
-        // protoc stops at the first input that fails.
-        result = set::load(name, &loader, &mut pool);
-        if result.is_err() {
-            break;
-        }
-    }
+    // protoc stops at the first input that fails.
+    let result = set::load_all(&names, &loader, &mut pool);
     // Warnings come out as protoc prints them, before any later error.
     for w in set::warnings(&pool, &names) {
         let d = &w.diagnostic;

@@ -130,16 +130,21 @@ impl Pool {
         self.extensions.get(&key).map(|(full, _)| full.as_str())
     }
 
-    /// Links `file` (as `build` made it; `info` gives error positions) against the files
-    /// already in the pool, which must include its imports, and adds it. On failure the pool
-    /// is left without the file, and the errors are in protoc's order.
+    /// Links `file` (as `build` made it) against the files already in the pool, which must
+    /// include its imports, and adds it with `info` as its source info (error positions come
+    /// from it; interpreted options' locations are renamed to their fields). On failure the
+    /// pool is left without the file, and the errors are in protoc's order.
     pub fn add(
         &mut self,
         mut file: FileDescriptorProto,
-        info: &SourceCodeInfo,
+        info: Option<SourceCodeInfo>,
     ) -> Result<&FileDescriptorProto, Vec<Diagnostic>> {
+        let keep_info = info.is_some();
+        let mut info = info.unwrap_or_default();
+        file.source_code_info = None;
+        let mut renamed = HashMap::new();
         let index = self.files.len();
-        let locs = locations(info);
+        let locs = locations(&info);
         let mut b = validate::Builder::new(self, index, &locs);
         // protoc's `BuildFile`: the package, then the imports, then every definition.
         if let Some(package) = file.package.as_deref().filter(|p| !p.is_empty()) {
@@ -211,6 +216,7 @@ impl Pool {
             let pool_defs = &pool.defs;
             let mut i = options::Interpreter::new(&mut l, &local, pool_defs);
             options::interpret_file(&mut i, &mut file);
+            renamed = std::mem::take(&mut i.paths);
             let mut option_errors = std::mem::take(&mut i.errors);
             // protoc interprets plain options everywhere first, then extensions, each pass
             // in the order its builder met the elements.
@@ -226,7 +232,7 @@ impl Pool {
         let link_warnings = std::mem::take(&mut l.warnings);
         // The linker's copy shares its borrow of the pool.
         drop(l.locs);
-        let locs = locations(info);
+        let locs = locations(&info);
         let mut errors = l.errors;
         let mut warnings = link_warnings;
         if errors.is_empty() && !self.skip_options {
@@ -281,6 +287,12 @@ impl Pool {
                 .entry(key)
                 .or_insert_with(|| (full, name.clone()));
         });
+        if keep_info {
+            options::update_source_info(&mut info, &renamed);
+            // Kept for the whole run: without the room the builder grew it by.
+            info.location.shrink_to_fit();
+            file.source_code_info = Some(info);
+        }
         self.by_name
             .insert(file.name.clone().unwrap_or_default(), index);
         self.files.push(file);

@@ -17,6 +17,7 @@ pub mod parser;
 mod parser_decls;
 mod parser_enums;
 mod parser_options;
+mod prefetch;
 pub mod retention;
 pub mod set;
 pub mod source_tree;
@@ -31,6 +32,8 @@ mod build_tests;
 mod link_tests;
 #[cfg(test)]
 mod options_tests;
+#[cfg(test)]
+mod set_tests;
 #[cfg(test)]
 mod tests;
 

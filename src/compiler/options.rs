@@ -113,7 +113,7 @@ pub(super) fn builtin() -> &'static Defs {
         let (fd, info) = super::build::build(&ast);
         let mut pool = super::link::Pool::new();
         pool.skip_options = true;
-        let fd = pool.add(fd, &info).expect("descriptor.proto links");
+        let fd = pool.add(fd, Some(info)).expect("descriptor.proto links");
         let mut defs = Defs::new();
         index_file(fd, &mut defs);
         defs
@@ -683,24 +683,23 @@ pub(super) fn update_source_info(info: &mut SourceCodeInfo, paths: &HashMap<Vec<
     if paths.is_empty() {
         return;
     }
-    let mut out = Vec::with_capacity(info.location.len());
     let mut matched: Option<Box<[i32]>> = None;
-    for mut loc in std::mem::take(&mut info.location) {
+    info.location.retain_mut(|loc| {
         if let Some(m) = &matched {
             if loc.path.starts_with(m) {
-                continue;
+                return false;
             }
             matched = None;
         }
         if let Some(dest) = paths.get(&loc.path[..]) {
             matched = Some(std::mem::replace(&mut loc.path, dest[..].into()));
         }
-        out.push(loc);
-    }
-    info.location = out;
+        true
+    });
 }
 
-/// Interprets the options of every element of `file`, then renames its option locations.
+/// Interprets the options of every element of `file`; `i.paths` then says how to rename their
+/// locations ([`update_source_info`]).
 pub(super) fn interpret_file(i: &mut Interpreter<'_, '_>, file: &mut FileDescriptorProto) {
     let package = file.package.clone().unwrap_or_default();
     i.interpret(
@@ -731,9 +730,6 @@ pub(super) fn interpret_file(i: &mut Interpreter<'_, '_>, file: &mut FileDescrip
                 &[6, k as i32, 2, j as i32, 4],
             );
         }
-    }
-    if let Some(info) = &mut file.source_code_info {
-        update_source_info(info, &i.paths);
     }
 }
 
