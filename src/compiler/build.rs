@@ -739,7 +739,7 @@ fn adjust_max_ends(msg: &mut DescriptorProto) {
 /// proto3 `optional` fields each get a one-field oneof named `_name` (prefixed with `X` until
 /// unique), after the real oneofs, in field order.
 fn add_synthetic_oneofs(msg: &mut DescriptorProto) {
-    let mut names: std::collections::HashSet<String> = msg
+    let mut names: super::HashSet<String> = msg
         .field
         .iter()
         .filter_map(|f| f.name.clone())

@@ -4,7 +4,7 @@
 //! descriptors carry after linking: field `type`, fully-qualified names, `json_name` and
 //! defaults re-formatted as `DefaultValueAsString` prints them.
 
-use std::collections::HashMap;
+use super::HashMap;
 
 use super::descriptor::{
     field_type, DescriptorProto, FieldDescriptorProto, FileDescriptorProto, SourceCodeInfo,
@@ -142,7 +142,7 @@ impl Pool {
         let keep_info = info.is_some();
         let mut info = info.unwrap_or_default();
         file.source_code_info = None;
-        let mut renamed = HashMap::new();
+        let mut renamed = HashMap::default();
         let index = self.files.len();
         let locs = locations(&info);
         let mut b = validate::Builder::new(self, index, &locs);
@@ -151,7 +151,7 @@ impl Pool {
             b.package(package);
         }
         let mut deps = Vec::new();
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = super::HashSet::default();
         let mut missing = false;
         for (i, d) in file.dependency.iter().enumerate() {
             // protoc positions an import error at the last import of that name.
@@ -196,7 +196,7 @@ impl Pool {
             undeclared: None,
             unresolved: None,
             file_name: file.name.clone().unwrap_or_default(),
-            numbers: HashMap::new(),
+            numbers: HashMap::default(),
             used: Default::default(),
             local_ranges: validate::local_ranges(&file),
             warnings: Vec::new(),
@@ -210,7 +210,7 @@ impl Pool {
                     pool.add_with_public(f, &mut l.deps);
                 }
             }
-            let mut local = options::Defs::new();
+            let mut local = options::Defs::default();
             options::index_file(&file, &mut local);
             let pool: &Pool = l.pool;
             let pool_defs = &pool.defs;
@@ -437,7 +437,7 @@ pub(super) struct Linker<'a> {
     /// Fields and extensions by (containing type, number), for duplicate numbers.
     numbers: HashMap<(String, i32), String>,
     /// Files a lookup found a symbol in (protoc's unused-import tracking).
-    used: std::collections::HashSet<usize>,
+    used: super::HashSet<usize>,
     /// Extension ranges of this file's messages, by full name.
     local_ranges: HashMap<String, Vec<(i32, i32)>>,
     warnings: Vec<Diagnostic>,

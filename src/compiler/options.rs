@@ -5,7 +5,7 @@
 //! field-number order, then custom options (unknown to protoc's binary) in the order written.
 //! The `[.., 999, k]` source locations are renamed to the option's field path.
 
-use std::collections::HashMap;
+use super::HashMap;
 use std::sync::{Arc, OnceLock};
 
 use prost::encoding::{encode_key, encode_varint, WireType};
@@ -114,7 +114,7 @@ pub(super) fn builtin() -> &'static Defs {
         let mut pool = super::link::Pool::new();
         pool.skip_options = true;
         let fd = pool.add(fd, Some(info)).expect("descriptor.proto links");
-        let mut defs = Defs::new();
+        let mut defs = Defs::default();
         index_file(fd, &mut defs);
         defs
     })
@@ -178,7 +178,7 @@ pub(super) struct Interpreter<'a, 'b> {
     /// options path; the option name's path; message).
     pub errors: Vec<(u8, Vec<i32>, Vec<i32>, String)>,
     /// Destination paths of the singular options set so far.
-    set: std::collections::HashSet<Vec<i32>>,
+    set: super::HashSet<Vec<i32>>,
 }
 
 impl<'a, 'b> Interpreter<'a, 'b> {
@@ -187,8 +187,8 @@ impl<'a, 'b> Interpreter<'a, 'b> {
             linker,
             local,
             pool,
-            paths: HashMap::new(),
-            counts: HashMap::new(),
+            paths: HashMap::default(),
+            counts: HashMap::default(),
             errors: Vec::new(),
             set: Default::default(),
         }

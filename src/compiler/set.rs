@@ -2,7 +2,7 @@
 //! parsed, built and linked in protoc's order (imports first, depth-first, as
 //! `--include_imports` writes them).
 
-use std::collections::HashMap;
+use super::HashMap;
 
 use super::descriptor::FileDescriptorProto;
 use super::link::Pool;
@@ -210,7 +210,7 @@ fn add(
             return;
         }
     };
-    let mut imports = HashMap::new();
+    let mut imports = HashMap::default();
     if let Some(info) = &info {
         for l in &info.location {
             if let ([3, i], [line, col, ..]) = (&l.path[..], &l.span[..]) {
