@@ -103,14 +103,8 @@ fn compile_from(
     };
     let mut pool = Pool::new();
     let names: Vec<&str> = inputs.iter().map(String::as_str).collect();
-    let mut result = Ok(());
-    for name in &inputs {
-        // protoc stops at the first input that fails.
-        result = set::load(name, &loader, &mut pool);
-        if result.is_err() {
-            break;
-        }
-    }
+    // protoc stops at the first input that fails.
+    let result = set::load_all(&names, &loader, &mut pool);
     // Warnings come out as protoc prints them, before any later error.
     for w in set::warnings(&pool, &names) {
         let d = &w.diagnostic;
@@ -359,16 +353,27 @@ impl Compiled {
     /// The serialized `FileDescriptorSet` protoc writes for `-o`.
     pub fn descriptor_set(&self, args: &ProtocArgs) -> Vec<u8> {
         let stripper = (!args.retain_options).then(|| Stripper::new(&self.pool));
-        let mut out = Vec::new();
-        for file in self.output_order(args.include_imports) {
-            let mut file = file.clone();
+        let files = self.output_order(args.include_imports);
+        // Stripping only removes bytes: the unstripped size is enough room, so the set (80 MB
+        // for googleapis) is never copied to grow.
+        let room = files
+            .iter()
+            .map(|f| prost::encoding::message::encoded_len(1, *f))
+            .sum();
+        let mut out = Vec::with_capacity(room);
+        for file in files {
+            let mut copy = match &stripper {
+                Some(s) => s.strip(file),
+                None if args.include_source_info => {
+                    prost::encoding::message::encode(1, file, &mut out);
+                    continue;
+                }
+                None => file.clone(),
+            };
             if !args.include_source_info {
-                file.source_code_info = None;
+                copy.source_code_info = None;
             }
-            if let Some(s) = &stripper {
-                file = s.strip(&file);
-            }
-            prost::encoding::message::encode(1, &file, &mut out);
+            prost::encoding::message::encode(1, &copy, &mut out);
         }
         out
     }

@@ -11,7 +11,7 @@
 //! (linker), and options, which stay `UninterpretedOption`s (option interpretation).
 
 use super::ast::{self, Comments, Span};
-use super::descriptor::source_code_info::Location;
+use super::descriptor::source_code_info::{self, Location};
 use super::descriptor::*;
 
 // Field numbers used in location paths (descriptor.proto).
@@ -133,17 +133,20 @@ fn len_i32<T>(v: &[T]) -> i32 {
 
 impl Builder {
     fn loc(&mut self, path: Vec<i32>, span: Span, comments: Option<&Comments>) {
-        let mut l = Location {
-            path,
-            span: span.to_proto(),
-            ..Default::default()
-        };
-        if let Some(c) = comments {
-            l.leading_comments = c.leading.clone().filter(|s| !s.is_empty());
-            l.trailing_comments = c.trailing.clone().filter(|s| !s.is_empty());
-            l.leading_detached_comments = c.detached.clone();
-        }
-        self.locations.push(l);
+        let comments = comments.and_then(|c| {
+            let c = source_code_info::Comments {
+                leading: c.leading.clone().filter(|s| !s.is_empty()),
+                trailing: c.trailing.clone().filter(|s| !s.is_empty()),
+                detached: c.detached.clone(),
+            };
+            let any = c.leading.is_some() || c.trailing.is_some() || !c.detached.is_empty();
+            any.then(|| Box::new(c))
+        });
+        self.locations.push(Location {
+            path: path.into_boxed_slice(),
+            span: span.to_proto().into_boxed_slice(),
+            comments,
+        });
     }
 
     fn file(&mut self, file: &ast::File, syntax: &str) -> FileDescriptorProto {
@@ -736,7 +739,7 @@ fn adjust_max_ends(msg: &mut DescriptorProto) {
 /// proto3 `optional` fields each get a one-field oneof named `_name` (prefixed with `X` until
 /// unique), after the real oneofs, in field order.
 fn add_synthetic_oneofs(msg: &mut DescriptorProto) {
-    let mut names: std::collections::HashSet<String> = msg
+    let mut names: super::HashSet<String> = msg
         .field
         .iter()
         .filter_map(|f| f.name.clone())

@@ -14,7 +14,7 @@ fn built(src: &str) -> (FileDescriptorProto, SourceCodeInfo) {
 fn paths(info: &SourceCodeInfo) -> Vec<(Vec<i32>, Vec<i32>)> {
     info.location
         .iter()
-        .map(|l| (l.path.clone(), l.span.clone()))
+        .map(|l| (l.path.to_vec(), l.span.to_vec()))
         .collect()
 }
 

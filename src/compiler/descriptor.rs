@@ -224,18 +224,122 @@ pub struct SourceCodeInfo {
 }
 
 pub mod source_code_info {
-    #[derive(Clone, PartialEq, prost::Message)]
+    use prost::bytes::{Buf, BufMut};
+    use prost::encoding::{self, DecodeContext, WireType};
+    use prost::DecodeError;
+
+    /// A `SourceCodeInfo.Location`, kept small: a run over googleapis holds 1.4 million of
+    /// them, one in five with comments. `path` and `span` are exactly as long as they need to
+    /// be; the comments sit behind one pointer.
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Location {
-        #[prost(int32, repeated, packed = "true", tag = "1")]
-        pub path: Vec<i32>,
-        #[prost(int32, repeated, packed = "true", tag = "2")]
-        pub span: Vec<i32>,
-        #[prost(bytes = "vec", optional, tag = "3")]
-        pub leading_comments: Option<Vec<u8>>,
-        #[prost(bytes = "vec", optional, tag = "4")]
-        pub trailing_comments: Option<Vec<u8>>,
-        #[prost(bytes = "vec", repeated, tag = "6")]
-        pub leading_detached_comments: Vec<Vec<u8>>,
+        pub path: Box<[i32]>,
+        pub span: Box<[i32]>,
+        pub comments: Option<Box<Comments>>,
+    }
+
+    /// A location's comments (fields 3, 4 and 6).
+    #[derive(Clone, Debug, Default, PartialEq)]
+    pub struct Comments {
+        pub leading: Option<Vec<u8>>,
+        pub trailing: Option<Vec<u8>>,
+        pub detached: Vec<Vec<u8>>,
+    }
+
+    impl Location {
+        pub fn leading_comments(&self) -> Option<&[u8]> {
+            self.comments.as_ref()?.leading.as_deref()
+        }
+
+        pub fn trailing_comments(&self) -> Option<&[u8]> {
+            self.comments.as_ref()?.trailing.as_deref()
+        }
+
+        pub fn leading_detached_comments(&self) -> &[Vec<u8>] {
+            self.comments.as_ref().map_or(&[], |c| &c.detached)
+        }
+
+        fn comments_mut(&mut self) -> &mut Comments {
+            self.comments.get_or_insert_with(Default::default)
+        }
+    }
+
+    /// Decodes repeated int32 `values` (packed or not) onto the end of `slot`.
+    fn merge_ints(
+        slot: &mut Box<[i32]>,
+        wire_type: WireType,
+        buf: &mut impl Buf,
+        ctx: DecodeContext,
+    ) -> Result<(), DecodeError> {
+        let mut values = std::mem::take(slot).into_vec();
+        encoding::int32::merge_repeated(wire_type, &mut values, buf, ctx)?;
+        *slot = values.into_boxed_slice();
+        Ok(())
+    }
+
+    /// The wire format prost derives for the five fields (packed path and span).
+    impl prost::Message for Location {
+        fn encode_raw(&self, buf: &mut impl BufMut) {
+            encoding::int32::encode_packed(1, &self.path, buf);
+            encoding::int32::encode_packed(2, &self.span, buf);
+            if let Some(c) = &self.comments {
+                if let Some(l) = &c.leading {
+                    encoding::bytes::encode(3, l, buf);
+                }
+                if let Some(t) = &c.trailing {
+                    encoding::bytes::encode(4, t, buf);
+                }
+                encoding::bytes::encode_repeated(6, &c.detached, buf);
+            }
+        }
+
+        fn merge_field(
+            &mut self,
+            tag: u32,
+            wire_type: WireType,
+            buf: &mut impl Buf,
+            ctx: DecodeContext,
+        ) -> Result<(), DecodeError> {
+            match tag {
+                1 => merge_ints(&mut self.path, wire_type, buf, ctx),
+                2 => merge_ints(&mut self.span, wire_type, buf, ctx),
+                3 => {
+                    let slot = self.comments_mut().leading.get_or_insert_with(Vec::new);
+                    encoding::bytes::merge(wire_type, slot, buf, ctx)
+                }
+                4 => {
+                    let slot = self.comments_mut().trailing.get_or_insert_with(Vec::new);
+                    encoding::bytes::merge(wire_type, slot, buf, ctx)
+                }
+                6 => encoding::bytes::merge_repeated(
+                    wire_type,
+                    &mut self.comments_mut().detached,
+                    buf,
+                    ctx,
+                ),
+                _ => encoding::skip_field(wire_type, tag, buf, ctx),
+            }
+        }
+
+        fn encoded_len(&self) -> usize {
+            let mut len = encoding::int32::encoded_len_packed(1, &self.path)
+                + encoding::int32::encoded_len_packed(2, &self.span);
+            if let Some(c) = &self.comments {
+                len += c
+                    .leading
+                    .as_ref()
+                    .map_or(0, |l| encoding::bytes::encoded_len(3, l))
+                    + c.trailing
+                        .as_ref()
+                        .map_or(0, |t| encoding::bytes::encoded_len(4, t))
+                    + encoding::bytes::encoded_len_repeated(6, &c.detached);
+            }
+            len
+        }
+
+        fn clear(&mut self) {
+            *self = Location::default();
+        }
     }
 }
 

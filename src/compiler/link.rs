@@ -4,7 +4,7 @@
 //! descriptors carry after linking: field `type`, fully-qualified names, `json_name` and
 //! defaults re-formatted as `DefaultValueAsString` prints them.
 
-use std::collections::HashMap;
+use super::HashMap;
 
 use super::descriptor::{
     field_type, DescriptorProto, FieldDescriptorProto, FileDescriptorProto, SourceCodeInfo,
@@ -124,23 +124,34 @@ impl Pool {
         &self.defs
     }
 
-    /// Links `file` (as `build` made it; `info` gives error positions) against the files
-    /// already in the pool, which must include its imports, and adds it. On failure the pool
-    /// is left without the file, and the errors are in protoc's order.
+    /// The full name of the first extension of `extendee` (no leading '.') numbered `number`.
+    pub(super) fn extension(&self, extendee: &str, number: i32) -> Option<&str> {
+        let key = (extendee.to_string(), number);
+        self.extensions.get(&key).map(|(full, _)| full.as_str())
+    }
+
+    /// Links `file` (as `build` made it) against the files already in the pool, which must
+    /// include its imports, and adds it with `info` as its source info (error positions come
+    /// from it; interpreted options' locations are renamed to their fields). On failure the
+    /// pool is left without the file, and the errors are in protoc's order.
     pub fn add(
         &mut self,
         mut file: FileDescriptorProto,
-        info: &SourceCodeInfo,
+        info: Option<SourceCodeInfo>,
     ) -> Result<&FileDescriptorProto, Vec<Diagnostic>> {
+        let keep_info = info.is_some();
+        let mut info = info.unwrap_or_default();
+        file.source_code_info = None;
+        let mut renamed = HashMap::default();
         let index = self.files.len();
-        let locs = locations(info);
+        let locs = locations(&info);
         let mut b = validate::Builder::new(self, index, &locs);
         // protoc's `BuildFile`: the package, then the imports, then every definition.
         if let Some(package) = file.package.as_deref().filter(|p| !p.is_empty()) {
             b.package(package);
         }
         let mut deps = Vec::new();
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = super::HashSet::default();
         let mut missing = false;
         for (i, d) in file.dependency.iter().enumerate() {
             // protoc positions an import error at the last import of that name.
@@ -185,7 +196,7 @@ impl Pool {
             undeclared: None,
             unresolved: None,
             file_name: file.name.clone().unwrap_or_default(),
-            numbers: HashMap::new(),
+            numbers: HashMap::default(),
             used: Default::default(),
             local_ranges: validate::local_ranges(&file),
             warnings: Vec::new(),
@@ -199,12 +210,13 @@ impl Pool {
                     pool.add_with_public(f, &mut l.deps);
                 }
             }
-            let mut local = options::Defs::new();
+            let mut local = options::Defs::default();
             options::index_file(&file, &mut local);
             let pool: &Pool = l.pool;
             let pool_defs = &pool.defs;
             let mut i = options::Interpreter::new(&mut l, &local, pool_defs);
             options::interpret_file(&mut i, &mut file);
+            renamed = std::mem::take(&mut i.paths);
             let mut option_errors = std::mem::take(&mut i.errors);
             // protoc interprets plain options everywhere first, then extensions, each pass
             // in the order its builder met the elements.
@@ -220,7 +232,7 @@ impl Pool {
         let link_warnings = std::mem::take(&mut l.warnings);
         // The linker's copy shares its borrow of the pool.
         drop(l.locs);
-        let locs = locations(info);
+        let locs = locations(&info);
         let mut errors = l.errors;
         let mut warnings = link_warnings;
         if errors.is_empty() && !self.skip_options {
@@ -275,6 +287,12 @@ impl Pool {
                 .entry(key)
                 .or_insert_with(|| (full, name.clone()));
         });
+        if keep_info {
+            options::update_source_info(&mut info, &renamed);
+            // Kept for the whole run: without the room the builder grew it by.
+            info.location.shrink_to_fit();
+            file.source_code_info = Some(info);
+        }
         self.by_name
             .insert(file.name.clone().unwrap_or_default(), index);
         self.files.push(file);
@@ -419,7 +437,7 @@ pub(super) struct Linker<'a> {
     /// Fields and extensions by (containing type, number), for duplicate numbers.
     numbers: HashMap<(String, i32), String>,
     /// Files a lookup found a symbol in (protoc's unused-import tracking).
-    used: std::collections::HashSet<usize>,
+    used: super::HashSet<usize>,
     /// Extension ranges of this file's messages, by full name.
     local_ranges: HashMap<String, Vec<(i32, i32)>>,
     warnings: Vec<Diagnostic>,

@@ -5,7 +5,7 @@
 //! field-number order, then custom options (unknown to protoc's binary) in the order written.
 //! The `[.., 999, k]` source locations are renamed to the option's field path.
 
-use std::collections::HashMap;
+use super::HashMap;
 use std::sync::{Arc, OnceLock};
 
 use prost::encoding::{encode_key, encode_varint, WireType};
@@ -19,7 +19,8 @@ use super::link::{Kind, Linker};
 use super::text_format;
 
 /// A definition the interpreter needs: message and enum types, and extensions, each with
-/// whether its file is proto3 (repeated scalars packed by default).
+/// whether its file is proto3 (repeated scalars packed by default). A message comes without
+/// its nested messages, enums and extensions (each is a definition of its own).
 #[derive(Clone)]
 pub(super) enum Def {
     Msg(Arc<DescriptorProto>, bool),
@@ -72,7 +73,26 @@ fn index_message(scope: &str, m: &DescriptorProto, parent: Features, defs: &mut 
             Def::Ext(Arc::new(x.clone()), proto3),
         );
     }
-    defs.insert(full, Def::Msg(Arc::new(m.clone()), proto3));
+    defs.insert(full, Def::Msg(Arc::new(shallow(m)), proto3));
+}
+
+/// `m` without the definitions nested in it, which are indexed under their own names: a deep
+/// copy would hold each nested message again for every message around it, and the pool keeps
+/// one of these for every message of a run.
+fn shallow(m: &DescriptorProto) -> DescriptorProto {
+    DescriptorProto {
+        name: m.name.clone(),
+        field: m.field.clone(),
+        extension: Vec::new(),
+        nested_type: Vec::new(),
+        enum_type: Vec::new(),
+        extension_range: m.extension_range.clone(),
+        oneof_decl: m.oneof_decl.clone(),
+        options: m.options.clone(),
+        reserved_range: m.reserved_range.clone(),
+        reserved_name: m.reserved_name.clone(),
+        visibility: m.visibility,
+    }
 }
 
 fn qualify(scope: &str, name: &str) -> String {
@@ -93,8 +113,8 @@ pub(super) fn builtin() -> &'static Defs {
         let (fd, info) = super::build::build(&ast);
         let mut pool = super::link::Pool::new();
         pool.skip_options = true;
-        let fd = pool.add(fd, &info).expect("descriptor.proto links");
-        let mut defs = Defs::new();
+        let fd = pool.add(fd, Some(info)).expect("descriptor.proto links");
+        let mut defs = Defs::default();
         index_file(fd, &mut defs);
         defs
     })
@@ -158,7 +178,7 @@ pub(super) struct Interpreter<'a, 'b> {
     /// options path; the option name's path; message).
     pub errors: Vec<(u8, Vec<i32>, Vec<i32>, String)>,
     /// Destination paths of the singular options set so far.
-    set: std::collections::HashSet<Vec<i32>>,
+    set: super::HashSet<Vec<i32>>,
 }
 
 impl<'a, 'b> Interpreter<'a, 'b> {
@@ -167,8 +187,8 @@ impl<'a, 'b> Interpreter<'a, 'b> {
             linker,
             local,
             pool,
-            paths: HashMap::new(),
-            counts: HashMap::new(),
+            paths: HashMap::default(),
+            counts: HashMap::default(),
             errors: Vec::new(),
             set: Default::default(),
         }
@@ -663,24 +683,23 @@ pub(super) fn update_source_info(info: &mut SourceCodeInfo, paths: &HashMap<Vec<
     if paths.is_empty() {
         return;
     }
-    let mut out = Vec::with_capacity(info.location.len());
-    let mut matched: Option<Vec<i32>> = None;
-    for mut loc in std::mem::take(&mut info.location) {
+    let mut matched: Option<Box<[i32]>> = None;
+    info.location.retain_mut(|loc| {
         if let Some(m) = &matched {
             if loc.path.starts_with(m) {
-                continue;
+                return false;
             }
             matched = None;
         }
-        if let Some(dest) = paths.get(&loc.path) {
-            matched = Some(std::mem::replace(&mut loc.path, dest.clone()));
+        if let Some(dest) = paths.get(&loc.path[..]) {
+            matched = Some(std::mem::replace(&mut loc.path, dest[..].into()));
         }
-        out.push(loc);
-    }
-    info.location = out;
+        true
+    });
 }
 
-/// Interprets the options of every element of `file`, then renames its option locations.
+/// Interprets the options of every element of `file`; `i.paths` then says how to rename their
+/// locations ([`update_source_info`]).
 pub(super) fn interpret_file(i: &mut Interpreter<'_, '_>, file: &mut FileDescriptorProto) {
     let package = file.package.clone().unwrap_or_default();
     i.interpret(
@@ -711,9 +730,6 @@ pub(super) fn interpret_file(i: &mut Interpreter<'_, '_>, file: &mut FileDescrip
                 &[6, k as i32, 2, j as i32, 4],
             );
         }
-    }
-    if let Some(info) = &mut file.source_code_info {
-        update_source_info(info, &i.paths);
     }
 }
 

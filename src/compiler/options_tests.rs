@@ -45,7 +45,7 @@ fn custom_options_follow_known_ones_in_source_order() {
         .unwrap()
         .location
         .into_iter()
-        .map(|l| l.path)
+        .map(|l| l.path.into_vec())
         .filter(|p| p.starts_with(&[4, 0, 7]) && p.len() > 3)
         .collect();
     assert_eq!(

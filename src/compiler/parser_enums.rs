@@ -79,7 +79,7 @@ impl<'a> Parser<'a> {
                  remove the declaration."
             ));
         }
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = super::HashSet::default();
         let has_duplicates = body
             .iter()
             .filter_map(|i| {

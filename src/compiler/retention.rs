@@ -12,9 +12,6 @@
 //! - otherwise only the fields protoc's own descriptor.proto knows are stripped, and custom
 //!   options stay as the option interpreter wrote them.
 
-use std::collections::HashMap;
-use std::sync::Arc;
-
 use prost::encoding::{decode_key, decode_varint, encode_key, encode_varint, WireType};
 
 use super::descriptor::{
@@ -34,10 +31,9 @@ pub struct Stripper<'a> {
     builtin: &'static Defs,
     /// Through a dynamic message (see the module docs).
     dynamic: bool,
-    /// Extensions by (extendee without the leading '.', number).
-    extensions: HashMap<(String, i32), (Arc<FieldDescriptorProto>, bool)>,
-    /// Their full names.
-    extension_names: HashMap<(String, i32), String>,
+    /// The pool's extensions by (extendee, number), kept by the pool as it grows: the linker
+    /// builds a stripper for every file, so this must not be collected again each time.
+    pool: &'a Pool,
 }
 
 /// One field of a message type, as stripping needs it.
@@ -69,24 +65,11 @@ pub struct Lifetime {
 
 impl<'a> Stripper<'a> {
     pub fn new(pool: &'a Pool) -> Self {
-        let dynamic = pool.has_symbol("google.protobuf.FileDescriptorProto");
-        let mut extensions = HashMap::new();
-        let mut extension_names = HashMap::new();
-        if dynamic {
-            for (name, def) in pool.defs() {
-                if let Def::Ext(f, proto3) = def {
-                    let extendee = f.extendee().trim_start_matches('.').to_string();
-                    extensions.insert((extendee.clone(), f.number()), (f.clone(), *proto3));
-                    extension_names.insert((extendee, f.number()), name.clone());
-                }
-            }
-        }
         Stripper {
             pool_defs: pool.defs(),
             builtin: options::builtin(),
-            dynamic,
-            extensions,
-            extension_names,
+            dynamic: pool.has_symbol("google.protobuf.FileDescriptorProto"),
+            pool,
         }
     }
 
@@ -334,10 +317,9 @@ impl<'a> Stripper<'a> {
             }
         }
         if self.dynamic {
-            let key = (type_name.to_string(), number);
-            if let Some((f, proto3)) = self.extensions.get(&key) {
-                let full = self.extension_names.get(&key).cloned().unwrap_or_default();
-                return Some(info(f, *proto3, full));
+            let full = self.pool.extension(type_name, number)?;
+            if let Some(Def::Ext(f, proto3)) = self.pool_defs.get(full) {
+                return Some(info(f, *proto3, full.to_string()));
             }
         }
         None

@@ -2,11 +2,11 @@
 //! parsed, built and linked in protoc's order (imports first, depth-first, as
 //! `--include_imports` writes them).
 
-use std::collections::HashMap;
+use super::HashMap;
 
-use super::descriptor::{FileDescriptorProto, SourceCodeInfo};
+use super::descriptor::FileDescriptorProto;
 use super::link::Pool;
-use super::{build, parse, validate, Diagnostic};
+use super::{prefetch, validate, Diagnostic};
 
 /// Source bytes for a virtual file name, or `None` when there is no such file.
 pub type Resolver<'a> = &'a dyn Fn(&str) -> Option<Vec<u8>>;
@@ -21,6 +21,9 @@ pub enum Source {
 
 /// Finds a file by virtual name; the error is protoc's message for it (`File not found.`).
 pub type Loader<'a> = &'a dyn Fn(&str) -> Result<Source, String>;
+
+/// A [`Loader`] other threads may call too (see [`load_all`]).
+pub type SyncLoader<'a> = &'a (dyn Fn(&str) -> Result<Source, String> + Sync);
 
 /// One error, in the file it belongs to. A negative line means the message is about the whole
 /// file (`file: message`).
@@ -123,16 +126,39 @@ pub fn add_file(name: &str, resolver: Resolver<'_>, pool: &mut Pool) -> Result<(
 /// error protoc would report, in its order: a broken import's own errors, then the importer's
 /// `Import "x" was not found or had errors.`.
 pub fn load(name: &str, loader: Loader<'_>, pool: &mut Pool) -> Result<(), Vec<FileError>> {
+    add_from(name, &|n| prefetch::load(n, loader), pool)
+}
+
+/// [`load`] for each of `names` in turn, stopping at the first that fails (as protoc stops at
+/// the first input with errors). Other threads read and parse files ahead of the linking.
+pub fn load_all(
+    names: &[&str],
+    loader: SyncLoader<'_>,
+    pool: &mut Pool,
+) -> Result<(), Vec<FileError>> {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get().max(2) - 1);
+    let ahead = prefetch::Prefetch::new(names, loader);
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| ahead.work());
+        }
+        let result = names
+            .iter()
+            .try_for_each(|name| add_from(name, &|n| ahead.take(n), pool));
+        ahead.finish();
+        result
+    })
+}
+
+/// [`load`] with each file's loading and parsing done by `fetch`.
+fn add_from(
+    name: &str,
+    fetch: &dyn Fn(&str) -> prefetch::Loaded,
+    pool: &mut Pool,
+) -> Result<(), Vec<FileError>> {
     let mut errors = Vec::new();
     let mut failed = Vec::new();
-    add(
-        name,
-        loader,
-        pool,
-        &mut Vec::new(),
-        &mut failed,
-        &mut errors,
-    );
+    add(name, fetch, pool, &mut Vec::new(), &mut failed, &mut errors);
     if errors.is_empty() {
         Ok(())
     } else {
@@ -150,7 +176,7 @@ struct Pending {
 /// broken file imported twice is reported once, as protoc reports it.
 fn add(
     name: &str,
-    loader: Loader<'_>,
+    fetch: &dyn Fn(&str) -> prefetch::Loaded,
     pool: &mut Pool,
     stack: &mut Vec<Pending>,
     failed: &mut Vec<String>,
@@ -176,32 +202,15 @@ fn add(
         failed.push(name.to_string());
         return;
     }
-    let (mut fd, info) = match loader(name) {
-        Err(message) => {
-            errors.push(FileError::whole_file(name, message));
+    let (fd, info) = match fetch(name) {
+        prefetch::Loaded::File(fd, info) => (*fd, info),
+        prefetch::Loaded::Failed(file_errors) => {
+            errors.extend(file_errors);
             failed.push(name.to_string());
             return;
         }
-        Ok(Source::Proto(src)) => match parse(name, &src) {
-            Ok(ast) => {
-                let (fd, info) = build::build(&ast);
-                (fd, Some(info))
-            }
-            Err(diagnostics) => {
-                errors.extend(diagnostics.into_iter().map(|diagnostic| FileError {
-                    file: name.to_string(),
-                    diagnostic,
-                }));
-                failed.push(name.to_string());
-                return;
-            }
-        },
-        Ok(Source::Descriptor(fd)) => {
-            let info = fd.source_code_info.clone();
-            (*fd, info)
-        }
     };
-    let mut imports = HashMap::new();
+    let mut imports = HashMap::default();
     if let Some(info) = &info {
         for l in &info.location {
             if let ([3, i], [line, col, ..]) = (&l.path[..], &l.span[..]) {
@@ -216,16 +225,14 @@ fn add(
         imports,
     });
     for dep in fd.dependency.clone() {
-        add(&dep, loader, pool, stack, failed, errors);
+        add(&dep, fetch, pool, stack, failed, errors);
     }
     // `import option` (editions): loaded after the imports, its extensions visible to options.
     for dep in fd.option_dependency.clone() {
-        add(&dep, loader, pool, stack, failed, errors);
+        add(&dep, fetch, pool, stack, failed, errors);
     }
     stack.pop();
-    fd.source_code_info = info.clone();
-    let info = info.unwrap_or_else(SourceCodeInfo::default);
-    if let Err(diagnostics) = pool.add(fd, &info) {
+    if let Err(diagnostics) = pool.add(fd, info) {
         errors.extend(diagnostics.into_iter().map(|diagnostic| FileError {
             file: name.to_string(),
             diagnostic,

@@ -5,7 +5,7 @@
 //! nested messages, then the message's own name), so the first error is protoc's first error.
 //! What needs linked types or interpreted options is in `validate_options`.
 
-use std::collections::{HashMap, HashSet};
+use super::{HashMap, HashSet};
 
 use super::descriptor::{
     label, DescriptorProto, EnumDescriptorProto, FieldDescriptorProto, FileDescriptorProto,
@@ -277,7 +277,7 @@ impl<'p, 'l> Builder<'p, 'l> {
                 }
             }
         }
-        let mut names = HashSet::new();
+        let mut names = HashSet::default();
         for n in &m.reserved_name {
             if !names.insert(n.as_slice()) {
                 let n = String::from_utf8_lossy(n);
@@ -387,7 +387,7 @@ impl<'p, 'l> Builder<'p, 'l> {
                 "Enums must contain at least one value.".into(),
             );
         }
-        let mut inner = HashSet::new();
+        let mut inner = HashSet::default();
         for (i, v) in e.value.iter().enumerate() {
             let vp = join(p, &[ENUM_VALUE, i as i32, NAME]);
             let outer = self.symbol(
@@ -441,7 +441,7 @@ impl<'p, 'l> Builder<'p, 'l> {
                 }
             }
         }
-        let mut names = HashSet::new();
+        let mut names = HashSet::default();
         for n in &e.reserved_name {
             if !names.insert(n.as_slice()) {
                 let n = String::from_utf8_lossy(n);
@@ -491,7 +491,7 @@ pub(super) fn local_ranges(file: &FileDescriptorProto) -> HashMap<String, Vec<(i
         }
         out.insert(full, ranges_of(m));
     }
-    let mut out = HashMap::new();
+    let mut out = HashMap::default();
     for m in &file.message_type {
         walk(file.package(), m, &mut out);
     }
@@ -561,7 +561,7 @@ pub(super) fn unused_imports(
     locs: &Locs<'_>,
 ) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    let mut seen = HashSet::new();
+    let mut seen = HashSet::default();
     for (i, d) in file.dependency.iter().enumerate() {
         if !seen.insert(d) || file.public_dependency.contains(&(i as i32)) {
             continue;

@@ -117,7 +117,7 @@ fn message_def<'p>(
     if let Some(Def::Msg(m, _)) = pool.defs().get(name) {
         return Some(m.clone());
     }
-    let mut local = options::Defs::new();
+    let mut local = options::Defs::default();
     options::index_file(file, &mut local);
     match local.get(name) {
         Some(Def::Msg(m, _)) => Some(m.clone()),
@@ -168,7 +168,7 @@ pub(super) fn field_feature_support(
     let enumeration = match pool.defs().get(name) {
         Some(Def::Enum(e)) => e.clone(),
         _ => {
-            let mut local = options::Defs::new();
+            let mut local = options::Defs::default();
             options::index_file(file, &mut local);
             match local.get(name) {
                 Some(Def::Enum(e)) => e.clone(),

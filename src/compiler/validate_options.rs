@@ -4,7 +4,7 @@
 //! `VisitDescriptors` order: the file, then each message (its enums, fields, nested messages,
 //! extensions), the file's enums, extensions and services.
 
-use std::collections::{HashMap, HashSet};
+use super::{HashMap, HashSet};
 
 use prost::encoding::{decode_key, decode_varint, WireType};
 
@@ -89,7 +89,7 @@ fn index<'a>(scope: &str, m: &'a DescriptorProto, out: &mut HashMap<String, Loca
 
 impl<'a, 'l> Validator<'a, 'l> {
     pub fn new(pool: &'a Pool, file: &'a FileDescriptorProto, locs: &'a Locs<'l>) -> Self {
-        let mut local = HashMap::new();
+        let mut local = HashMap::default();
         for m in &file.message_type {
             index(file.package(), m, &mut local);
         }
@@ -281,7 +281,7 @@ impl<'a, 'l> Validator<'a, 'l> {
         } else {
             i64::from(MAX_FIELD_NUMBER)
         };
-        let mut declared_names = HashSet::new();
+        let mut declared_names = HashSet::default();
         for (i, r) in m.extension_range.iter().enumerate() {
             if i64::from(r.end()) > max + 1 {
                 // protoc positions this at the message's NUMBER, which it never records.
@@ -329,7 +329,7 @@ impl<'a, 'l> Validator<'a, 'l> {
     fn json_names(&mut self, m: &DescriptorProto, p: &[i32], use_custom: bool) {
         // Editions files default to `json_format = ALLOW` (features: the editions issue).
         let best_effort = syntax(self.file) == "proto2";
-        let mut seen: HashMap<String, (usize, bool)> = HashMap::new();
+        let mut seen: HashMap<String, (usize, bool)> = HashMap::default();
         for (i, f) in m.field.iter().enumerate() {
             let default = to_json_name(f.name());
             let custom = f
@@ -485,7 +485,7 @@ impl<'a, 'l> Validator<'a, 'l> {
         number_path: &[i32],
         names: &mut HashSet<String>,
     ) {
-        let mut numbers = HashSet::new();
+        let mut numbers = HashSet::default();
         for d in declarations {
             if d.number < start || d.number >= end {
                 self.error(
@@ -783,7 +783,7 @@ impl<'a, 'l> Validator<'a, 'l> {
             .map(|c| c.to_ascii_lowercase())
             .collect();
         let legacy = flag(&e.options, opt::ENUM_LEGACY_JSON) && syntax(self.file) == "proto2";
-        let mut stripped: HashMap<String, usize> = HashMap::new();
+        let mut stripped: HashMap<String, usize> = HashMap::default();
         for (i, v) in e.value.iter().enumerate() {
             let key = pascal_case(strip_prefix(v.name(), &prefix));
             match stripped.get(&key) {
@@ -823,7 +823,7 @@ impl<'a, 'l> Validator<'a, 'l> {
         }
         if !flag(&e.options, opt::ENUM_ALLOW_ALIAS) {
             let used: HashSet<i64> = e.value.iter().map(|v| i64::from(v.number())).collect();
-            let mut first: HashMap<i32, usize> = HashMap::new();
+            let mut first: HashMap<i32, usize> = HashMap::default();
             for (i, v) in e.value.iter().enumerate() {
                 let Some(&j) = first.get(&v.number()) else {
                     first.insert(v.number(), i);
