@@ -12,6 +12,7 @@
 //! Whoever can write to the cache directory can forge a record, as they can already replace a
 //! compiled module: the cache trusts its directory, and guards against accidents, not attackers.
 
+use std::io::Read;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -46,7 +47,7 @@ impl DigestMemo {
     /// The sha256 of the file at `path`: remembered if the file is unchanged, else computed
     /// (and remembered when the file has settled).
     pub fn sha256(&self, path: &Path) -> std::io::Result<Digested> {
-        let file = std::fs::File::open(path)?;
+        let mut file = std::fs::File::open(path)?;
         let stamp = Stamp::of(&file.metadata()?);
         let record = self.record_path(path);
         if let Some(sha256) = record.as_deref().and_then(|r| read_record(r, &stamp)) {
@@ -55,10 +56,13 @@ impl DigestMemo {
                 bytes: None,
             });
         }
-        let bytes = std::fs::read(path)?;
+        // Read through the file opened and stamped above, so the bytes are that file's even if
+        // the path is replaced meanwhile; one written to meanwhile gets a new ctime and is not
+        // recorded.
+        let mut bytes = Vec::with_capacity(usize::try_from(stamp.size).unwrap_or(0));
+        file.read_to_end(&mut bytes)?;
         let sha256: [u8; 32] = Sha256::digest(&bytes).into();
-        // The bytes read must be the ones stamped: a file that changed meanwhile is not recorded.
-        let after = Stamp::of(&std::fs::metadata(path)?);
+        let after = Stamp::of(&file.metadata()?);
         if let Some(record) = record.filter(|_| after == stamp && stamp.settled()) {
             let line = format!("{} {}\n", stamp.text(), hex::encode(sha256));
             if let Err(e) = std::fs::create_dir_all(record.parent().unwrap_or(Path::new(".")))
@@ -83,20 +87,10 @@ impl DigestMemo {
 
     /// Removes every record; returns how many.
     pub fn clean(&self) -> std::io::Result<usize> {
-        let Some(dir) = &self.dir else {
-            return Ok(0);
-        };
-        let entries = match std::fs::read_dir(dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
-            Err(e) => return Err(e),
-        };
-        let mut removed = 0;
-        for entry in entries {
-            std::fs::remove_file(entry?.path())?;
-            removed += 1;
+        match &self.dir {
+            Some(dir) => store::remove_files_in(dir).map(|(files, _)| files),
+            None => Ok(0),
         }
-        Ok(removed)
     }
 }
 

@@ -157,24 +157,10 @@ impl ModuleCache {
 
     /// Removes every entry; returns how many files and bytes were removed.
     pub fn clean(&self) -> std::io::Result<(usize, u64)> {
-        let Some(dir) = &self.dir else {
-            return Ok((0, 0));
-        };
-        let modules = dir.join("modules");
-        let mut removed = (0, 0);
-        let entries = match std::fs::read_dir(&modules) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(removed),
-            Err(e) => return Err(e),
-        };
-        for entry in entries {
-            let entry = entry?;
-            let len = entry.metadata().map(|m| m.len()).unwrap_or(0);
-            std::fs::remove_file(entry.path())?;
-            removed.0 += 1;
-            removed.1 += len;
+        match &self.dir {
+            Some(dir) => store::remove_files_in(&dir.join("modules")),
+            None => Ok((0, 0)),
         }
-        Ok(removed)
     }
 }
 

@@ -72,8 +72,8 @@ impl ResponseCache {
     /// How many entries there are and their total size.
     pub fn usage(&self) -> std::io::Result<(usize, u64)> {
         let mut usage = (0, 0);
-        for shard in read_dir_or_empty(self.dir.as_deref())? {
-            for entry in read_dir_or_empty(Some(&shard))? {
+        for shard in self.shards()? {
+            for entry in store::paths_in(&shard)? {
                 if entry.extension().is_some_and(|e| e == "resp") {
                     usage.0 += 1;
                     usage.1 += std::fs::metadata(&entry).map(|m| m.len()).unwrap_or(0);
@@ -86,32 +86,16 @@ impl ResponseCache {
     /// Removes every entry; returns how many files and bytes were removed.
     pub fn clean(&self) -> std::io::Result<(usize, u64)> {
         let mut removed = (0, 0);
-        for shard in read_dir_or_empty(self.dir.as_deref())? {
-            for entry in read_dir_or_empty(Some(&shard))? {
-                let len = std::fs::metadata(&entry).map(|m| m.len()).unwrap_or(0);
-                std::fs::remove_file(&entry)?;
-                removed.0 += 1;
-                removed.1 += len;
-            }
+        for shard in self.shards()? {
+            let (files, bytes) = store::remove_files_in(&shard)?;
+            removed = (removed.0 + files, removed.1 + bytes);
             let _ = std::fs::remove_dir(&shard);
         }
         Ok(removed)
     }
-}
 
-/// The paths in `dir`, sorted; none if it does not exist.
-fn read_dir_or_empty(dir: Option<&Path>) -> std::io::Result<Vec<PathBuf>> {
-    let Some(dir) = dir else {
-        return Ok(Vec::new());
-    };
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(e),
-    };
-    let mut paths = entries
-        .map(|e| e.map(|e| e.path()))
-        .collect::<std::io::Result<Vec<_>>>()?;
-    paths.sort();
-    Ok(paths)
+    /// The `xx/` directories entries are spread over.
+    fn shards(&self) -> std::io::Result<Vec<PathBuf>> {
+        self.dir.as_deref().map_or(Ok(Vec::new()), store::paths_in)
+    }
 }

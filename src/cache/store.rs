@@ -123,20 +123,17 @@ pub struct CacheEntry {
 }
 
 pub fn list(dir: &Path) -> std::io::Result<Vec<CacheEntry>> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(e),
-    };
     let mut out = Vec::new();
-    for entry in entries {
-        let entry = entry?;
-        let path = entry.path();
+    for path in paths_in(dir)? {
         if path.extension().is_none_or(|e| e != "cwasm") {
             continue;
         }
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let meta = entry.metadata()?;
+        let name = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        let meta = std::fs::symlink_metadata(&path)?;
         out.push(CacheEntry {
             module_sha256: name.split('-').next().unwrap_or_default().to_string(),
             size: meta.len(),
@@ -144,6 +141,31 @@ pub fn list(dir: &Path) -> std::io::Result<Vec<CacheEntry>> {
             path,
         });
     }
-    out.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(out)
+}
+
+/// The paths in `dir`, sorted; none if `dir` does not exist.
+pub fn paths_in(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let mut paths = entries
+        .map(|e| e.map(|e| e.path()))
+        .collect::<std::io::Result<Vec<_>>>()?;
+    paths.sort();
+    Ok(paths)
+}
+
+/// Removes every file in `dir` (a missing `dir` is empty); returns how many files and bytes.
+pub fn remove_files_in(dir: &Path) -> std::io::Result<(usize, u64)> {
+    let mut removed = (0, 0);
+    for path in paths_in(dir)? {
+        let len = std::fs::symlink_metadata(&path).map_or(0, |m| m.len());
+        std::fs::remove_file(&path)?;
+        removed.0 += 1;
+        removed.1 += len;
+    }
+    Ok(removed)
 }
