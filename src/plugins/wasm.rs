@@ -5,7 +5,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
 use sha2::{Digest, Sha256};
@@ -56,8 +56,20 @@ impl ResourceLimiter for MemoryCap {
     }
 }
 
-/// One module's linked form, filled by the first thread that needs it; the others wait on it.
-type ReadySlot = std::sync::OnceLock<Result<InstancePre<RunState>, String>>;
+/// Values computed once per key and process: the first thread that needs a key fills its slot,
+/// and the others asking for it meanwhile wait on it instead of doing the work again.
+struct Once<K, V>(Mutex<HashMap<K, Arc<OnceLock<V>>>>);
+
+impl<K: std::hash::Hash + Eq, V> Once<K, V> {
+    fn new() -> Self {
+        Once(Mutex::default())
+    }
+
+    fn slot(&self, key: K) -> Arc<OnceLock<V>> {
+        let mut slots = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        slots.entry(key).or_default().clone()
+    }
+}
 
 /// A module file identified once per process, however many jobs run it: its sha256, and its
 /// bytes if they were read to compute it (the digest memo can answer without reading).
@@ -66,8 +78,6 @@ struct ModuleFile {
     bytes: Option<Vec<u8>>,
 }
 
-type FileSlot = std::sync::OnceLock<Result<Arc<ModuleFile>, PluginError>>;
-
 /// Runs WASI preview 1 modules. Cheap to share across threads.
 pub struct WasmRuntime {
     engine: Engine,
@@ -75,9 +85,9 @@ pub struct WasmRuntime {
     cache: ModuleCache,
     digests: DigestMemo,
     /// Module files already identified, by path.
-    files: Mutex<HashMap<std::path::PathBuf, Arc<FileSlot>>>,
-    /// Modules already linked in this process, by sha256 of the wasm bytes.
-    ready: Mutex<HashMap<[u8; 32], Arc<ReadySlot>>>,
+    files: Once<std::path::PathBuf, Result<Arc<ModuleFile>, PluginError>>,
+    /// Modules already linked (their linked form), by sha256 of the wasm bytes.
+    ready: Once<[u8; 32], Result<InstancePre<RunState>, String>>,
 }
 
 impl WasmRuntime {
@@ -92,8 +102,8 @@ impl WasmRuntime {
             linker,
             digests: DigestMemo::new(cache.dir()),
             cache,
-            files: Mutex::default(),
-            ready: Mutex::default(),
+            files: Once::new(),
+            ready: Once::new(),
         })
     }
 
@@ -112,11 +122,9 @@ impl WasmRuntime {
     }
 
     fn module_file(&self, plugin: &Plugin) -> Result<Arc<ModuleFile>, PluginError> {
-        let slot = {
-            let mut files = self.files.lock().unwrap_or_else(|p| p.into_inner());
-            files.entry(plugin.path.clone()).or_default().clone()
-        };
-        let file = slot
+        let file = self
+            .files
+            .slot(plugin.path.clone())
             .get_or_init(|| {
                 let digested = self.digests.sha256(&plugin.path).map_err(|e| {
                     PluginError::Io(format!("reading {}: {e}", plugin.path.display()))
@@ -148,10 +156,7 @@ impl WasmRuntime {
         let file = self.module_file(plugin)?;
         let sha = file.sha256;
         timings.push(("identify module", started.elapsed()));
-        let slot = {
-            let mut ready = self.ready.lock().unwrap_or_else(|p| p.into_inner());
-            ready.entry(sha).or_default().clone()
-        };
+        let slot = self.ready.slot(sha);
         let started = Instant::now();
         let mut outcome = CacheOutcome::Memory;
         let pre = slot.get_or_init(|| {
