@@ -13,11 +13,7 @@ fn run_binary(binary: &Path, cwd: &Path, args: &[String], path_env: Option<&Path
         cmd.env("PATH", p);
     }
     let output = cmd.output().unwrap();
-    Run {
-        status: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    Run::from(output)
 }
 
 #[test]

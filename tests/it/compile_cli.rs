@@ -47,11 +47,7 @@ fn same_as_protoc(dir: &Path, args: &[&str]) -> (Run, BTreeMap<String, Vec<u8>>)
             .env("CAPTURE_FILE", capture(ours_dir.path()))
             .output()
             .unwrap();
-        Run {
-            status: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
+        Run::from(output)
     };
     assert_eq!(
         (ours.status, ours.stderr.as_str()),

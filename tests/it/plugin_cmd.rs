@@ -27,11 +27,7 @@ fn protowasm(cwd: &Path, args: &[&str]) -> Run {
         .env_remove("ALL_PROXY")
         .output()
         .unwrap();
-    Run {
-        status: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    Run::from(output)
 }
 
 fn generate(cwd: &Path, name: &str) -> Run {

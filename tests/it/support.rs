@@ -96,6 +96,17 @@ pub struct Run {
     pub stderr: String,
 }
 
+impl From<std::process::Output> for Run {
+    /// A run killed by a signal has status -1.
+    fn from(output: std::process::Output) -> Run {
+        Run {
+            status: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+}
+
 impl Run {
     #[track_caller]
     pub fn assert_ok(&self) -> &Self {
@@ -123,11 +134,7 @@ pub fn protowasm_in(cwd: &Path, cache: &Path, args: &[String]) -> Run {
         .env_remove("PROTOWASM_LOG")
         .output()
         .unwrap();
-    Run {
-        status: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    Run::from(output)
 }
 
 /// `protowasm protoc ARGS` in `cwd` with the shared cache.
@@ -145,11 +152,7 @@ pub fn protoc_run(cwd: &Path, args: &[String], env: &[(&str, &Path)]) -> Run {
         cmd.env(k, v);
     }
     let output = cmd.output().unwrap();
-    Run {
-        status: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    Run::from(output)
 }
 
 /// Every file under `root`, by '/'-separated relative path.
