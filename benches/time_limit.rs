@@ -8,9 +8,9 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use protowasm::cli::protoc::CompilerVersion;
 use protowasm::descriptor_set::FileSet;
 use protowasm::plugins::watchdog;
+use protowasm::request::CompilerVersion;
 use wasmtime::{Config, Engine, Linker, Module, Store};
 use wasmtime_wasi::p1::WasiP1Ctx;
 use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};

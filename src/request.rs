@@ -8,8 +8,54 @@ use std::collections::HashMap;
 
 use prost::encoding::{encode_key, encode_varint, int32, string, WireType};
 
-use crate::cli::protoc::CompilerVersion;
 use crate::descriptor_set::{FileSet, RawFile};
+
+/// The `compiler_version` sent to plugins.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompilerVersion {
+    pub major: i32,
+    pub minor: i32,
+    pub patch: i32,
+    pub suffix: String,
+}
+
+impl Default for CompilerVersion {
+    /// protoc 36.2 reports its C++ runtime version, 7.36.2, with an empty suffix.
+    fn default() -> Self {
+        CompilerVersion {
+            major: 7,
+            minor: 36,
+            patch: 2,
+            suffix: String::new(),
+        }
+    }
+}
+
+impl std::str::FromStr for CompilerVersion {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || {
+            format!("invalid compiler version \"{s}\": expected MAJOR.MINOR.PATCH[-SUFFIX], e.g. 7.36.2")
+        };
+        let (numbers, suffix) = match s.split_once('-') {
+            Some((n, suffix)) => (n, suffix.to_string()),
+            None => (s, String::new()),
+        };
+        let parts: Vec<i32> = numbers
+            .split('.')
+            .map(|p| p.parse().map_err(|_| bad()))
+            .collect::<Result<_, _>>()?;
+        match parts[..] {
+            [major, minor, patch] => Ok(CompilerVersion {
+                major,
+                minor,
+                patch,
+                suffix,
+            }),
+            _ => Err(bad()),
+        }
+    }
+}
 
 /// Builds the request for one plugin run.
 ///

@@ -1,15 +1,16 @@
-//! `protowasm generate`: a `buf.gen.yaml` (v2) run. The template's inputs are compiled once by
-//! protowasm's own compiler, and every plugin's requests (one per directory, or one with every
-//! file) run as parallel jobs, applied in the order the plugins are declared; nothing is
-//! written unless everything succeeded.
+//! `protowasm generate`: from a `buf.gen.yaml` (v2) to the engine's [`Run`], in buf's form: no
+//! `compiler_version` in requests, each plugin's files grouped by its `strategy`, output
+//! directories created, manifests kept, `clean` and `--check` as buf users expect. The
+//! template's inputs are compiled once; nothing is written unless everything succeeded.
 
 use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use crate::buf_gen::{Strategy, Template};
-use crate::cli::protoc::{OutputDirective, Plan, ProtocArgs};
+use crate::config::buf_gen::{Strategy, Template};
 use crate::config::Registry;
+use crate::model::{FilesMode, GroupBy, Grouping, Imports, Input, Output, PluginRun, Run};
+use crate::plugins::{self, CacheMode, LimitFlags};
 
 #[derive(Args, Debug)]
 pub struct GenerateArgs {
@@ -35,7 +36,7 @@ pub struct GenerateArgs {
     check: bool,
     /// Print where the time went.
     #[arg(long)]
-    timings: bool,
+    pub timings: bool,
     /// Run every wasm plugin, without the output cache.
     #[arg(long, conflicts_with = "verify_cache")]
     no_cache: bool,
@@ -81,19 +82,95 @@ pub fn clean(args: &CleanArgs) -> Result<Vec<PathBuf>, String> {
     Ok(removed)
 }
 
-/// Builds the protoc-style run for a template: `-I` per input directory, the selected files as
-/// inputs, one directive per plugin, and the plan that splits them into requests.
-pub fn plan(args: &GenerateArgs, cwd: &Path) -> Result<ProtocArgs, String> {
+/// The run a template asks for: `-I` per input directory, the selected files as inputs, one
+/// plugin run per template plugin. Printing `--timings` is the caller's.
+pub fn to_run(args: &GenerateArgs, cwd: &Path) -> Result<Run, String> {
     let template_path = args
         .template
         .clone()
         .unwrap_or_else(|| PathBuf::from("buf.gen.yaml"));
     let template = Template::load(&template_path)?;
     let registry = Registry::discover(cwd)?;
+    let input = select_inputs(args, &template, &template_path)?;
+    let cache = match (args.no_cache, args.verify_cache) {
+        (true, _) => CacheMode::Off,
+        (_, true) => CacheMode::Verify,
+        _ => CacheMode::On,
+    };
+    let mut clean = Vec::new();
+    let mut runs = Vec::new();
+    for (i, p) in template.plugins.iter().enumerate() {
+        let out = match &args.output {
+            Some(base) => base.join(&p.out),
+            None => p.out.clone(),
+        };
+        let name = plugin_name(&p.local, &registry);
+        let explicit: Vec<(String, PathBuf)> =
+            if p.local.contains('/') || p.local.ends_with(".wasm") {
+                vec![(name.clone(), PathBuf::from(&p.local))]
+            } else {
+                Vec::new()
+            };
+        let resolved = plugins::resolve(&name, &explicit, &registry);
+        let imports = match (p.include_imports || args.include_imports, p.include_wkt) {
+            (false, _) => Imports::No,
+            (true, false) => Imports::WithoutWellKnownTypes,
+            (true, true) => Imports::All,
+        };
+        if template.clean && !args.check {
+            clean.push(out.clone());
+        }
+        runs.push(PluginRun {
+            origin: format!("plugins[{i}] ({})", p.local),
+            parameter: resolved.parameter(&p.opt.join(",")),
+            limits: LimitFlags::default().resolve(resolved.limits),
+            cache,
+            requests: Grouping {
+                by: match p.strategy {
+                    Strategy::All => GroupBy::All,
+                    Strategy::Directory => GroupBy::Directory,
+                },
+                imports,
+                split_across_cores: resolved.per_file,
+            },
+            out: crate::output::normalize_location(&out.display().to_string()),
+            source: resolved.source,
+            name,
+        });
+    }
+    let files = if args.check {
+        FilesMode::Check
+    } else {
+        FilesMode::Write {
+            create_dirs: true,
+            clean,
+            manifests: true,
+        }
+    };
+    Ok(Run {
+        warnings: Vec::new(),
+        input,
+        transforms: Vec::new(),
+        // buf leaves compiler_version out of its requests.
+        compiler_version: None,
+        plugins: runs,
+        output: Output {
+            files,
+            ..Output::default()
+        },
+    })
+}
 
-    let mut run = ProtocArgs::default();
-    for input in &template.inputs {
-        let dir = &input.directory;
+/// The template's input directories as `-I` paths, and the `.proto` files under them that the
+/// template's and the command line's paths select, sorted, once each.
+fn select_inputs(
+    args: &GenerateArgs,
+    template: &Template,
+    template_path: &Path,
+) -> Result<Input, String> {
+    let mut input = Input::default();
+    for spec in &template.inputs {
+        let dir = &spec.directory;
         if !dir.is_dir() {
             return Err(format!(
                 "{}: input directory {} does not exist",
@@ -101,7 +178,7 @@ pub fn plan(args: &GenerateArgs, cwd: &Path) -> Result<ProtocArgs, String> {
                 dir.display()
             ));
         }
-        run.proto_paths.push(dir.display().to_string());
+        input.proto_paths.push(dir.display().to_string());
         let mut files = Vec::new();
         collect_protos(dir, dir, &mut files)?;
         let selected = |virtual_name: &str| {
@@ -109,66 +186,24 @@ pub fn plan(args: &GenerateArgs, cwd: &Path) -> Result<ProtocArgs, String> {
             let under =
                 |p: &PathBuf| on_disk.starts_with(p) || Path::new(virtual_name).starts_with(p);
             let included = |list: &[PathBuf]| list.is_empty() || list.iter().any(under);
-            included(&input.paths)
+            included(&spec.paths)
                 && included(&args.paths)
-                && !input.exclude_paths.iter().any(under)
+                && !spec.exclude_paths.iter().any(under)
                 && !args.exclude_paths.iter().any(under)
         };
-        run.inputs.extend(files.into_iter().filter(|f| selected(f)));
+        input
+            .files
+            .extend(files.into_iter().filter(|f| selected(f)));
     }
-    run.inputs.sort();
-    run.inputs.dedup();
-    if run.inputs.is_empty() {
+    input.files.sort();
+    input.files.dedup();
+    if input.files.is_empty() {
         return Err(format!(
             "{}: the inputs hold no .proto files to generate for",
             template_path.display()
         ));
     }
-
-    let mut plan = Plan {
-        no_compiler_version: true,
-        check: args.check,
-        manifests: true,
-        ..Plan::default()
-    };
-    for (i, p) in template.plugins.iter().enumerate() {
-        let out = match &args.output {
-            Some(base) => base.join(&p.out),
-            None => p.out.clone(),
-        };
-        let plugin_name = plugin_name(&p.local, &registry);
-        if p.local.contains('/') || p.local.ends_with(".wasm") {
-            run.plugins
-                .push((plugin_name.clone(), PathBuf::from(&p.local)));
-        }
-        run.outputs.push(OutputDirective {
-            flag: format!("plugins[{i}] ({})", p.local),
-            plugin_name,
-            parameter: p.opt.join(","),
-            location: crate::output::normalize_location(&out.display().to_string()),
-        });
-        plan.requests.push(match p.strategy {
-            Strategy::All => vec![run.inputs.clone()],
-            Strategy::Directory => by_directory(&run.inputs),
-        });
-        plan.include_imports
-            .push((p.include_imports || args.include_imports).then_some(p.include_wkt));
-        if template.clean && !args.check {
-            plan.clean.push(out.clone());
-        }
-        // buf creates output directories; an archive out (.zip, .jar, .srcjar) is a file.
-        if !args.check && !crate::output::is_archive(&out.display().to_string()) {
-            std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
-        }
-    }
-    run.plan = Some(plan);
-    run.timings = args.timings;
-    run.output_cache = match (args.no_cache, args.verify_cache) {
-        (true, _) => crate::plugins::CacheMode::Off,
-        (_, true) => crate::plugins::CacheMode::Verify,
-        _ => crate::plugins::CacheMode::On,
-    };
-    Ok(run)
+    Ok(input)
 }
 
 /// The plugin name a `local:` value runs as: a registry entry's (`protoc-gen-NAME`), a path's
@@ -183,21 +218,6 @@ fn plugin_name(local: &str, registry: &Registry) -> String {
         return format!("protoc-gen-{short}");
     }
     local.to_string()
-}
-
-/// Groups files by directory, as buf's `strategy: directory` does: one request per directory,
-/// directories in order.
-fn by_directory(files: &[String]) -> Vec<Vec<String>> {
-    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
-    for f in files {
-        let dir = f.rsplit_once('/').map_or("", |(d, _)| d).to_string();
-        match groups.iter_mut().find(|(d, _)| *d == dir) {
-            Some((_, g)) => g.push(f.clone()),
-            None => groups.push((dir, vec![f.clone()])),
-        }
-    }
-    groups.sort_by(|a, b| a.0.cmp(&b.0));
-    groups.into_iter().map(|(_, g)| g).collect()
 }
 
 /// Every `.proto` under `dir`, as names relative to `root`, sorted.
@@ -217,25 +237,4 @@ fn collect_protos(root: &Path, dir: &Path, out: &mut Vec<String>) -> Result<(), 
         }
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn directories_group_in_order() {
-        let files: Vec<String> = ["b/x.proto", "a/y.proto", "b/z.proto", "top.proto"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        assert_eq!(
-            by_directory(&files),
-            [
-                vec!["top.proto".to_string()],
-                vec!["a/y.proto".into()],
-                vec!["b/x.proto".into(), "b/z.proto".into()],
-            ]
-        );
-    }
 }

@@ -4,6 +4,7 @@
 pub mod buf_generate;
 pub mod plugin;
 pub mod protoc;
+pub mod protoc_run;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -12,7 +13,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::cache::{DigestMemo, ModuleCache, ResponseCache};
-use crate::generate;
+use crate::config::Registry;
+use crate::engine;
+use crate::model::Run;
 use crate::plugins::format_size;
 
 #[derive(Parser, Debug)]
@@ -126,7 +129,23 @@ fn run_protoc(args: Vec<String>, program: &str) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    execute(&parsed)
+    // The registry is read only when a plugin may come from it.
+    let registry = if parsed.outputs.is_empty() {
+        Ok(Registry::default())
+    } else {
+        std::env::current_dir()
+            .map_err(|e| format!("the working directory: {e}"))
+            .and_then(|cwd| Registry::discover(&cwd))
+    };
+    let registry = match registry {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let timings = parsed.timings;
+    execute(&protoc_run::to_run(*parsed, &registry), timings)
 }
 
 fn run_generate(args: &buf_generate::GenerateArgs) -> ExitCode {
@@ -137,8 +156,8 @@ fn run_generate(args: &buf_generate::GenerateArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match buf_generate::plan(args, &cwd) {
-        Ok(run) => execute(&run),
+    match buf_generate::to_run(args, &cwd) {
+        Ok(run) => execute(&run, args.timings),
         Err(e) => {
             eprintln!("{e}");
             ExitCode::FAILURE
@@ -146,11 +165,11 @@ fn run_generate(args: &buf_generate::GenerateArgs) -> ExitCode {
     }
 }
 
-/// Runs a protoc-style run and reports it: timings on request, failures as protoc prints them.
-fn execute(run: &protoc::ProtocArgs) -> ExitCode {
-    match generate::run_protoc(run, ModuleCache::from_env()) {
+/// Runs `run` and reports it: timings on request, failures as protoc prints them.
+fn execute(run: &Run, timings: bool) -> ExitCode {
+    match engine::execute(run, ModuleCache::from_env()) {
         Ok(report) => {
-            if run.timings {
+            if timings {
                 let mut err = std::io::stderr().lock();
                 for line in &report.timings {
                     let _ = writeln!(err, "timing: {line}");

@@ -1,14 +1,15 @@
 //! protoc's command line, parsed the way protoc 36.2 parses it: `@argfile`, `--name=value` and
 //! `--name value`, `-Ivalue`, dynamic `--NAME_out`/`--NAME_opt`, and protoc's exact error texts.
 //!
-//! This is the raw layer: it records what the user typed. Resolving plugins and paths happens in
-//! `generate`. clap cannot express protoc's grammar (flags whose names come from the user, the
+//! This is the raw layer: it records what the user typed. `protoc_run` resolves it into the
+//! engine's `model::Run`. clap cannot express protoc's grammar (flags whose names come from the user, the
 //! `--X_opt` merge rule), so this part is hand-written; everything else uses clap.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
-use crate::plugins::{CacheMode, LimitFlags};
+use crate::model::ErrorFormat;
+use crate::plugins::{parse_duration, parse_size, CacheMode, LimitFlags};
+pub use crate::request::CompilerVersion;
 
 /// The protoc release whose behaviour protowasm follows.
 pub const PROTOC_VERSION: &str = "36.2";
@@ -69,85 +70,6 @@ pub struct ProtocArgs {
     /// Messages protoc prints while reading the arguments but that do not stop it
     /// (`--include_imports only makes sense ...`).
     pub warnings: Vec<String>,
-    /// Set by `protowasm generate` (not a protoc flag): how its plugins split the inputs.
-    pub plan: Option<Plan>,
-}
-
-/// How `protowasm generate` runs its plugins, beyond what protoc's command line can say.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Plan {
-    /// For each output directive, the files to generate of each of its requests (buf's
-    /// `strategy: directory` sends one request per directory).
-    pub requests: Vec<Vec<Vec<String>>>,
-    /// Leave `compiler_version` out of requests, as buf does.
-    pub no_compiler_version: bool,
-    /// Output directories to empty before writing (buf's `clean: true`).
-    pub clean: Vec<PathBuf>,
-    /// For each output directive: whether its requests also generate the files their files
-    /// import (buf's `include_imports`), and then whether the well-known types too.
-    pub include_imports: Vec<Option<bool>>,
-    /// `--check`: compare with the disk and write nothing.
-    pub check: bool,
-    /// Keep a manifest in each output directory and remove the files the last run generated
-    /// that this one does not.
-    pub manifests: bool,
-}
-
-/// `--error_format`: how a position is written in errors.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ErrorFormat {
-    /// `file:line:col: message`
-    #[default]
-    Gcc,
-    /// `file(line) : error in column=col: message`
-    Msvs,
-}
-
-/// The `compiler_version` sent to plugins.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CompilerVersion {
-    pub major: i32,
-    pub minor: i32,
-    pub patch: i32,
-    pub suffix: String,
-}
-
-impl Default for CompilerVersion {
-    /// protoc 36.2 reports its C++ runtime version, 7.36.2, with an empty suffix.
-    fn default() -> Self {
-        CompilerVersion {
-            major: 7,
-            minor: 36,
-            patch: 2,
-            suffix: String::new(),
-        }
-    }
-}
-
-impl std::str::FromStr for CompilerVersion {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        let bad = || {
-            format!("invalid compiler version \"{s}\": expected MAJOR.MINOR.PATCH[-SUFFIX], e.g. 7.36.2")
-        };
-        let (numbers, suffix) = match s.split_once('-') {
-            Some((n, suffix)) => (n, suffix.to_string()),
-            None => (s, String::new()),
-        };
-        let parts: Vec<i32> = numbers
-            .split('.')
-            .map(|p| p.parse().map_err(|_| bad()))
-            .collect::<Result<_, _>>()?;
-        match parts[..] {
-            [major, minor, patch] => Ok(CompilerVersion {
-                major,
-                minor,
-                patch,
-                suffix,
-            }),
-            _ => Err(bad()),
-        }
-    }
 }
 
 /// Flags that never take a value (protoc's list, plus protowasm's own).
@@ -331,12 +253,14 @@ pub fn parse(args: Vec<String>, usage_name: &str) -> Result<Parsed, UsageError> 
                 parsed.compiler_version = Some(value.parse().map_err(UsageError)?)
             }
             "--plugin-memory-limit" => {
-                parsed.limits.memory_bytes = Some(parse_size(&name, &value)?)
+                parsed.limits.memory_bytes = Some(parse_size(&name, &value).map_err(UsageError)?)
             }
             "--plugin-output-limit" => {
-                parsed.limits.stdout_bytes = Some(parse_size(&name, &value)?)
+                parsed.limits.stdout_bytes = Some(parse_size(&name, &value).map_err(UsageError)?)
             }
-            "--plugin-timeout" => parsed.limits.timeout = Some(parse_duration(&name, &value)?),
+            "--plugin-timeout" => {
+                parsed.limits.timeout = Some(parse_duration(&name, &value).map_err(UsageError)?)
+            }
             "--timings" => parsed.timings = true,
             "--no-cache" => parsed.output_cache = CacheMode::Off,
             "--verify-cache" => parsed.output_cache = CacheMode::Verify,
@@ -443,49 +367,6 @@ fn plugin_name_from_path(path: &str) -> String {
     base.strip_suffix(".wasm").unwrap_or(base).to_string()
 }
 
-/// Sizes: a number of bytes with an optional KiB/MiB/GiB (or K/M/G) suffix.
-pub fn parse_size(flag: &str, value: &str) -> Result<u64, UsageError> {
-    let v = value.trim();
-    let split = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
-    let (number, unit) = v.split_at(split);
-    let multiplier: u64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" | "kb" | "kib" => 1 << 10,
-        "m" | "mb" | "mib" => 1 << 20,
-        "g" | "gb" | "gib" => 1 << 30,
-        _ => 0,
-    };
-    match number.parse::<u64>() {
-        Ok(n) if multiplier != 0 => n
-            .checked_mul(multiplier)
-            .ok_or_else(|| UsageError(format!("{flag}: size \"{value}\" is too large"))),
-        _ => Err(UsageError(format!(
-            "{flag}: invalid size \"{value}\": expected e.g. 512MiB, 3GiB or a number of bytes"
-        ))),
-    }
-}
-
-/// Durations: `90s`, `500ms`, `2m`, or a plain number of seconds.
-pub fn parse_duration(flag: &str, value: &str) -> Result<Duration, UsageError> {
-    let v = value.trim();
-    let split = v
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .unwrap_or(v.len());
-    let (number, unit) = v.split_at(split);
-    let seconds: Option<f64> = number.parse::<f64>().ok().and_then(|n| match unit {
-        "" | "s" => Some(n),
-        "ms" => Some(n / 1000.0),
-        "m" | "min" => Some(n * 60.0),
-        _ => None,
-    });
-    match seconds {
-        Some(s) if s > 0.0 && s.is_finite() => Ok(Duration::from_secs_f64(s)),
-        _ => Err(UsageError(format!(
-            "{flag}: invalid duration \"{value}\": expected e.g. 60s, 500ms or 2m"
-        ))),
-    }
-}
-
 fn help_text(program: &str) -> String {
     format!(
         "Usage: {program} [OPTION] PROTO_FILES
@@ -536,6 +417,7 @@ protowasm's own flags:
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn run(args: &[&str]) -> Result<ProtocArgs, UsageError> {
         match parse(args.iter().map(|s| s.to_string()).collect(), "protoc")? {

@@ -61,7 +61,7 @@ pub struct Pool {
     warnings: Vec<Warning>,
     /// Extensions of the files added so far by (extendee, number): full name and file
     /// (protoc's `Tables::AddExtension`). Boxed: a `Pool` is carried by value in enums
-    /// (`compile::Inputs`) that clippy wants small.
+    /// (`engine::load::Inputs`) that clippy wants small.
     #[allow(clippy::box_collection)]
     extensions: Box<HashMap<(String, i32), (String, String)>>,
 }

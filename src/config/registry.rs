@@ -30,7 +30,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::store::{is_url, PluginStore};
-use crate::cli::protoc::{parse_duration, parse_size};
+use crate::plugins::{parse_duration, parse_size};
 
 pub const FILE_NAME: &str = "plugins-registry.toml";
 
@@ -98,13 +98,7 @@ impl Registry {
     /// Makes sure `entry`'s module is on disk: for a URL source missing from the plugin store,
     /// downloads it and checks it against the pin (a mismatch stores nothing).
     pub fn fetch(&self, entry: &RegistryEntry) -> Result<(), String> {
-        let (Some(url), Some(file)) = (&entry.url, &self.file) else {
-            return Ok(());
-        };
-        PluginStore::beside(file)
-            .fetch(url, &entry.sha256)
-            .map(|_| ())
-            .map_err(|e| format!("{}: plugin \"{}\": {e}", file.display(), entry.name))
+        fetch(self.file.as_deref(), entry)
     }
 
     /// Reads the registry at `path` and downloads the URL sources missing from the store.
@@ -149,12 +143,12 @@ impl Registry {
                 .memory_limit
                 .map(|v| parse_size("memory_limit", &v))
                 .transpose()
-                .map_err(|u| context(u.0))?;
+                .map_err(context)?;
             let timeout = e
                 .timeout
                 .map(|v| parse_duration("timeout", &v))
                 .transpose()
-                .map_err(|u| context(u.0))?;
+                .map_err(context)?;
             let env = e
                 .env
                 .iter()
@@ -192,6 +186,19 @@ impl Registry {
     pub fn entries(&self) -> impl Iterator<Item = &RegistryEntry> {
         self.entries.values()
     }
+}
+
+/// Makes sure `entry`'s module is on disk, for the registry at `file`: a URL source missing
+/// from the plugin store beside it is downloaded and checked against the pin (a mismatch stores
+/// nothing).
+pub fn fetch(file: Option<&Path>, entry: &RegistryEntry) -> Result<(), String> {
+    let (Some(url), Some(file)) = (&entry.url, file) else {
+        return Ok(());
+    };
+    PluginStore::beside(file)
+        .fetch(url, &entry.sha256)
+        .map(|_| ())
+        .map_err(|e| format!("{}: plugin \"{}\": {e}", file.display(), entry.name))
 }
 
 /// The registry file in effect for `cwd`, if there is one: `$PROTOWASM_REGISTRY`, else the

@@ -3,7 +3,9 @@
 //! subprocesses, as protoc does.
 
 mod cached;
+mod limits;
 pub mod native;
+pub mod source;
 mod stdio;
 pub mod wasm;
 pub mod watchdog;
@@ -12,64 +14,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use cached::{response_key, CacheMode, CachedRunner};
+pub use limits::{format_size, parse_duration, parse_size, LimitFlags, Limits};
 pub use native::NativeRunner;
+pub use source::{resolve, PluginSource, Resolved};
 pub use wasm::WasmRuntime;
-
-/// Bounds on one plugin run.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Limits {
-    /// Linear memory cap for wasm plugins. protoc-gen-go needs ~1.6 GiB on a 5 MB request, so the
-    /// default leaves room for that and stays below wasm32's 4 GiB ceiling.
-    pub memory_bytes: u64,
-    /// Cap on what a plugin may write to stdout (its response).
-    pub stdout_bytes: u64,
-    /// Cap on stderr kept and relayed; the rest is dropped with a marker.
-    pub stderr_bytes: u64,
-    /// Wall-clock limit for one plugin run.
-    pub timeout: Duration,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            memory_bytes: default_memory_bytes(),
-            stdout_bytes: 256 << 20,
-            stderr_bytes: 1 << 20,
-            timeout: Duration::from_secs(300),
-        }
-    }
-}
-
-fn default_memory_bytes() -> u64 {
-    3 << 30
-}
-
-/// Limits chosen explicitly (on the command line or in a registry entry); unset ones fall back.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct LimitFlags {
-    pub memory_bytes: Option<u64>,
-    pub stdout_bytes: Option<u64>,
-    pub timeout: Option<Duration>,
-}
-
-impl LimitFlags {
-    /// These flags, then `fallback`'s, then the defaults.
-    pub fn resolve(&self, fallback: LimitFlags) -> Limits {
-        let d = Limits::default();
-        Limits {
-            memory_bytes: self
-                .memory_bytes
-                .or(fallback.memory_bytes)
-                .unwrap_or(d.memory_bytes),
-            stdout_bytes: self
-                .stdout_bytes
-                .or(fallback.stdout_bytes)
-                .unwrap_or(d.stdout_bytes),
-            stderr_bytes: d.stderr_bytes,
-            timeout: self.timeout.or(fallback.timeout).unwrap_or(d.timeout),
-        }
-    }
-}
 
 /// How a plugin is implemented.
 #[derive(Debug, Clone, PartialEq)]
@@ -172,22 +120,6 @@ pub enum PluginError {
     Io(String),
 }
 
-/// Human sizes for messages: `3 GiB`, `512 MiB`, `100 bytes`.
-pub fn format_size(bytes: u64) -> String {
-    const UNITS: [(u64, &str); 3] = [(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")];
-    for (unit, name) in UNITS {
-        if bytes >= unit {
-            let value = bytes as f64 / unit as f64;
-            return if bytes.is_multiple_of(unit) {
-                format!("{} {name}", bytes / unit)
-            } else {
-                format!("{value:.1} {name}")
-            };
-        }
-    }
-    format!("{bytes} bytes")
-}
-
 /// Runs plugins of one kind. `generate` holds one runner per kind and fans jobs out over them.
 pub trait PluginRunner: Sync {
     /// `label` prefixes messages printed on the runner's behalf (the time limit), e.g.
@@ -204,13 +136,6 @@ pub trait PluginRunner: Sync {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sizes_read_well() {
-        assert_eq!(format_size(3 << 30), "3 GiB");
-        assert_eq!(format_size(1536 << 20), "1.5 GiB");
-        assert_eq!(format_size(100), "100 bytes");
-    }
 
     #[test]
     fn wasm_is_recognised_by_magic_not_name() {

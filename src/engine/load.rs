@@ -1,19 +1,19 @@
-//! From protoc's command line to compiled files: the `-I` source tree, input files mapped to
-//! virtual names, everything parsed and linked (with `--descriptor_set_in` as the fallback), and
-//! what protoc writes from them: `-o` descriptor sets, `--dependency_out` files, and the files
-//! plugins are sent.
+//! The first stage, load or compile: the `-I` source tree, input files mapped to virtual names,
+//! everything parsed and linked (with `--descriptor_set_in` as the fallback), with protoc's
+//! messages; and what protoc makes from the result: `-o` descriptor sets, `--dependency_out`
+//! rules, and the files plugins are sent.
 
 use std::path::Path;
 
 use prost::Message;
 
-use crate::cli::protoc::{ErrorFormat, ProtocArgs};
 use crate::compiler::descriptor::FileDescriptorProto;
 use crate::compiler::link::Pool;
 use crate::compiler::retention::Stripper;
 use crate::compiler::set::{self, FileError, Source};
 use crate::compiler::source_tree::{DiskToVirtual, SourceTree};
 use crate::descriptor_set::FileSet;
+use crate::model::{DescriptorSetOut, ErrorFormat, Input};
 
 /// Files compiled for one run.
 pub struct Compiled {
@@ -35,72 +35,50 @@ pub enum Inputs {
     Compiled(Compiled),
 }
 
-/// Loads the run's inputs. `Err` holds the lines to print (protoc's messages); `warnings` gets
-/// what protoc prints without failing.
-pub fn load(args: &ProtocArgs, warnings: &mut Vec<String>) -> Result<Inputs, Vec<String>> {
-    let fallback = if args.descriptor_set_in.is_empty() {
+/// Loads the run's inputs. With `reserialize` (`-o`), files taken from descriptor sets alone
+/// go through the pool like compiled ones. `Err` holds the lines to print (protoc's messages);
+/// `warnings` gets what protoc prints without failing.
+pub fn load(
+    input: &Input,
+    reserialize: bool,
+    warnings: &mut Vec<String>,
+) -> Result<Inputs, Vec<String>> {
+    let fallback = if input.descriptor_sets.is_empty() {
         None
     } else {
-        Some(FileSet::load(&args.descriptor_set_in).map_err(|e| vec![e])?)
+        Some(FileSet::load(&input.descriptor_sets).map_err(|e| vec![e])?)
     };
-    if args.proto_paths.is_empty() {
+    if input.proto_paths.is_empty() {
         if let Some(set) = fallback {
-            if args.descriptor_set_out.is_none() {
-                set.check_inputs(&args.inputs).map_err(|e| vec![e])?;
+            if !reserialize {
+                set.check_inputs(&input.files).map_err(|e| vec![e])?;
                 return Ok(Inputs::DescriptorSets(set));
             }
-            // `-o` re-serializes the files: load them into a pool like compiled ones.
-            return compile_from(args, None, Some(&set), warnings).map(Inputs::Compiled);
+            return compile_from(input, None, Some(&set), warnings).map(Inputs::Compiled);
         }
     }
     // No -I and no descriptor sets: protoc reads from the working directory.
     let dot = [".".to_string()];
-    let paths = if args.proto_paths.is_empty() {
+    let paths = if input.proto_paths.is_empty() {
         &dot[..]
     } else {
-        &args.proto_paths[..]
+        &input.proto_paths[..]
     };
     let (tree, missing_dirs) = SourceTree::new(paths);
     warnings.extend(missing_dirs);
-    compile_from(args, Some(tree), fallback.as_ref(), warnings).map(Inputs::Compiled)
+    compile_from(input, Some(tree), fallback.as_ref(), warnings).map(Inputs::Compiled)
 }
 
 fn compile_from(
-    args: &ProtocArgs,
+    input: &Input,
     tree: Option<SourceTree>,
     fallback: Option<&FileSet>,
     warnings: &mut Vec<String>,
 ) -> Result<Compiled, Vec<String>> {
-    let in_fallback = |name: &str| fallback.is_some_and(|f| f.get(name).is_some());
-    let mut inputs = Vec::with_capacity(args.inputs.len());
-    for input in &args.inputs {
-        let name = match &tree {
-            Some(tree) => virtual_name(tree, input, in_fallback(input))?,
-            None if in_fallback(input) => input.clone(),
-            None => {
-                return Err(vec![format!(
-                    "Could not find file in descriptor database: {input}: No such file or directory"
-                )])
-            }
-        };
-        inputs.push(name);
-    }
+    let inputs = virtual_inputs(input, tree.as_ref(), fallback)?;
+    let format = input.error_format;
 
-    let loader = |name: &str| -> Result<Source, String> {
-        let opened = match &tree {
-            Some(tree) => tree.open(name),
-            None => Err("File not found.".to_string()),
-        };
-        match opened {
-            Ok(o) => Ok(Source::Proto(o.contents)),
-            Err(message) => match fallback.and_then(|f| f.get(name)) {
-                Some(raw) => FileDescriptorProto::decode(&raw.bytes[..])
-                    .map(|fd| Source::Descriptor(Box::new(fd)))
-                    .map_err(|_| format!("{name}: Unable to parse.")),
-                None => Err(message),
-            },
-        }
-    };
+    let loader = |name: &str| open_source(tree.as_ref(), fallback, name);
     let mut pool = Pool::new();
     let names: Vec<&str> = inputs.iter().map(String::as_str).collect();
     // protoc stops at the first input that fails.
@@ -115,17 +93,16 @@ fn compile_from(
             &d.message,
             true,
             tree.as_ref(),
-            args.error_format,
+            format,
         );
         warnings.push(line);
     }
-    result.map_err(|errors| render_errors(&errors, tree.as_ref(), args.error_format))?;
+    result.map_err(|errors| render_errors(&errors, tree.as_ref(), format))?;
     let found_warnings = !set::warnings(&pool, &names).is_empty();
     // protoc's command line then warns, once per input, about generic services. protoc records
     // this one where --fatal_warnings does not look, so it never fails the run.
     for name in &inputs {
         if pool.file(name).is_some_and(uses_generic_services) {
-            let format = args.error_format;
             warnings.push(render(
                 name,
                 -1,
@@ -137,19 +114,9 @@ fn compile_from(
             ));
         }
     }
-    let mut errors = set::input_checks(&pool, &names);
-    // protoc then checks option targets on the inputs, all of them before failing.
-    let stripper = Stripper::new(&pool);
-    for name in &inputs {
-        let Some(file) = pool.file(name) else {
-            continue;
-        };
-        for message in stripper.target_errors(file) {
-            errors.push(FileError::whole_file(name, message));
-        }
-    }
+    let errors = check_inputs(&pool, &names);
     if !errors.is_empty() {
-        return Err(render_errors(&errors, tree.as_ref(), args.error_format));
+        return Err(render_errors(&errors, tree.as_ref(), format));
     }
     Ok(Compiled {
         pool,
@@ -157,6 +124,64 @@ fn compile_from(
         tree,
         found_warnings,
     })
+}
+
+/// A file by virtual name: from the source tree, else from the descriptor sets.
+fn open_source(
+    tree: Option<&SourceTree>,
+    fallback: Option<&FileSet>,
+    name: &str,
+) -> Result<Source, String> {
+    let opened = match tree {
+        Some(tree) => tree.open(name),
+        None => Err("File not found.".to_string()),
+    };
+    match opened {
+        Ok(o) => Ok(Source::Proto(o.contents)),
+        Err(message) => match fallback.and_then(|f| f.get(name)) {
+            Some(raw) => FileDescriptorProto::decode(&raw.bytes[..])
+                .map(|fd| Source::Descriptor(Box::new(fd)))
+                .map_err(|_| format!("{name}: Unable to parse.")),
+            None => Err(message),
+        },
+    }
+}
+
+/// The checks protoc makes on the inputs once everything linked: the set's own, then option
+/// targets, all of them before failing.
+fn check_inputs(pool: &Pool, inputs: &[&str]) -> Vec<FileError> {
+    let mut errors = set::input_checks(pool, inputs);
+    let stripper = Stripper::new(pool);
+    for name in inputs {
+        let Some(file) = pool.file(name) else {
+            continue;
+        };
+        for message in stripper.target_errors(file) {
+            errors.push(FileError::whole_file(name, message));
+        }
+    }
+    errors
+}
+
+/// The inputs' virtual names, in command-line order: an input given as a disk path is mapped
+/// through `-I`; with no `-I`, an input must be a file of the descriptor sets.
+fn virtual_inputs(
+    input: &Input,
+    tree: Option<&SourceTree>,
+    fallback: Option<&FileSet>,
+) -> Result<Vec<String>, Vec<String>> {
+    let in_fallback = |name: &str| fallback.is_some_and(|f| f.get(name).is_some());
+    input
+        .files
+        .iter()
+        .map(|file| match tree {
+            Some(tree) => virtual_name(tree, file, in_fallback(file)),
+            None if in_fallback(file) => Ok(file.clone()),
+            None => Err(vec![format!(
+                "Could not find file in descriptor database: {file}: No such file or directory"
+            )]),
+        })
+        .collect()
 }
 
 const GENERIC_SERVICES: &str = "Generic services (cc_generic_services, java_generic_services, and py_generic_services) are deprecated in favor of using plugins that generate code specific to your particular RPC system. Additional code generator options may be required to enable generic services and total removal of these options is planned in future breaking releases.";
@@ -351,9 +376,9 @@ impl Compiled {
     }
 
     /// The serialized `FileDescriptorSet` protoc writes for `-o`.
-    pub fn descriptor_set(&self, args: &ProtocArgs) -> Vec<u8> {
-        let stripper = (!args.retain_options).then(|| Stripper::new(&self.pool));
-        let files = self.output_order(args.include_imports);
+    pub fn descriptor_set(&self, spec: &DescriptorSetOut) -> Vec<u8> {
+        let stripper = (!spec.retain_options).then(|| Stripper::new(&self.pool));
+        let files = self.output_order(spec.include_imports);
         // Stripping only removes bytes: the unstripped size is enough room, so the set (80 MB
         // for googleapis) is never copied to grow.
         let room = files
@@ -364,13 +389,13 @@ impl Compiled {
         for file in files {
             let mut copy = match &stripper {
                 Some(s) => s.strip(file),
-                None if args.include_source_info => {
+                None if spec.include_source_info => {
                     prost::encoding::message::encode(1, file, &mut out);
                     continue;
                 }
                 None => file.clone(),
             };
-            if !args.include_source_info {
+            if !spec.include_source_info {
                 copy.source_code_info = None;
             }
             prost::encoding::message::encode(1, &copy, &mut out);

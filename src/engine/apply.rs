@@ -1,0 +1,155 @@
+//! The apply stage: responses decoded and applied to one output tree in declared order, with
+//! protoc's rules and messages. A failed plugin stops the run there; an output error (a
+//! duplicate file, a failed insertion) is reported and later plugins go on; then protoc's
+//! checks of what the plugin supports.
+
+use std::ops::ControlFlow;
+
+use prost::Message;
+use prost_types::compiler::CodeGeneratorResponse;
+
+use super::run::Ran;
+use super::{timing, Failure, Report};
+use crate::descriptor_set::FileSet;
+use crate::feature_check::{self, EditionBounds};
+use crate::model::{PluginRun, Run};
+use crate::output::OutputTree;
+use crate::plugins::{PluginError, RunOutput};
+
+/// The tree of every response, or every line protoc would print about them.
+pub fn responses(
+    run: &Run,
+    files: &FileSet,
+    ran: Vec<Ran>,
+    report: &mut Report,
+) -> Result<OutputTree, Failure> {
+    let mut tree = OutputTree::new();
+    let mut lines = Vec::new();
+    for Ran {
+        plugin,
+        files: to_generate,
+        result,
+    } in ran
+    {
+        let plugin = &run.plugins[plugin];
+        let step = match result.and_then(|out| decode(out, plugin, report)) {
+            Ok(decoded) => apply_one(&mut tree, plugin, decoded, files, &to_generate, &mut lines),
+            Err(e) => {
+                lines.extend(run_failure(plugin, e));
+                ControlFlow::Break(())
+            }
+        };
+        if step.is_break() {
+            break;
+        }
+    }
+    if lines.is_empty() {
+        Ok(tree)
+    } else {
+        Err(Failure { lines })
+    }
+}
+
+/// protoc's lines for a plugin that did not respond.
+fn run_failure(plugin: &PluginRun, e: PluginError) -> Vec<String> {
+    let label = format!("{}: {}", plugin.origin, plugin.name);
+    match e {
+        PluginError::NotFound => vec![
+            format!("{}: {}", plugin.source.program(&plugin.name), e),
+            format!("{label}: {}", PluginError::Exit(1)),
+        ],
+        e => vec![format!("{label}: {e}")],
+    }
+}
+
+/// Applies one response; breaks where protoc stops.
+fn apply_one(
+    tree: &mut OutputTree,
+    plugin: &PluginRun,
+    (response, bounds): (CodeGeneratorResponse, EditionBounds),
+    files: &FileSet,
+    to_generate: &[String],
+    lines: &mut Vec<String>,
+) -> ControlFlow<()> {
+    let applied = tree.apply(&plugin.out, &plugin.name, &response);
+    let errors = applied.err().map(|e| e.errors).unwrap_or_default();
+    let plugin_failed = errors.iter().any(|e| e.is_plugin_failure());
+    for e in errors {
+        let prefix = if e.is_plugin_failure() {
+            format!("{}: ", plugin.origin)
+        } else {
+            String::new()
+        };
+        lines.push(format!("{prefix}{e}"));
+    }
+    if plugin_failed {
+        return ControlFlow::Break(());
+    }
+    let missing = feature_check::check(
+        files,
+        to_generate,
+        &plugin.name,
+        response.supported_features(),
+        &bounds,
+    );
+    if !missing.is_empty() || !response.error().is_empty() {
+        lines.push(format!("{missing}{}: {}", plugin.origin, response.error()));
+        return ControlFlow::Break(());
+    }
+    ControlFlow::Continue(())
+}
+
+/// Decodes a response, and the edition bounds prost-types has no fields for.
+fn decode(
+    out: RunOutput,
+    plugin: &PluginRun,
+    report: &mut Report,
+) -> Result<(CodeGeneratorResponse, EditionBounds), PluginError> {
+    for (what, took) in &out.timings {
+        report
+            .timings
+            .push(timing(&format!("{} {what}", plugin.name), *took));
+    }
+    let unparseable = |_| {
+        PluginError::Io(format!(
+            "Plugin output is unparseable: {}",
+            c_escape_prefix(&out.stdout, 256)
+        ))
+    };
+    let response = CodeGeneratorResponse::decode(&out.stdout[..]).map_err(unparseable)?;
+    let bounds = EditionBounds::decode(&out.stdout[..]).map_err(unparseable)?;
+    Ok((response, bounds))
+}
+
+/// protoc prints the whole output C-escaped; a plugin can write megabytes, so only a prefix is shown.
+fn c_escape_prefix(bytes: &[u8], max: usize) -> String {
+    let mut s = String::new();
+    for &b in bytes.iter().take(max) {
+        match b {
+            b'\n' => s.push_str("\\n"),
+            b'\r' => s.push_str("\\r"),
+            b'\t' => s.push_str("\\t"),
+            b'"' => s.push_str("\\\""),
+            b'\'' => s.push_str("\\'"),
+            b'\\' => s.push_str("\\\\"),
+            0x20..=0x7e => s.push(b as char),
+            _ => s.push_str(&format!("\\{b:03o}")),
+        }
+    }
+    if bytes.len() > max {
+        s.push_str(&format!("... ({} bytes in all)", bytes.len()));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unparseable_output_is_escaped_and_bounded() {
+        assert_eq!(c_escape_prefix(b"\xff\x0fa\"\n", 10), "\\377\\017a\\\"\\n");
+        let long = vec![b'x'; 300];
+        assert!(c_escape_prefix(&long, 256).ends_with("... (300 bytes in all)"));
+    }
+}

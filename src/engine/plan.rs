@@ -1,0 +1,248 @@
+//! The plan stage: every plugin made runnable (a registry module downloaded if need be), its
+//! files to generate grouped into requests as its [`Grouping`] says, and each request encoded
+//! exactly as protoc encodes it.
+
+use std::collections::HashMap;
+
+use super::{Compiled, Failure, Loaded};
+use crate::descriptor_set::FileSet;
+use crate::model::{GroupBy, Grouping, Imports, Run};
+use crate::plugins::Plugin;
+use crate::request;
+
+/// One plugin run to do.
+pub struct Job {
+    /// Which of the run's plugins (an index into `Run::plugins`).
+    pub plugin: usize,
+    pub runnable: Plugin,
+    pub request: Vec<u8>,
+    /// The request's files to generate.
+    pub files: Vec<String>,
+}
+
+/// The run's requests, plugin by plugin in declared order.
+pub fn jobs(run: &Run, loaded: &Loaded) -> Result<Vec<Job>, Failure> {
+    let runnable: Vec<Plugin> = run
+        .plugins
+        .iter()
+        .map(|p| p.source.prepare(&p.name, &p.origin).map_err(Failure::one))
+        .collect::<Result<_, _>>()?;
+    let mut jobs = Vec::new();
+    for (index, (plugin, runnable)) in run.plugins.iter().zip(runnable).enumerate() {
+        for files in file_groups(&plugin.requests, loaded) {
+            let entries = generate_entries(
+                loaded.compiled.as_ref(),
+                &files,
+                &plugin.name,
+                &plugin.parameter,
+            );
+            let request = request::build(
+                &loaded.files,
+                &files,
+                &plugin.parameter,
+                run.compiler_version.as_ref(),
+                &entries,
+            );
+            jobs.push(Job {
+                plugin: index,
+                runnable: runnable.clone(),
+                request,
+                files,
+            });
+        }
+    }
+    Ok(jobs)
+}
+
+/// The files to generate of each request: the inputs grouped, each group with its imports if
+/// asked, each then split across cores if the plugin allows it.
+fn file_groups(grouping: &Grouping, loaded: &Loaded) -> Vec<Vec<String>> {
+    let groups = match grouping.by {
+        GroupBy::All => vec![loaded.inputs.clone()],
+        GroupBy::Directory => by_directory(&loaded.inputs),
+    };
+    let groups = match (grouping.imports, &loaded.compiled) {
+        (Imports::No, _) | (_, None) => groups,
+        (imports, Some(c)) => groups
+            .iter()
+            .map(|files| c.with_imports(files, imports == Imports::All))
+            .collect(),
+    };
+    if !grouping.split_across_cores {
+        return groups;
+    }
+    let parts = rayon::current_num_threads();
+    groups
+        .iter()
+        .flat_map(|files| split_files(&loaded.files, files, parts))
+        .collect()
+}
+
+/// Groups files by directory, as buf's `strategy: directory` does: one request per directory,
+/// directories in order.
+fn by_directory(files: &[String]) -> Vec<Vec<String>> {
+    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+    for f in files {
+        let dir = f.rsplit_once('/').map_or("", |(d, _)| d).to_string();
+        match groups.iter_mut().find(|(d, _)| *d == dir) {
+            Some((_, g)) => g.push(f.clone()),
+            None => groups.push((dir, vec![f.clone()])),
+        }
+    }
+    groups.sort_by(|a, b| a.0.cmp(&b.0));
+    groups.into_iter().map(|(_, g)| g).collect()
+}
+
+/// `files` in at most `parts` consecutive runs of about equal weight (the size of each file's
+/// descriptor, a fair proxy for the work of generating it), so that parallel requests finish
+/// together and, applied in order, give the files in their original order.
+fn split_files(set: &FileSet, files: &[String], parts: usize) -> Vec<Vec<String>> {
+    let weight = |name: &String| set.get(name).map_or(1, |f| f.bytes.len().max(1));
+    let total: usize = files.iter().map(weight).sum();
+    let parts = parts.clamp(1, files.len().max(1));
+    let mut out: Vec<Vec<String>> = vec![Vec::new()];
+    let mut done = 0;
+    for name in files {
+        let w = weight(name);
+        // Start the next part when this file's midpoint lies past the current part's share of
+        // the total (counted from the start, so that rounding does not pile up at the end).
+        let past_share = (2 * done + w) * parts > 2 * total * out.len();
+        if past_share && !out.last().is_some_and(Vec::is_empty) && out.len() < parts {
+            out.push(Vec::new());
+        }
+        done += w;
+        if let Some(part) = out.last_mut() {
+            part.push(name.clone());
+        }
+    }
+    out
+}
+
+/// Plugins that protoc 36.2 still sends no computed json_names, as it did when their generators
+/// were built into it.
+const FORMER_BUILT_INS: &[&str] = &[
+    "protoc-gen-cpp",
+    "protoc-gen-java",
+    "protoc-gen-mutable_java",
+    "protoc-gen-python",
+];
+
+/// The `proto_file` entries of the files to generate, where this plugin's request departs from
+/// the usual form: the `bootstrap` parameter drops source info and computed json_names, and
+/// protoc's former built-in generators get no computed json_names. Only for compiled inputs;
+/// files from descriptor sets are sent as they are.
+fn generate_entries(
+    compiled: Option<&Compiled>,
+    inputs: &[String],
+    plugin_name: &str,
+    parameter: &str,
+) -> HashMap<String, Vec<u8>> {
+    let Some(c) = compiled else {
+        return HashMap::new();
+    };
+    let bootstrap = parameter.split(',').any(|p| p == "bootstrap");
+    let json_names = !FORMER_BUILT_INS.contains(&plugin_name) && !bootstrap;
+    if !bootstrap && json_names {
+        return HashMap::new();
+    }
+    inputs
+        .iter()
+        .filter_map(|name| {
+            Some((
+                name.clone(),
+                c.generate_entry(name, !bootstrap, json_names)?,
+            ))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use prost::Message;
+
+    #[test]
+    fn files_split_in_order_into_parts_of_equal_weight() {
+        let names = |n: usize| (0..n).map(|i| format!("f{i}.proto")).collect::<Vec<_>>();
+        let set = FileSet::default();
+        for (files, parts) in [(5, 2), (10, 3), (2, 2), (1, 4), (7, 1), (8, 8), (3, 16)] {
+            let all = names(files);
+            let split = split_files(&set, &all, parts);
+            assert_eq!(split.len(), parts.min(files), "{files} files into {parts}");
+            assert_eq!(split.concat(), all, "{files} files into {parts}");
+            let sizes: Vec<usize> = split.iter().map(Vec::len).collect();
+            let (min, max) = (sizes.iter().min().unwrap(), sizes.iter().max().unwrap());
+            assert!(max - min <= 1, "{files} files into {parts}: {sizes:?}");
+        }
+    }
+
+    #[test]
+    fn a_heavy_file_gets_a_part_of_its_own() {
+        let mut set = FileSet::default();
+        for (name, size) in [
+            ("a.proto", 1000),
+            ("b.proto", 10),
+            ("c.proto", 10),
+            ("d.proto", 10),
+        ] {
+            set.add_file(file_descriptor(name, size)).unwrap();
+        }
+        let all: Vec<String> = ["a.proto", "b.proto", "c.proto", "d.proto"]
+            .map(String::from)
+            .to_vec();
+        assert_eq!(
+            split_files(&set, &all, 2),
+            [vec!["a.proto".to_string()], all[1..].to_vec()]
+        );
+    }
+
+    /// A FileDescriptorProto named `name`, padded with a package name to about `size` bytes.
+    fn file_descriptor(name: &str, size: usize) -> Vec<u8> {
+        let file = prost_types::FileDescriptorProto {
+            name: Some(name.into()),
+            package: Some("p".repeat(size)),
+            ..Default::default()
+        };
+        file.encode_to_vec()
+    }
+
+    #[test]
+    fn directories_group_in_order() {
+        let files: Vec<String> = ["b/x.proto", "a/y.proto", "b/z.proto", "top.proto"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(
+            by_directory(&files),
+            [
+                vec!["top.proto".to_string()],
+                vec!["a/y.proto".into()],
+                vec!["b/x.proto".into(), "b/z.proto".into()],
+            ]
+        );
+    }
+
+    #[test]
+    fn groups_follow_the_grouping() {
+        let loaded = Loaded {
+            files: FileSet::default(),
+            compiled: None,
+            inputs: ["a/1.proto", "b/2.proto", "a/3.proto"]
+                .map(String::from)
+                .to_vec(),
+        };
+        let all = Grouping::default();
+        assert_eq!(file_groups(&all, &loaded), [loaded.inputs.to_vec()]);
+        let by_dir = Grouping {
+            by: GroupBy::Directory,
+            ..all
+        };
+        assert_eq!(
+            file_groups(&by_dir, &loaded),
+            [
+                vec!["a/1.proto".to_string(), "a/3.proto".into()],
+                vec!["b/2.proto".into()]
+            ]
+        );
+    }
+}

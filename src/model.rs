@@ -1,0 +1,164 @@
+//! The resolved run: everything the engine executes, and nothing of how the user said it. Both
+//! front-ends build one: the protoc command line (`cli::protoc_run`) and `generate`'s
+//! buf.gen.yaml (`cli::buf_generate`). Where protoc and buf behave differently (the
+//! `compiler_version` sent, how files are grouped into requests, what is written and how), the
+//! difference is a value here, not a branch in the engine.
+//!
+//! A [`Run`] is plain data: paths as the front-end resolved them, every plugin resolved to its
+//! source with its final parameter and limits. The engine (`engine::execute`) takes it through
+//! its stages in order.
+
+use std::path::PathBuf;
+
+use crate::plugins::{CacheMode, Limits, PluginSource};
+use crate::request::CompilerVersion;
+
+/// One run of the engine.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Run {
+    /// Printed to stderr before anything else happens (protoc warns about flags it ignores).
+    pub warnings: Vec<String>,
+    /// What to compile or load.
+    pub input: Input,
+    /// Rewrites of the compiled files, applied in order before any request is built.
+    pub transforms: Vec<Transform>,
+    /// `compiler_version` in every request: protoc sends its own, buf sends none.
+    pub compiler_version: Option<CompilerVersion>,
+    /// The plugin runs, in declared order (the order their responses are applied in).
+    pub plugins: Vec<PluginRun>,
+    /// What to do with the result.
+    pub output: Output,
+}
+
+/// The files to compile, or to take from descriptor sets, as protoc finds them.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Input {
+    /// The files to generate, as given: disk paths (mapped to virtual names through
+    /// `proto_paths`) or virtual names.
+    pub files: Vec<String>,
+    /// `-I` directories, or `VIRT=DISK` mappings, searched in order. Empty: the working
+    /// directory, unless `descriptor_sets` is given.
+    pub proto_paths: Vec<String>,
+    /// `--descriptor_set_in`: searched after `proto_paths`; with no `proto_paths`, the files
+    /// are taken from these sets as they are.
+    pub descriptor_sets: Vec<PathBuf>,
+    /// How errors and warnings name a position.
+    pub error_format: ErrorFormat,
+}
+
+/// `--error_format`: how a position is written in errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ErrorFormat {
+    /// `file:line:col: message`
+    #[default]
+    Gcc,
+    /// `file(line) : error in column=col: message`
+    Msvs,
+}
+
+/// A rewrite of the compiled files between compiling and building requests: buf's managed mode
+/// and type filters will be variants. None exist yet; the transform stage is where they apply.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Transform {}
+
+/// One plugin, as it will run: resolved, with its parameter, limits and output location.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PluginRun {
+    /// Where the user declared it, as errors name it: `--prost_out` (protoc) or
+    /// `plugins[0] (prost)` (a template).
+    pub origin: String,
+    /// `protoc-gen-NAME`: argv[0], and the name in messages.
+    pub name: String,
+    /// Where the program comes from.
+    pub source: PluginSource,
+    /// The parameter sent: a registry entry's default options, then the user's.
+    pub parameter: String,
+    pub limits: Limits,
+    /// The output cache, for a wasm plugin.
+    pub cache: CacheMode,
+    /// How the files to generate are split into requests.
+    pub requests: Grouping,
+    /// The output location as protoc normalises it: a directory with a trailing '/', or an
+    /// archive (`.zip`, `.jar`, `.srcjar`).
+    pub out: String,
+}
+
+/// How one plugin's files to generate become requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Grouping {
+    pub by: GroupBy,
+    /// Also generate the files the inputs import (buf's `include_imports`).
+    pub imports: Imports,
+    /// The plugin generates each file on its own (a registry entry's `per_file`): split each
+    /// request into one per core.
+    pub split_across_cores: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GroupBy {
+    /// One request with every file (protoc; buf's `strategy: all`).
+    #[default]
+    All,
+    /// One request per directory, directories in order (buf's default `strategy: directory`).
+    Directory,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Imports {
+    /// Only the inputs (protoc).
+    #[default]
+    No,
+    /// The inputs and what they import, except protoc's well-known types.
+    WithoutWellKnownTypes,
+    /// The inputs and everything they import (buf's `include_wkt`).
+    All,
+}
+
+/// What happens after every plugin succeeded.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Output {
+    pub files: FilesMode,
+    /// `-o`: write a descriptor set of the inputs.
+    pub descriptor_set: Option<DescriptorSetOut>,
+    /// `--dependency_out`: write a make rule.
+    pub dependency_file: Option<PathBuf>,
+    /// Fail the run, after writing, when the compiler warned.
+    pub fatal_warnings: bool,
+}
+
+/// What becomes of the generated files.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FilesMode {
+    /// Write them.
+    Write {
+        /// Create output directories that do not exist (buf does; protoc requires them).
+        create_dirs: bool,
+        /// Directories to empty first (buf's `clean: true`).
+        clean: Vec<PathBuf>,
+        /// Keep a manifest in each output directory and remove what the last run generated
+        /// there and this one did not.
+        manifests: bool,
+    },
+    /// Golden-file mode: compare with the disk, print the differences, write nothing.
+    Check,
+}
+
+impl Default for FilesMode {
+    /// protoc's: write into directories that must exist.
+    fn default() -> Self {
+        FilesMode::Write {
+            create_dirs: false,
+            clean: Vec::new(),
+            manifests: false,
+        }
+    }
+}
+
+/// `-o FILE` with its flags.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DescriptorSetOut {
+    pub path: PathBuf,
+    pub include_imports: bool,
+    pub include_source_info: bool,
+    pub retain_options: bool,
+}
