@@ -19,10 +19,12 @@ BACKPORTS_FILE=/etc/apt/sources.list.d/bookworm-backports.list
 
 # The Debian mirror this machine already uses for bookworm (deb822 URIs: or a one-line deb entry),
 # so backports come from the same place.
+# Each grep may match nothing, or name a glob that matched no file (a machine with only
+# deb822 sources has no *.list): under pipefail that is a failure, so each pipe ends in `|| true`.
 debian_mirror() {
-    { grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources | awk '{print $2}'
-      grep -hs -E '^deb [^ ]+ bookworm ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list | awk '{print $2}'
-    } | grep -v -- '-security' | head -1
+    { grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources | awk '{print $2}' || true
+      grep -hs -E '^deb [^ ]+ bookworm ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list | awk '{print $2}' || true
+    } | { grep -v -- '-security' || true; } | head -1
 }
 
 # --- Rust target -----------------------------------------------------------------------------
