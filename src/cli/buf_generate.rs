@@ -1,19 +1,24 @@
-//! `protowasm generate`: from a `buf.gen.yaml` (v2) to the engine's [`Run`], in buf's form: no
-//! `compiler_version` in requests, each plugin's files grouped by its `strategy`, output
-//! directories created, manifests kept, `clean` and `--check` as buf users expect. The
-//! template's inputs are compiled once; nothing is written unless everything succeeded.
+//! `protowasm generate`: from a `buf.gen.yaml` (v2, v1 or v1beta1) to the engine's [`Run`], in
+//! buf's form: no `compiler_version` in requests, each plugin's files grouped by its `strategy`,
+//! output directories created, manifests kept, `clean` and `--check` as buf users expect. A
+//! `remote:` plugin runs the registry entry that `serves` it. The template's inputs are compiled
+//! once; nothing is written unless everything succeeded.
 
 use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use crate::config::buf_gen::{Strategy, Template};
+use crate::config::buf_gen::{self, PluginConfig, PluginRef, Strategy, Template};
+use crate::config::buf_yaml;
 use crate::config::Registry;
 use crate::model::{FilesMode, GroupBy, Grouping, Imports, Input, Output, PluginRun, Run};
-use crate::plugins::{self, CacheMode, LimitFlags};
+use crate::plugins::{self, CacheMode, LimitFlags, PluginSource, Resolved};
 
 #[derive(Args, Debug)]
 pub struct GenerateArgs {
+    /// The input directory (default: the template's inputs, else the workspace of `.`); its
+    /// workspace (buf.yaml, buf.work.yaml) gives the import roots.
+    input: Option<PathBuf>,
     /// The template (default: buf.gen.yaml in the working directory).
     #[arg(long)]
     template: Option<PathBuf>,
@@ -43,6 +48,9 @@ pub struct GenerateArgs {
     /// Run every wasm plugin and fail if a cached response differs.
     #[arg(long)]
     verify_cache: bool,
+    /// Run a `remote:` plugin whose pinned version differs from its registry entry's.
+    #[arg(long)]
+    accept_version_mismatch: bool,
 }
 
 #[derive(Args, Debug)]
@@ -92,11 +100,23 @@ pub fn to_run(args: &GenerateArgs, cwd: &Path) -> Result<Run, String> {
     let template = Template::load(&template_path)?;
     let registry = Registry::discover(cwd)?;
     let input = select_inputs(args, &template, &template_path)?;
+    if !template.types.is_empty() {
+        return Err(format!(
+            "{}: types are not applied by protowasm yet",
+            template_path.display()
+        ));
+    }
     let cache = match (args.no_cache, args.verify_cache) {
         (true, _) => CacheMode::Off,
         (_, true) => CacheMode::Verify,
         _ => CacheMode::On,
     };
+    if template.managed.is_some() {
+        return Err(format!(
+            "{}: managed mode is not applied by protowasm yet: remove `managed`, or run buf",
+            template_path.display()
+        ));
+    }
     let mut clean = Vec::new();
     let mut runs = Vec::new();
     for (i, p) in template.plugins.iter().enumerate() {
@@ -104,39 +124,21 @@ pub fn to_run(args: &GenerateArgs, cwd: &Path) -> Result<Run, String> {
             Some(base) => base.join(&p.out),
             None => p.out.clone(),
         };
-        let name = plugin_name(&p.local, &registry);
-        let explicit: Vec<(String, PathBuf)> =
-            if p.local.contains('/') || p.local.ends_with(".wasm") {
-                vec![(name.clone(), PathBuf::from(&p.local))]
-            } else {
-                Vec::new()
-            };
-        let resolved = plugins::resolve(&name, &explicit, &registry);
-        let imports = match (p.include_imports || args.include_imports, p.include_wkt) {
-            (false, _) => Imports::No,
-            (true, false) => Imports::WithoutWellKnownTypes,
-            (true, true) => Imports::All,
-        };
         if template.clean && !args.check {
             clean.push(out.clone());
         }
-        runs.push(PluginRun {
-            origin: format!("plugins[{i}] ({})", p.local),
-            parameter: resolved.parameter(&p.opt.join(",")),
-            limits: LimitFlags::default().resolve(resolved.limits),
-            cache,
-            requests: Grouping {
-                by: match p.strategy {
-                    Strategy::All => GroupBy::All,
-                    Strategy::Directory => GroupBy::Directory,
-                },
-                imports,
-                split_across_cores: resolved.per_file,
-            },
-            out: crate::output::normalize_location(&out.display().to_string()),
-            source: resolved.source,
-            name,
-        });
+        let mut run = plugin_run(p, &registry, args.accept_version_mismatch)
+            .map_err(|e| format!("{}: plugins[{i}]: {e}", template_path.display()))?;
+        run.origin = format!("plugins[{i}] ({})", p.plugin.describe());
+        run.cache = cache;
+        if args.include_imports {
+            run.requests.imports = match p.include_wkt {
+                false => Imports::WithoutWellKnownTypes,
+                true => Imports::All,
+            };
+        }
+        run.out = crate::output::normalize_location(&out.display().to_string());
+        runs.push(run);
     }
     let files = if args.check {
         FilesMode::Check
@@ -161,39 +163,79 @@ pub fn to_run(args: &GenerateArgs, cwd: &Path) -> Result<Run, String> {
     })
 }
 
-/// The template's input directories as `-I` paths, and the `.proto` files under them that the
-/// template's and the command line's paths select, sorted, once each.
+/// The files to generate and their import roots. Each input directory (the command line's,
+/// else the template's, else `.`) is resolved to the workspace that controls it, as buf
+/// resolves it: every module of that workspace is an import root, and the input's files are
+/// the modules' files under the input directory, narrowed by the template's and the command
+/// line's paths.
 fn select_inputs(
     args: &GenerateArgs,
     template: &Template,
     template_path: &Path,
 ) -> Result<Input, String> {
+    let directory = |dir: PathBuf| buf_gen::Input {
+        directory: dir,
+        paths: Vec::new(),
+        exclude_paths: Vec::new(),
+        types: Vec::new(),
+        exclude_types: Vec::new(),
+    };
+    let specs = match (&args.input, &template.inputs) {
+        (Some(dir), _) => vec![directory(dir.clone())],
+        (None, Some(inputs)) => inputs.clone(),
+        (None, None) => vec![directory(PathBuf::from("."))],
+    };
     let mut input = Input::default();
-    for spec in &template.inputs {
+    for spec in &specs {
+        if !spec.types.is_empty() || !spec.exclude_types.is_empty() {
+            return Err(format!(
+                "{}: types and exclude_types are not applied by protowasm yet",
+                template_path.display()
+            ));
+        }
         let dir = &spec.directory;
-        if !dir.is_dir() {
+        let target = std::fs::canonicalize(dir).ok().filter(|d| d.is_dir());
+        let Some(target) = target else {
             return Err(format!(
                 "{}: input directory {} does not exist",
                 template_path.display(),
                 dir.display()
             ));
-        }
-        input.proto_paths.push(dir.display().to_string());
-        let mut files = Vec::new();
-        collect_protos(dir, dir, &mut files)?;
-        let selected = |virtual_name: &str| {
-            let on_disk = dir.join(virtual_name);
-            let under =
-                |p: &PathBuf| on_disk.starts_with(p) || Path::new(virtual_name).starts_with(p);
-            let included = |list: &[PathBuf]| list.is_empty() || list.iter().any(under);
-            included(&spec.paths)
-                && included(&args.paths)
-                && !spec.exclude_paths.iter().any(under)
-                && !args.exclude_paths.iter().any(under)
         };
-        input
-            .files
-            .extend(files.into_iter().filter(|f| selected(f)));
+        let workspace = buf_yaml::controlling(dir)?;
+        if let Some(m) = workspace.modules.iter().find(|m| !m.deps.is_empty()) {
+            return Err(format!(
+                "{}: deps ({}) are not resolved by protowasm yet: it reads no module from the network or from buf's cache",
+                m.dir.join("buf.yaml").display(),
+                m.deps.join(", ")
+            ));
+        }
+        for module in &workspace.modules {
+            let root = module.dir.display().to_string();
+            if !input.proto_paths.contains(&root) {
+                input.proto_paths.push(root);
+            }
+            let Ok(canonical) = std::fs::canonicalize(&module.dir) else {
+                continue;
+            };
+            let mut files = Vec::new();
+            collect_protos(&module.dir, &module.dir, &mut files)?;
+            let selected = |virtual_name: &str| {
+                let on_disk = module.dir.join(virtual_name);
+                let under =
+                    |p: &PathBuf| on_disk.starts_with(p) || Path::new(virtual_name).starts_with(p);
+                let included = |list: &[PathBuf]| list.is_empty() || list.iter().any(under);
+                module.holds(Path::new(virtual_name))
+                    && canonical.join(virtual_name).starts_with(&target)
+                    && included(&spec.paths)
+                    && included(&args.paths)
+                    && !spec.exclude_paths.iter().any(under)
+                    && !args.exclude_paths.iter().any(under)
+            };
+            input
+                .files
+                .extend(files.into_iter().filter(|f| selected(f)));
+        }
     }
     input.files.sort();
     input.files.dedup();
@@ -204,6 +246,132 @@ fn select_inputs(
         ));
     }
     Ok(input)
+}
+
+/// One template plugin resolved: its name and source, parameter, limits and grouping (the
+/// caller sets where it came from, its cache mode and its output).
+fn plugin_run(
+    p: &PluginConfig,
+    registry: &Registry,
+    accept_version_mismatch: bool,
+) -> Result<PluginRun, String> {
+    if !p.types.is_empty() || !p.exclude_types.is_empty() {
+        return Err("types and exclude_types are not applied by protowasm yet".into());
+    }
+    let (name, resolved) = match &p.plugin {
+        PluginRef::Local(command) if command.len() == 1 => {
+            let local = &command[0];
+            let name = plugin_name(local, registry);
+            let explicit = if local.contains('/') || local.ends_with(".wasm") {
+                vec![(name.clone(), PathBuf::from(local))]
+            } else {
+                Vec::new()
+            };
+            let resolved = plugins::resolve(&name, &explicit, registry);
+            (name, resolved)
+        }
+        PluginRef::Local(command) => {
+            let name = plugin_name(&command[0], registry);
+            let resolved = Resolved {
+                source: PluginSource::Command(command.clone()),
+                default_opts: Vec::new(),
+                limits: LimitFlags::default(),
+                per_file: false,
+            };
+            (name, resolved)
+        }
+        PluginRef::Name(short) => {
+            let name = format!("protoc-gen-{short}");
+            let resolved = plugins::resolve(&name, &[], registry);
+            if resolved.source == PluginSource::NotFound && is_protoc_builtin(short) {
+                return Err(protoc_builtin_error(short));
+            }
+            (name, resolved)
+        }
+        PluginRef::ProtocBuiltin { name, .. } => return Err(protoc_builtin_error(name)),
+        PluginRef::Remote { reference, .. } => {
+            remote_plugin(reference, registry, accept_version_mismatch)?
+        }
+    };
+    let imports = match (p.include_imports, p.include_wkt) {
+        (false, _) => Imports::No,
+        (true, false) => Imports::WithoutWellKnownTypes,
+        (true, true) => Imports::All,
+    };
+    // A remote plugin gets every file in one request: buf sends its server the whole image.
+    let by = match (&p.plugin, p.strategy) {
+        (PluginRef::Remote { .. }, _) | (_, Some(Strategy::All)) => GroupBy::All,
+        _ => GroupBy::Directory,
+    };
+    Ok(PluginRun {
+        origin: String::new(),
+        parameter: resolved.parameter(&p.opt.join(",")),
+        limits: LimitFlags::default().resolve(resolved.limits),
+        cache: CacheMode::default(),
+        requests: Grouping {
+            by,
+            imports,
+            split_across_cores: resolved.per_file,
+        },
+        out: String::new(),
+        source: resolved.source,
+        name,
+    })
+}
+
+/// The registry entry serving remote plugin `reference` (`HOST/OWNER/NAME[:VERSION]`), checked
+/// against the version the reference pins.
+fn remote_plugin(
+    reference: &str,
+    registry: &Registry,
+    accept_version_mismatch: bool,
+) -> Result<(String, Resolved), String> {
+    let (identity, pinned) = match reference.split_once(':') {
+        Some((id, v)) => (id, Some(v)),
+        None => (reference, None),
+    };
+    let Some(entry) = registry.serving(identity) else {
+        let file = registry
+            .file
+            .as_ref()
+            .map_or("plugins-registry.toml".to_string(), |f| {
+                f.display().to_string()
+            });
+        return Err(format!(
+            "remote plugin {reference}: no entry of {file} serves {identity}, and protowasm runs no plugin remotely. Add a wasm build of it with `protowasm plugin add PLUGIN.wasm --serves {reference}`, or list \"{identity}\" in an entry's `serves`"
+        ));
+    };
+    let bare = |v: &str| v.trim_start_matches('v').to_string();
+    if let Some(pinned) = pinned {
+        let have = entry.version.as_deref().map(bare);
+        if have.as_deref() != Some(bare(pinned).as_str()) && !accept_version_mismatch {
+            let have = entry
+                .version
+                .as_deref()
+                .map_or("no version".to_string(), |v| format!("version {v}"));
+            return Err(format!(
+                "remote plugin {reference}: the registry entry \"{}\" that serves it is {have}, not {pinned}; pin the entry's version, or pass --accept-version-mismatch to run it anyway",
+                entry.name
+            ));
+        }
+    }
+    let name = format!("protoc-gen-{}", entry.name);
+    let resolved = plugins::resolve(&name, &[], registry);
+    Ok((name, resolved))
+}
+
+/// protoc's built-in generators (`protoc_builtin:`, or a v1 name with no program on PATH).
+fn is_protoc_builtin(name: &str) -> bool {
+    matches!(
+        name,
+        "cpp" | "csharp" | "java" | "kotlin" | "objc" | "php" | "pyi" | "python" | "ruby" | "rust"
+    )
+}
+
+fn protoc_builtin_error(name: &str) -> String {
+    format!(
+        "protoc's built-in generator {name} is not available in protowasm yet: use a plugin (`local:`) instead"
+    )
 }
 
 /// The plugin name a `local:` value runs as: a registry entry's (`protoc-gen-NAME`), a path's

@@ -28,6 +28,11 @@ pub enum PluginAction {
         version: Option<String>,
         #[arg(long)]
         description: Option<String>,
+        /// A buf remote plugin this entry answers for in buf.gen.yaml (`remote:`), e.g.
+        /// buf.build/protocolbuffers/go:v1.36.5; a version given here becomes the entry's
+        /// version. May be repeated.
+        #[arg(long = "serves", value_name = "REMOTE")]
+        serves: Vec<String>,
     },
     /// List the registry's plugins.
     List,
@@ -45,7 +50,8 @@ pub fn run(action: PluginAction, cwd: &Path) -> ExitCode {
             name,
             version,
             description,
-        } => add(cwd, &source, name, version, description),
+            serves,
+        } => add(cwd, &source, name, version, description, &serves),
         PluginAction::List => list(cwd),
         PluginAction::Remove { name } => remove(cwd, &name),
         PluginAction::Verify { name } => verify(cwd, name.as_deref()),
@@ -65,7 +71,9 @@ fn add(
     name: Option<String>,
     version: Option<String>,
     description: Option<String>,
+    serves: &[String],
 ) -> Result<ExitCode, String> {
+    let (serves, version) = served(serves, version)?;
     let name = match name {
         Some(n) => n,
         None => default_name(source)
@@ -106,6 +114,7 @@ fn add(
         sha256: sha,
         version,
         description,
+        serves,
     };
     let updated =
         registry::set_entry(&text, &name, &edit).map_err(|e| format!("{}: {e}", file.display()))?;
@@ -120,6 +129,37 @@ fn add(
         file.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--serves` references as the entry records them (`HOST/OWNER/NAME`), and the entry's version:
+/// `--version`, else the one the references pin (which must agree).
+fn served(
+    serves: &[String],
+    version: Option<String>,
+) -> Result<(Vec<String>, Option<String>), String> {
+    let mut identities = Vec::new();
+    let mut pinned: Option<&str> = None;
+    for reference in serves {
+        let (identity, v) = match reference.split_once(':') {
+            Some((id, v)) => (id, Some(v)),
+            None => (reference.as_str(), None),
+        };
+        if !crate::config::buf_gen::is_remote_reference(identity) {
+            return Err(format!(
+                "--serves {reference}: expected a buf remote plugin, HOST/OWNER/NAME[:VERSION], e.g. buf.build/protocolbuffers/go:v1.36.5"
+            ));
+        }
+        if let (Some(a), Some(b)) = (pinned, v) {
+            if a != b {
+                return Err(format!(
+                    "--serves: two versions, {a} and {b}, for one entry"
+                ));
+            }
+        }
+        pinned = pinned.or(v);
+        identities.push(identity.to_string());
+    }
+    Ok((identities, version.or(pinned.map(str::to_string))))
 }
 
 /// `protoc-gen-go.wasm` (or a URL ending in it) -> `go`.

@@ -1,7 +1,9 @@
 //! Configuration files, parsed strictly: the plugin registry (`plugins-registry.toml`) and the
-//! plugin store beside it, and buf's generation template (`buf.gen.yaml`).
+//! plugin store beside it, buf's generation template (`buf.gen.yaml`) and its workspace files
+//! (`buf.yaml`, `buf.work.yaml`).
 
 pub mod buf_gen;
+pub mod buf_yaml;
 pub mod registry;
 pub mod store;
 

@@ -11,12 +11,17 @@
 //! timeout = "300s"
 //! env = ["GOGC=off", "TZ"]                      # NAME=VALUE sets; NAME passes the host's value
 //! per_file = true                               # each file's output depends on that file alone
+//! serves = ["buf.build/protocolbuffers/go"]     # buf.gen.yaml `remote:` references it answers
 //! ```
 //!
 //! `per_file` lets protowasm split a request's files to generate into one request per core and
 //! run them in parallel. Only for plugins whose output for a file does not depend on the other
 //! files generated with it (protoc-gen-go, protoc-gen-go-grpc); not for plugins that write one
 //! file per package (protoc-gen-prost).
+//!
+//! `serves` names the buf remote plugins (`HOST/OWNER/NAME`, without a version) that a
+//! template's `remote:` may use this entry for; the entry's `version` is checked against a
+//! version the template pins.
 //!
 //! The file is found at `$PROTOWASM_REGISTRY`, or else by walking up from the working directory.
 //! Parsing is strict: an unknown key is an error that names it. A URL source is loaded from the
@@ -56,6 +61,8 @@ struct RawEntry {
     env: Vec<String>,
     #[serde(default)]
     per_file: bool,
+    #[serde(default)]
+    serves: Vec<String>,
 }
 
 /// One plugin, resolved: paths absolute, sizes and durations parsed.
@@ -76,6 +83,8 @@ pub struct RegistryEntry {
     pub env: Vec<(String, String)>,
     /// The plugin generates each file on its own, so a request may be split by files.
     pub per_file: bool,
+    /// The buf remote plugins (`HOST/OWNER/NAME`) this entry serves.
+    pub serves: Vec<String>,
 }
 
 #[derive(Debug, Default)]
@@ -133,6 +142,11 @@ impl Registry {
         for (name, e) in raw.plugins {
             let context = |what: String| format!("plugin \"{name}\": {what}");
             let sha256 = decode_sha256(&e.sha256).map_err(context)?;
+            if let Some(bad) = e.serves.iter().find(|r| !is_identity(r)) {
+                return Err(context(format!(
+                    "serves: \"{bad}\" is not a remote plugin name: expected HOST/OWNER/NAME, e.g. buf.build/protocolbuffers/go, without a version"
+                )));
+            }
             let (path, url) = if is_url(&e.source) {
                 let store = PluginStore::beside(&base.join(FILE_NAME));
                 (store.path(&sha256), Some(e.source))
@@ -169,6 +183,7 @@ impl Registry {
                 timeout,
                 env,
                 per_file: e.per_file,
+                serves: e.serves,
             };
             entries.insert(name, entry);
         }
@@ -186,6 +201,18 @@ impl Registry {
     pub fn entries(&self) -> impl Iterator<Item = &RegistryEntry> {
         self.entries.values()
     }
+
+    /// The entry that serves the buf remote plugin `identity` (`HOST/OWNER/NAME`).
+    pub fn serving(&self, identity: &str) -> Option<&RegistryEntry> {
+        self.entries
+            .values()
+            .find(|e| e.serves.iter().any(|s| s == identity))
+    }
+}
+
+/// `HOST/OWNER/NAME`: a buf remote plugin's name without a version.
+fn is_identity(s: &str) -> bool {
+    !s.contains(':') && crate::config::buf_gen::is_remote_reference(s)
 }
 
 /// Makes sure `entry`'s module is on disk, for the registry at `file`: a URL source missing
@@ -219,6 +246,8 @@ pub struct EntryEdit {
     pub sha256: [u8; 32],
     pub version: Option<String>,
     pub description: Option<String>,
+    /// Remote plugins served (`serves`); none leaves the key as it is.
+    pub serves: Vec<String>,
 }
 
 /// `text` with `[plugins.NAME]` added, or updated in place, keeping comments, layout and the
@@ -263,6 +292,10 @@ pub fn set_entry(text: &str, name: &str, edit: &EntryEdit) -> Result<String, Str
     }
     if let Some(d) = &edit.description {
         entry.insert("description", toml_edit::value(d));
+    }
+    if !edit.serves.is_empty() {
+        let list: toml_edit::Array = edit.serves.iter().map(String::as_str).collect();
+        entry.insert("serves", toml_edit::value(list));
     }
     Ok(doc.to_string())
 }
@@ -386,6 +419,35 @@ mod tests {
     }
 
     #[test]
+    fn an_entry_serves_the_remote_plugins_it_names() {
+        let text = format!(
+            "[plugins.go]\nsource = \"a.wasm\"\nsha256 = \"{SHA}\"\nserves = [\"buf.build/protocolbuffers/go\"]\n[plugins.grpc]\nsource = \"b.wasm\"\nsha256 = \"{SHA}\"\n"
+        );
+        let r = Registry::parse(&text, Path::new("/repo")).unwrap();
+        assert_eq!(
+            r.serving("buf.build/protocolbuffers/go").unwrap().name,
+            "go"
+        );
+        assert!(r.serving("buf.build/grpc/go").is_none());
+        for bad in [
+            "buf.build/protocolbuffers/go:v1.36.5",
+            "protocolbuffers/go",
+            "go",
+        ] {
+            let text = format!(
+                "[plugins.go]\nsource = \"a.wasm\"\nsha256 = \"{SHA}\"\nserves = [\"{bad}\"]\n"
+            );
+            let e = Registry::parse(&text, Path::new(".")).unwrap_err();
+            assert!(
+                e.starts_with(&format!(
+                    "plugin \"go\": serves: \"{bad}\" is not a remote plugin name"
+                )),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
     fn strict_parsing_names_the_problem() {
         let unknown =
             format!("[plugins.go]\nsource = \"x.wasm\"\nsha256 = \"{SHA}\"\nsha512 = \"no\"\n");
@@ -430,6 +492,7 @@ mod tests {
             sha256: [0xab; 32],
             version: Some("1.2".into()),
             description: None,
+            serves: Vec::new(),
         };
         let updated = set_entry(text, "go", &edit).unwrap();
         let sha = "ab".repeat(32);

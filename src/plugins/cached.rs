@@ -93,6 +93,10 @@ pub fn response_key(
     field(&mut h, env!("CARGO_PKG_VERSION").as_bytes());
     field(&mut h, module);
     field(&mut h, plugin.name.as_bytes());
+    h.update((plugin.args.len() as u64).to_le_bytes());
+    for arg in &plugin.args {
+        field(&mut h, arg.as_bytes());
+    }
     h.update((plugin.env.len() as u64).to_le_bytes());
     for (key, value) in &plugin.env {
         field(&mut h, key.as_bytes());

@@ -35,6 +35,8 @@ pub struct Plugin {
     pub kind: PluginKind,
     /// For a registry plugin: the pinned sha256, checked every time the module is loaded.
     pub expected_sha256: Option<[u8; 32]>,
+    /// Arguments after argv[0] (a template's `local:` command list).
+    pub args: Vec<String>,
     /// Environment variables a wasm plugin sees (from a registry entry's allow-list).
     pub env: Vec<(String, String)>,
 }
@@ -60,6 +62,7 @@ impl Plugin {
             path: path.to_path_buf(),
             kind: PluginKind::Native,
             expected_sha256: None,
+            args: Vec::new(),
             env: Vec::new(),
         }
     }

@@ -21,6 +21,7 @@ impl PluginRunner for NativeRunner {
     ) -> Result<RunOutput, PluginError> {
         let started = Instant::now();
         let mut child = Command::new(&plugin.path)
+            .args(&plugin.args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -20,6 +20,9 @@ pub enum PluginSource {
     File(PathBuf),
     /// Found on PATH.
     OnPath(PathBuf),
+    /// A program and its arguments (a template's `local:` list): a path, or a name looked up
+    /// on PATH when it runs.
+    Command(Vec<String>),
     /// Not found: running it reports protoc's "program not found".
     NotFound,
     /// A pinned wasm module of the registry at `registry` (a URL source is downloaded into the
@@ -102,6 +105,17 @@ impl PluginSource {
         match self {
             PluginSource::File(path) | PluginSource::OnPath(path) => Ok(at_path(path)),
             PluginSource::NotFound => Ok(Plugin::native(name, Path::new(name))),
+            PluginSource::Command(command) => {
+                let program = command.first().map_or("", String::as_str);
+                let path = match program.contains('/') {
+                    true => PathBuf::from(program),
+                    false => search_path(program).unwrap_or_else(|| PathBuf::from(program)),
+                };
+                Ok(Plugin {
+                    args: command.get(1..).unwrap_or_default().to_vec(),
+                    ..at_path(&path)
+                })
+            }
             PluginSource::Registry { entry, registry } => {
                 prepare_registry(name, origin, entry, registry.as_deref())
             }
@@ -112,6 +126,7 @@ impl PluginSource {
     pub fn program(&self, name: &str) -> String {
         match self {
             PluginSource::File(path) => path.display().to_string(),
+            PluginSource::Command(command) => command.join(" "),
             _ => name.to_string(),
         }
     }
@@ -144,6 +159,7 @@ fn prepare_registry(
         path: entry.path.clone(),
         kind: PluginKind::Wasm,
         expected_sha256: Some(entry.sha256),
+        args: Vec::new(),
         env: entry.env.clone(),
     })
 }

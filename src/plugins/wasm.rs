@@ -228,6 +228,9 @@ impl PluginRunner for WasmRuntime {
             .stdout(stdout.clone())
             .stderr(stderr.clone())
             .arg(&plugin.name);
+        for arg in &plugin.args {
+            wasi.arg(arg);
+        }
         for (key, value) in &plugin.env {
             wasi.env(key, value);
         }

@@ -262,3 +262,324 @@ fn stale_files_go_and_clean_removes_only_what_was_generated() {
     let left = read_tree(&dir.path().join("gen"));
     assert_eq!(left.keys().collect::<Vec<_>>(), ["mine.txt"]);
 }
+
+#[test]
+fn a_failed_generate_leaves_no_output_directory_behind() {
+    // buf creates its output directories; protowasm does so only once every plugin succeeded,
+    // so a failed run changes nothing on disk.
+    let testplug = wasm_plugin("testplug").display().to_string();
+    let dir = project(&format!(
+        "version: v2\nplugins:\n  - local: {testplug}\n    out: gen/ok\n  - local: {testplug}\n    out: gen/bad\n    opt: exit=3\ninputs:\n  - directory: proto\n"
+    ));
+    let run = run_in(dir.path(), &protowasm(), &["generate"]);
+    run.assert_failed();
+    assert!(
+        run.stderr.contains("plugins[1] (")
+            && run.stderr.contains("Plugin failed with status code 3."),
+        "{}",
+        run.stderr
+    );
+    assert!(!dir.path().join("gen").exists(), "gen/ was created");
+
+    // The same template, without the failing plugin, creates the directory and writes to it.
+    std::fs::write(
+        dir.path().join("buf.gen.yaml"),
+        format!("version: v2\nplugins:\n  - local: {testplug}\n    out: gen/ok\ninputs:\n  - directory: proto\n"),
+    )
+    .unwrap();
+    run_in(dir.path(), &protowasm(), &["generate"]).assert_ok();
+    assert!(dir
+        .path()
+        .join("gen/ok/example/library/v1/book.txt")
+        .is_file());
+}
+
+#[test]
+fn two_template_plugins_with_one_file_name_each_run_their_own_path() {
+    // Both run as protoc-gen-testplug; the sandbox probe tells the wasm build from the native one.
+    let wasm = wasm_plugin("testplug").display().to_string();
+    let native = native_plugin("testplug").display().to_string();
+    let dir = project(&format!(
+        "version: v2\nplugins:\n  - local: {wasm}\n    out: w\n    opt: probe\n    strategy: all\n  - local: {native}\n    out: n\n    opt: probe\n    strategy: all\ninputs:\n  - directory: proto\n"
+    ));
+    run_in(dir.path(), &protowasm(), &["generate"]).assert_ok();
+    let probe =
+        |out: &str| std::fs::read_to_string(dir.path().join(out).join("probe.txt")).unwrap();
+    assert!(
+        probe("w").contains("read /etc/passwd: denied"),
+        "{}",
+        probe("w")
+    );
+    assert!(
+        probe("n").contains("read /etc/passwd: ALLOWED"),
+        "{}",
+        probe("n")
+    );
+}
+
+/// Lays `files` out twice, runs `buf generate ARGS` in one copy and `protowasm generate ARGS`
+/// in the other, and checks that the two trees under `gen/` are the same (protowasm's
+/// manifests aside). Returns the tree.
+fn same_as_buf(
+    files: &[(&str, String)],
+    args: &[&str],
+) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let lay_out = || {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            let p = dir.path().join(name);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        dir
+    };
+    let (ours, theirs) = (lay_out(), lay_out());
+    let mut buf_args = vec!["generate"];
+    buf_args.extend(args);
+    run_in(theirs.path(), buf(), &buf_args).assert_ok();
+    run_in(ours.path(), &protowasm(), &buf_args).assert_ok();
+    let mut tree = read_tree(&ours.path().join("gen"));
+    tree.retain(|k, _| !k.ends_with(".protowasm-generated"));
+    assert_trees_equal(
+        &tree,
+        &read_tree(&theirs.path().join("gen")),
+        "buf generate",
+    );
+    tree
+}
+
+/// A workspace of two modules, `proto/` (acme/v1, acme/v2) and `api/` (which imports from
+/// proto), as a buf.yaml v2 declares it.
+fn two_modules() -> Vec<(&'static str, String)> {
+    vec![
+        ("proto/acme/v1/a.proto", "syntax = \"proto3\";\npackage acme.v1;\nmessage A { string s = 1; }\n".into()),
+        ("proto/acme/v2/b.proto", "syntax = \"proto3\";\npackage acme.v2;\nimport \"acme/v1/a.proto\";\nmessage B { acme.v1.A a = 1; }\n".into()),
+        ("proto/acme/internal/x.proto", "syntax = \"proto3\";\npackage acme.internal;\nmessage X {}\n".into()),
+        ("api/svc/v1/svc.proto", "syntax = \"proto3\";\npackage svc.v1;\nimport \"acme/v2/b.proto\";\nmessage S { acme.v2.B b = 1; }\n".into()),
+    ]
+}
+
+#[test]
+fn a_buf_yaml_v2_workspace_is_the_input_when_the_template_names_none() {
+    let testplug = native_plugin("testplug").display().to_string();
+    let prost = native_plugin("prost").display().to_string();
+    let mut files = two_modules();
+    files.push((
+        "buf.yaml",
+        "version: v2\nmodules:\n  - path: proto\n    excludes: [proto/acme/internal]\n  - path: api\nlint:\n  use: [STANDARD]\n".into(),
+    ));
+    files.push((
+        "buf.gen.yaml",
+        format!("version: v2\nplugins:\n  - local: {testplug}\n    out: gen/list\n    opt: list\n  - local: {prost}\n    out: gen/rust\n    strategy: all\n  - local: [/bin/sh, -c, \"exec {testplug}\"]\n    out: gen/sh\n    opt: list\n    strategy: all\n"),
+    ));
+    let tree = same_as_buf(&files, &[]);
+    // One request per directory, each module's files, the excluded directory left out.
+    let lists: Vec<&String> = tree.keys().filter(|k| k.starts_with("list/")).collect();
+    assert_eq!(
+        lists,
+        [
+            "list/requests/acme_v1_a.proto.list",
+            "list/requests/acme_v2_b.proto.list",
+            "list/requests/svc_v1_svc.proto.list"
+        ]
+    );
+    assert!(
+        tree.contains_key("rust/svc/v1/svc.v1.rs"),
+        "{:?}",
+        tree.keys()
+    );
+    // A command list runs the program with its arguments (sh with none would read the request
+    // as a script).
+    assert!(
+        tree.contains_key("sh/requests/acme_v1_a.proto.list"),
+        "{:?}",
+        tree.keys()
+    );
+
+    // The positional input narrows generation to one module; the others stay import roots.
+    let tree = same_as_buf(&files, &["api"]);
+    assert_eq!(
+        tree.keys()
+            .filter(|k| k.starts_with("list/"))
+            .collect::<Vec<_>>(),
+        ["list/requests/svc_v1_svc.proto.list"]
+    );
+}
+
+#[test]
+fn a_buf_work_yaml_workspace_with_a_v1_template() {
+    let testplug = native_plugin("testplug").display().to_string();
+    let mut files = two_modules();
+    files.push((
+        "buf.work.yaml",
+        "version: v1\ndirectories:\n  - proto\n  - api\n".into(),
+    ));
+    files.push((
+        "proto/buf.yaml",
+        "version: v1\nbuild:\n  excludes: [acme/internal]\n".into(),
+    ));
+    files.push((
+        "buf.gen.yaml",
+        format!("version: v1\nplugins:\n  - plugin: testplug\n    path: {testplug}\n    out: gen/list\n    opt: list\n    strategy: all\n  - name: tp\n    path: [/bin/sh, -c, \"exec {testplug}\"]\n    out: gen/args\n    opt: [list]\n"),
+    ));
+    let tree = same_as_buf(&files, &[]);
+    assert_eq!(
+        tree.keys()
+            .filter(|k| k.starts_with("list/"))
+            .collect::<Vec<_>>(),
+        ["list/requests/acme_v1_a.proto.list"]
+    );
+    let all = String::from_utf8(tree["list/requests/acme_v1_a.proto.list"].clone()).unwrap();
+    assert_eq!(
+        all,
+        "acme/v1/a.proto\nacme/v2/b.proto\nsvc/v1/svc.proto\ncompiler_version: unset\n"
+    );
+    // The command list ran: sh passed the request on to testplug.
+    assert!(
+        tree.keys().any(|k| k.starts_with("args/requests/")),
+        "{:?}",
+        tree.keys()
+    );
+}
+
+#[test]
+fn a_v1beta1_template_on_a_v1_module() {
+    let testplug = native_plugin("testplug").display().to_string();
+    let files = vec![
+        ("buf.yaml", "version: v1\nbuild:\n  excludes: [skip]\n".to_string()),
+        ("a/v1/a.proto", "syntax = \"proto3\";\npackage a.v1;\nmessage A {}\n".into()),
+        ("skip/s.proto", "syntax = \"proto3\";\npackage s;\nmessage S {}\n".into()),
+        (
+            "buf.gen.yaml",
+            format!("version: v1beta1\nplugins:\n  - name: testplug\n    path: {testplug}\n    out: gen\n    opt: list\n"),
+        ),
+    ];
+    let tree = same_as_buf(&files, &[]);
+    assert_eq!(
+        tree.keys().collect::<Vec<_>>(),
+        ["requests/a_v1_a.proto.list"]
+    );
+}
+
+/// A registry whose one entry, the wasm prost, serves `buf.build/community/neoeinstein-prost`
+/// at `version`.
+fn prost_registry(dir: &Path, version: &str) {
+    let wasm = wasm_plugin("prost");
+    let sha = {
+        use sha2::{Digest, Sha256};
+        hex::encode(Sha256::digest(std::fs::read(&wasm).unwrap()))
+    };
+    std::fs::write(
+        dir.join("plugins-registry.toml"),
+        format!(
+            "[plugins.prost]\nsource = \"{}\"\nsha256 = \"{sha}\"\nversion = \"{version}\"\nserves = [\"buf.build/community/neoeinstein-prost\"]\n",
+            wasm.display()
+        ),
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_remote_plugin_runs_the_registry_entry_that_serves_it() {
+    let remote = "version: v2\nplugins:\n  - remote: buf.build/community/neoeinstein-prost:v0.5.0\n    out: gen\ninputs:\n  - directory: proto\n";
+    let local = "version: v2\nplugins:\n  - local: prost\n    out: gen\n    strategy: all\ninputs:\n  - directory: proto\n";
+    let (a, b) = (project(remote), project(local));
+    prost_registry(a.path(), "0.5.0");
+    prost_registry(b.path(), "0.5.0");
+    run_in(a.path(), &protowasm(), &["generate"]).assert_ok();
+    run_in(b.path(), &protowasm(), &["generate"]).assert_ok();
+    let tree = read_tree(&a.path().join("gen"));
+    assert!(
+        tree.contains_key("example/library/v1/example.library.v1.rs"),
+        "{:?}",
+        tree.keys()
+    );
+    assert_trees_equal(&tree, &read_tree(&b.path().join("gen")), "local prost");
+
+    // Another pinned version is refused, naming both, unless the user accepts it.
+    prost_registry(a.path(), "0.4.0");
+    let run = run_in(a.path(), &protowasm(), &["generate"]);
+    run.assert_failed();
+    assert!(
+        run.stderr
+            .contains("buf.build/community/neoeinstein-prost:v0.5.0")
+            && run.stderr.contains("version 0.4.0, not v0.5.0")
+            && run.stderr.contains("--accept-version-mismatch"),
+        "{}",
+        run.stderr
+    );
+    run_in(
+        a.path(),
+        &protowasm(),
+        &["generate", "--accept-version-mismatch"],
+    )
+    .assert_ok();
+
+    // A reference nothing serves says how to serve it.
+    std::fs::write(
+        a.path().join("buf.gen.yaml"),
+        "version: v1\nplugins:\n  - plugin: buf.build/protocolbuffers/go:v1.36.5\n    out: gen\n",
+    )
+    .unwrap();
+    let run = run_in(a.path(), &protowasm(), &["generate", "proto"]);
+    run.assert_failed();
+    assert!(
+        run.stderr.contains(
+            "buf.gen.yaml: plugins[0]: remote plugin buf.build/protocolbuffers/go:v1.36.5"
+        ) && run.stderr.contains(
+            "protowasm plugin add PLUGIN.wasm --serves buf.build/protocolbuffers/go:v1.36.5"
+        ),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn template_and_workspace_mistakes_name_the_file_and_the_key() {
+    let cases = [
+        ("version: v2\nplugins:\n  - local: x\n    out: o\n    opts: [a]\n", "buf.gen.yaml", "opts"),
+        ("version: v2\nplugins:\n  - remote: buf.build/a/b\n    out: o\n    strategy: all\n", "buf.gen.yaml: line 3: plugins[0]: cannot specify strategy for remote plugin buf.build/a/b", ""),
+        ("version: v1\nplugins:\n  - plugin: go\n", "buf.gen.yaml: line 3: plugins[0]: out is required for plugin go", ""),
+        ("plugins:\n  - local: x\n    out: o\n", "buf.gen.yaml: \"version\" is not set", ""),
+    ];
+    for (template, want, key) in cases {
+        let dir = project(template);
+        let run = run_in(dir.path(), &protowasm(), &["generate"]);
+        run.assert_failed();
+        assert!(
+            run.stderr.contains(want) && run.stderr.contains(key),
+            "{template}: {}",
+            run.stderr
+        );
+        assert!(!dir.path().join("o").exists());
+    }
+    let testplug = native_plugin("testplug").display().to_string();
+    let dir = project(&format!(
+        "version: v2\nplugins:\n  - local: {testplug}\n    out: o\n"
+    ));
+    std::fs::write(
+        dir.path().join("buf.yaml"),
+        "version: v2\nmodules:\n  - paht: proto\n",
+    )
+    .unwrap();
+    let run = run_in(dir.path(), &protowasm(), &["generate"]);
+    run.assert_failed();
+    assert!(
+        run.stderr.contains("buf.yaml") && run.stderr.contains("paht"),
+        "{}",
+        run.stderr
+    );
+    std::fs::write(
+        dir.path().join("buf.yaml"),
+        "version: v2\nmodules:\n  - path: proto\ndeps:\n  - buf.build/googleapis/googleapis\n",
+    )
+    .unwrap();
+    let run = run_in(dir.path(), &protowasm(), &["generate"]);
+    run.assert_failed();
+    assert!(
+        run.stderr.contains("buf.build/googleapis/googleapis"),
+        "{}",
+        run.stderr
+    );
+    assert!(!dir.path().join("o").exists());
+}

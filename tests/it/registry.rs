@@ -222,3 +222,28 @@ fn a_per_file_plugin_gets_one_request_per_core_and_the_same_output() {
     assert_eq!(split_tree.len(), 2);
     assert_trees_equal(&split_tree, &run_both_files(whole.path(), "2", ""), "");
 }
+
+#[test]
+fn a_run_without_plugins_does_not_read_the_registry() {
+    // `-o` alone needs no plugin, so a broken registry in the way does not stop it; a run with a
+    // plugin reports the registry before compiling anything.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("plugins-registry.toml"),
+        "[plugins.x]\nbogus = 1\n",
+    )
+    .unwrap();
+    let set = format!("--descriptor_set_in={}", example_set().display());
+    let run = protowasm_protoc(dir.path(), &s(&[&set, "-o", "out.pb", EXAMPLE_FILES[0]]));
+    run.assert_ok();
+    assert!(dir.path().join("out.pb").is_file());
+
+    std::fs::create_dir(dir.path().join("out")).unwrap();
+    let run = protowasm_protoc(dir.path(), &s(&["--tp_out=out", "missing.proto"]));
+    run.assert_failed();
+    assert!(
+        run.stderr.contains("plugins-registry.toml") && run.stderr.contains("bogus"),
+        "{}",
+        run.stderr
+    );
+}
