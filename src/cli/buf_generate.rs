@@ -11,7 +11,9 @@ use clap::Args;
 use crate::config::buf_gen::{self, PluginConfig, PluginRef, Strategy, Template};
 use crate::config::buf_yaml;
 use crate::config::Registry;
-use crate::model::{FilesMode, GroupBy, Grouping, Imports, Input, Output, PluginRun, Run};
+use crate::model::{
+    ErrorFormat, FilesMode, GroupBy, Grouping, Imports, Input, Output, PluginRun, Run,
+};
 use crate::plugins::{self, CacheMode, LimitFlags, PluginSource, Resolved};
 
 #[derive(Args, Debug)]
@@ -19,9 +21,10 @@ pub struct GenerateArgs {
     /// The input directory (default: the template's inputs, else the workspace of `.`); its
     /// workspace (buf.yaml, buf.work.yaml) gives the import roots.
     input: Option<PathBuf>,
-    /// The template (default: buf.gen.yaml in the working directory).
+    /// The template: a file, or the template itself as YAML or JSON (default: buf.gen.yaml in
+    /// the working directory).
     #[arg(long)]
-    template: Option<PathBuf>,
+    template: Option<String>,
     /// A base directory for every plugin's `out`.
     #[arg(short = 'o', long = "output")]
     output: Option<PathBuf>,
@@ -35,6 +38,21 @@ pub struct GenerateArgs {
     /// Also generate for the files the inputs import (every plugin), as buf's flag.
     #[arg(long)]
     include_imports: bool,
+    /// With --include-imports: the well-known types too (every plugin).
+    #[arg(long, requires = "include_imports")]
+    include_wkt: bool,
+    /// Empty every plugin's `out` first, as the template's `clean: true`.
+    #[arg(long)]
+    clean: bool,
+    /// How compiler errors are printed: `text` (file:line:col: message) or `msvs`.
+    #[arg(long, default_value = "text")]
+    error_format: String,
+    /// Generate only these types and what they need (buf's type filter).
+    #[arg(long = "type")]
+    types: Vec<String>,
+    /// Leave these types out (buf's type filter).
+    #[arg(long = "exclude-type")]
+    exclude_types: Vec<String>,
     /// Golden-file mode: generate in memory, write nothing, print a unified diff of each file
     /// that differs from the disk and list missing and extra files; exit 1 if anything differs.
     #[arg(long)]
@@ -93,30 +111,25 @@ pub fn clean(args: &CleanArgs) -> Result<Vec<PathBuf>, String> {
 /// The run a template asks for: `-I` per input directory, the selected files as inputs, one
 /// plugin run per template plugin. Printing `--timings` is the caller's.
 pub fn to_run(args: &GenerateArgs, cwd: &Path) -> Result<Run, String> {
-    let template_path = args
-        .template
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("buf.gen.yaml"));
-    let template = Template::load(&template_path)?;
+    let (template, template_path) = load_template(args.template.as_deref())?;
+    refuse_unapplied(args, &template, &template_path)?;
+    let error_format = match args.error_format.as_str() {
+        "text" => ErrorFormat::Gcc,
+        "msvs" => ErrorFormat::Msvs,
+        other => {
+            return Err(format!(
+                "--error-format: \"{other}\" is not supported by protowasm: use text or msvs"
+            ))
+        }
+    };
     let registry = Registry::discover(cwd)?;
-    let input = select_inputs(args, &template, &template_path)?;
-    if !template.types.is_empty() {
-        return Err(format!(
-            "{}: types are not applied by protowasm yet",
-            template_path.display()
-        ));
-    }
+    let mut input = select_inputs(args, &template, &template_path, &registry)?;
+    input.error_format = error_format;
     let cache = match (args.no_cache, args.verify_cache) {
         (true, _) => CacheMode::Off,
         (_, true) => CacheMode::Verify,
         _ => CacheMode::On,
     };
-    if template.managed.is_some() {
-        return Err(format!(
-            "{}: managed mode is not applied by protowasm yet: remove `managed`, or run buf",
-            template_path.display()
-        ));
-    }
     let mut clean = Vec::new();
     let mut runs = Vec::new();
     for (i, p) in template.plugins.iter().enumerate() {
@@ -124,7 +137,7 @@ pub fn to_run(args: &GenerateArgs, cwd: &Path) -> Result<Run, String> {
             Some(base) => base.join(&p.out),
             None => p.out.clone(),
         };
-        if template.clean && !args.check {
+        if (template.clean || args.clean) && !args.check {
             clean.push(out.clone());
         }
         let mut run = plugin_run(p, &registry, args.accept_version_mismatch)
@@ -132,7 +145,7 @@ pub fn to_run(args: &GenerateArgs, cwd: &Path) -> Result<Run, String> {
         run.origin = format!("plugins[{i}] ({})", p.plugin.describe());
         run.cache = cache;
         if args.include_imports {
-            run.requests.imports = match p.include_wkt {
+            run.requests.imports = match p.include_wkt || args.include_wkt {
                 false => Imports::WithoutWellKnownTypes,
                 true => Imports::All,
             };
@@ -163,6 +176,42 @@ pub fn to_run(args: &GenerateArgs, cwd: &Path) -> Result<Run, String> {
     })
 }
 
+/// The template `--template` names: a file, or (when no such file exists and the value looks
+/// like YAML or JSON) the template itself. Returns it with the name messages give it.
+fn load_template(flag: Option<&str>) -> Result<(Template, PathBuf), String> {
+    let value = flag.unwrap_or("buf.gen.yaml");
+    let inline = !Path::new(value).exists()
+        && (value.contains('\n') || value.trim_start().starts_with('{') || value.contains(": "));
+    if inline {
+        let template = Template::parse(value).map_err(|e| format!("--template: {e}"))?;
+        return Ok((template, PathBuf::from("--template")));
+    }
+    let path = PathBuf::from(value);
+    Ok((Template::load(&path)?, path))
+}
+
+/// Managed mode and type filters rewrite the descriptors: until they are applied (the
+/// transform stage's next variants), a template that asks for them is refused rather than
+/// generated differently from buf.
+fn refuse_unapplied(args: &GenerateArgs, template: &Template, path: &Path) -> Result<(), String> {
+    if template.managed.is_some() {
+        return Err(format!(
+            "{}: managed mode is not applied by protowasm yet: remove `managed`, or run buf",
+            path.display()
+        ));
+    }
+    if !template.types.is_empty() {
+        return Err(format!(
+            "{}: types are not applied by protowasm yet",
+            path.display()
+        ));
+    }
+    if !args.types.is_empty() || !args.exclude_types.is_empty() {
+        return Err("--type and --exclude-type are not applied by protowasm yet".into());
+    }
+    Ok(())
+}
+
 /// The files to generate and their import roots. Each input directory (the command line's,
 /// else the template's, else `.`) is resolved to the workspace that controls it, as buf
 /// resolves it: every module of that workspace is an import root, and the input's files are
@@ -172,6 +221,7 @@ fn select_inputs(
     args: &GenerateArgs,
     template: &Template,
     template_path: &Path,
+    registry: &Registry,
 ) -> Result<Input, String> {
     let directory = |dir: PathBuf| buf_gen::Input {
         directory: dir,
@@ -203,13 +253,7 @@ fn select_inputs(
             ));
         };
         let workspace = buf_yaml::controlling(dir)?;
-        if let Some(m) = workspace.modules.iter().find(|m| !m.deps.is_empty()) {
-            return Err(format!(
-                "{}: deps ({}) are not resolved by protowasm yet: it reads no module from the network or from buf's cache",
-                m.dir.join("buf.yaml").display(),
-                m.deps.join(", ")
-            ));
-        }
+        let dep_dirs = dep_dirs(&workspace, registry)?;
         for module in &workspace.modules {
             let root = module.dir.display().to_string();
             if !input.proto_paths.contains(&root) {
@@ -236,6 +280,13 @@ fn select_inputs(
                 .files
                 .extend(files.into_iter().filter(|f| selected(f)));
         }
+        // Deps are import roots after the workspace's modules; their files are not generated.
+        for d in dep_dirs {
+            let root = d.display().to_string();
+            if !input.proto_paths.contains(&root) {
+                input.proto_paths.push(root);
+            }
+        }
     }
     input.files.sort();
     input.files.dedup();
@@ -246,6 +297,35 @@ fn select_inputs(
         ));
     }
     Ok(input)
+}
+
+/// The local directory of each dep the workspace's modules declare, from the `[deps]` table of
+/// protowasm's config; a dep with none is an error that names it and says how to give one.
+fn dep_dirs(workspace: &buf_yaml::Workspace, registry: &Registry) -> Result<Vec<PathBuf>, String> {
+    let mut dirs = Vec::new();
+    for module in &workspace.modules {
+        for dep in &module.deps {
+            let name = dep.split_once(':').map_or(dep.as_str(), |(n, _)| n);
+            match registry.dep_dir(name) {
+                Some(dir) if dir.is_dir() => dirs.push(dir.to_path_buf()),
+                Some(dir) => {
+                    return Err(format!(
+                        "dep {name}: {} (from [deps] in {}) is not a directory",
+                        dir.display(),
+                        registry.file.as_ref().map_or(String::new(), |f| f.display().to_string())
+                    ))
+                }
+                None => {
+                    return Err(format!(
+                        "{}: dep {dep} is not available: protowasm fetches no module from the network. Give a directory that holds its files in plugins-registry.toml:\n  [deps]\n  \"{name}\" = \"path/to/{}\"",
+                        module.dir.join("buf.yaml").display(),
+                        name.rsplit('/').next().unwrap_or(name)
+                    ))
+                }
+            }
+        }
+    }
+    Ok(dirs)
 }
 
 /// One template plugin resolved: its name and source, parameter, limits and grouping (the

@@ -19,6 +19,14 @@
 //! files generated with it (protoc-gen-go, protoc-gen-go-grpc); not for plugins that write one
 //! file per package (protoc-gen-prost).
 //!
+//! A `[deps]` table maps buf.yaml deps to local directories, for `generate` (buf's modules
+//! are not fetched):
+//!
+//! ```toml
+//! [deps]
+//! "buf.build/googleapis/googleapis" = "third_party/googleapis"   # relative to this file
+//! ```
+//!
 //! `serves` names the buf remote plugins (`HOST/OWNER/NAME`, without a version) that a
 //! template's `remote:` may use this entry for; the entry's `version` is checked against a
 //! version the template pins.
@@ -44,6 +52,9 @@ pub const FILE_NAME: &str = "plugins-registry.toml";
 struct RawRegistry {
     #[serde(default)]
     plugins: BTreeMap<String, RawEntry>,
+    /// buf.yaml deps (`buf.build/OWNER/NAME`) -> a local directory holding the module's files.
+    #[serde(default)]
+    deps: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -91,6 +102,9 @@ pub struct RegistryEntry {
 pub struct Registry {
     pub file: Option<PathBuf>,
     entries: BTreeMap<String, RegistryEntry>,
+    /// `[deps]`: buf module names and the directories (resolved against the file's) that
+    /// hold their files.
+    deps: BTreeMap<String, PathBuf>,
 }
 
 impl Registry {
@@ -187,10 +201,25 @@ impl Registry {
             };
             entries.insert(name, entry);
         }
+        let mut deps = BTreeMap::new();
+        for (name, dir) in raw.deps {
+            if name.contains(':') || !crate::config::buf_gen::is_remote_reference(&name) {
+                return Err(format!(
+                    "deps: \"{name}\" is not a buf module name: expected HOST/OWNER/NAME, e.g. buf.build/googleapis/googleapis, without a version"
+                ));
+            }
+            deps.insert(name, base.join(dir));
+        }
         Ok(Registry {
             file: None,
             entries,
+            deps,
         })
+    }
+
+    /// The local directory `[deps]` maps buf module `name` (`HOST/OWNER/NAME`) to.
+    pub fn dep_dir(&self, name: &str) -> Option<&Path> {
+        self.deps.get(name).map(PathBuf::as_path)
     }
 
     /// The entry serving `--NAME_out`.

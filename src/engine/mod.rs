@@ -4,8 +4,8 @@
 //! load       model::Input                 -> Loaded     compile .proto files, or take descriptor sets
 //! transform  Loaded + [Transform]         -> Loaded     rewrite the files (buf's managed mode, type filters)
 //! plan       Run + Loaded                 -> [Job]      each plugin made runnable; its files grouped into requests
-//! run        [Job]                        -> [Result]   every request at once (rayon), cached where allowed
-//! apply      [Result], in declared order  -> OutputTree protoc's rules: files, insertion points, feature checks
+//! run        [Job]                        -> [Ran]      every request at once (rayon), cached where allowed
+//! apply      [Ran], in declared order     -> OutputTree protoc's rules: files, insertion points, feature checks
 //! write      OutputTree + model::Output   -> Report     write or check; manifests, -o, --dependency_out
 //! ```
 //!

@@ -324,16 +324,7 @@ fn same_as_buf(
     files: &[(&str, String)],
     args: &[&str],
 ) -> std::collections::BTreeMap<String, Vec<u8>> {
-    let lay_out = || {
-        let dir = tempfile::tempdir().unwrap();
-        for (name, text) in files {
-            let p = dir.path().join(name);
-            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-            std::fs::write(p, text).unwrap();
-        }
-        dir
-    };
-    let (ours, theirs) = (lay_out(), lay_out());
+    let (ours, theirs) = (lay_out(files), lay_out(files));
     let mut buf_args = vec!["generate"];
     buf_args.extend(args);
     run_in(theirs.path(), buf(), &buf_args).assert_ok();
@@ -582,4 +573,230 @@ fn template_and_workspace_mistakes_name_the_file_and_the_key() {
         run.stderr
     );
     assert!(!dir.path().join("o").exists());
+}
+
+#[test]
+fn the_flags_buf_users_type() {
+    let testplug = native_plugin("testplug").display().to_string();
+    let template =
+        format!("version: v2\nplugins:\n  - local: {testplug}\n    out: gen\n    opt: list\n    strategy: all\ninputs:\n  - directory: proto\n");
+    let dir = project("version: v2\nplugins: []\n");
+
+    // --template given as the template itself (YAML, or JSON).
+    run_in(
+        dir.path(),
+        &protowasm(),
+        &["generate", "--template", &template],
+    )
+    .assert_ok();
+    assert!(dir
+        .path()
+        .join("gen/requests/example_library_v1_book.proto.list")
+        .is_file());
+    let json = format!(
+        "{{\"version\":\"v2\",\"plugins\":[{{\"local\":\"{testplug}\",\"out\":\"json\",\"opt\":\"list\"}}],\"inputs\":[{{\"directory\":\"proto\"}}]}}"
+    );
+    run_in(dir.path(), &protowasm(), &["generate", "--template", &json]).assert_ok();
+    assert!(read_tree(&dir.path().join("json"))
+        .keys()
+        .any(|k| k.starts_with("requests/")));
+
+    // --clean empties each out first, as `clean: true` does.
+    std::fs::write(dir.path().join("gen/stale.txt"), "old").unwrap();
+    run_in(
+        dir.path(),
+        &protowasm(),
+        &["generate", "--template", &template, "--clean"],
+    )
+    .assert_ok();
+    assert!(!dir.path().join("gen/stale.txt").exists());
+
+    // --include-wkt needs --include-imports, as in buf: a usage error (exit 2, as clap's).
+    let run = run_in(
+        dir.path(),
+        &protowasm(),
+        &["generate", "--template", &template, "--include-wkt"],
+    );
+    assert_eq!(run.status, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("--include-imports"), "{}", run.stderr);
+
+    // --error-format=msvs prints compiler errors as protoc's msvs format does.
+    std::fs::write(
+        dir.path().join("proto/bad.proto"),
+        "syntax = \"proto3\";\nmessage {\n",
+    )
+    .unwrap();
+    let run = run_in(
+        dir.path(),
+        &protowasm(),
+        &[
+            "generate",
+            "--template",
+            &template,
+            "--error-format",
+            "msvs",
+        ],
+    );
+    run.assert_failed();
+    assert!(
+        run.stderr.contains("proto/bad.proto(2) : error in column="),
+        "{}",
+        run.stderr
+    );
+    let run = run_in(
+        dir.path(),
+        &protowasm(),
+        &[
+            "generate",
+            "--template",
+            &template,
+            "--error-format",
+            "junit",
+        ],
+    );
+    run.assert_failed();
+    assert!(
+        run.stderr.contains("\"junit\" is not supported"),
+        "{}",
+        run.stderr
+    );
+    std::fs::remove_file(dir.path().join("proto/bad.proto")).unwrap();
+
+    // Type filters are refused until they are applied, rather than ignored.
+    let run = run_in(
+        dir.path(),
+        &protowasm(),
+        &["generate", "--template", &template, "--type", "a.B"],
+    );
+    run.assert_failed();
+    assert!(run.stderr.contains("--type"), "{}", run.stderr);
+}
+
+#[test]
+fn workspace_requests_equal_bufs_as_decoded_messages() {
+    use prost::Message;
+    use prost_types::compiler::CodeGeneratorRequest;
+    let capture = capture_plugin().display().to_string();
+    let mut files = two_modules();
+    files.push((
+        "buf.yaml",
+        "version: v2\nmodules:\n  - path: proto\n    excludes: [proto/acme/internal]\n  - path: api\n".into(),
+    ));
+    files.push((
+        "buf.gen.yaml",
+        format!("version: v2\nplugins:\n  - local: {capture}\n    out: gen\n    opt: [a=1, b]\n    strategy: all\n    include_imports: true\n"),
+    ));
+    let mut requests = Vec::new();
+    for program in [buf(), protowasm().as_path()] {
+        let dir = lay_out(&files);
+        let captured = dir.path().join("request.bin");
+        let output = Command::new(program)
+            .arg("generate")
+            .current_dir(dir.path())
+            .env("PROTOWASM_CACHE_DIR", shared_cache())
+            .env("CAPTURE_FILE", &captured)
+            .env_remove("PROTOWASM_REGISTRY")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        Run::from(output).assert_ok();
+        let bytes = std::fs::read(&captured).unwrap();
+        requests.push(CodeGeneratorRequest::decode(&bytes[..]).unwrap());
+    }
+    let (theirs, ours) = (&requests[0], &requests[1]);
+    assert_eq!(ours.file_to_generate, theirs.file_to_generate);
+    assert_eq!(
+        ours.file_to_generate,
+        ["acme/v1/a.proto", "acme/v2/b.proto", "svc/v1/svc.proto"]
+    );
+    assert_eq!(ours.parameter.as_deref(), Some("a=1,b"));
+    assert_eq!(ours.parameter, theirs.parameter);
+    assert_eq!(ours.compiler_version, theirs.compiler_version);
+    let names = |r: &CodeGeneratorRequest| {
+        r.proto_file
+            .iter()
+            .map(|f| f.name().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(names(ours), names(theirs));
+    // buf compiles with its own compiler, which lists a field's source locations in another
+    // order than protoc (the type's before the field's); protowasm lists them as protoc does. The
+    // locations themselves must be the same.
+    let sorted = |f: &prost_types::FileDescriptorProto| {
+        let mut f = f.clone();
+        if let Some(info) = &mut f.source_code_info {
+            info.location
+                .sort_by(|a, b| (&a.path, &a.span).cmp(&(&b.path, &b.span)));
+        }
+        f
+    };
+    for (o, t) in ours.proto_file.iter().zip(&theirs.proto_file) {
+        assert_eq!(sorted(o), sorted(t), "{} differs from buf's", o.name());
+    }
+}
+
+#[test]
+fn a_dep_mapped_to_a_local_directory_is_an_import_root_and_is_not_generated() {
+    let testplug = native_plugin("testplug").display().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| write_file(dir.path(), name, text);
+    write(
+        "buf.yaml",
+        "version: v2\nmodules:\n  - path: proto\ndeps:\n  - buf.build/acme/common:v1.2.3\n",
+    );
+    write("proto/app/v1/app.proto", "syntax = \"proto3\";\npackage app.v1;\nimport \"common/v1/money.proto\";\nmessage Order { common.v1.Money total = 1; }\n");
+    write(
+        "vendor/common/common/v1/money.proto",
+        "syntax = \"proto3\";\npackage common.v1;\nmessage Money { int64 units = 1; }\n",
+    );
+    write("buf.gen.yaml", &format!("version: v2\nplugins:\n  - local: {testplug}\n    out: gen\n    opt: list\n    strategy: all\n"));
+
+    // Not mapped: the error names the dep and shows how to map it.
+    let run = run_in(dir.path(), &protowasm(), &["generate"]);
+    run.assert_failed();
+    assert!(
+        run.stderr
+            .contains("dep buf.build/acme/common:v1.2.3 is not available")
+            && run
+                .stderr
+                .contains("\"buf.build/acme/common\" = \"path/to/common\""),
+        "{}",
+        run.stderr
+    );
+    assert!(!dir.path().join("gen").exists());
+
+    write(
+        "plugins-registry.toml",
+        "[deps]\n\"buf.build/acme/common\" = \"vendor/common\"\n",
+    );
+    let run = run_in(dir.path(), &protowasm(), &["generate"]);
+    run.assert_ok();
+    let listed =
+        std::fs::read_to_string(dir.path().join("gen/requests/app_v1_app.proto.list")).unwrap();
+    assert_eq!(listed, "app/v1/app.proto\ncompiler_version: unset\n");
+
+    // A mapping to a missing directory, or a bad name, is named.
+    write(
+        "plugins-registry.toml",
+        "[deps]\n\"buf.build/acme/common\" = \"nowhere\"\n",
+    );
+    let run = run_in(dir.path(), &protowasm(), &["generate"]);
+    run.assert_failed();
+    assert!(
+        run.stderr.contains("nowhere") && run.stderr.contains("is not a directory"),
+        "{}",
+        run.stderr
+    );
+    write(
+        "plugins-registry.toml",
+        "[deps]\n\"common\" = \"vendor/common\"\n",
+    );
+    let run = run_in(dir.path(), &protowasm(), &["generate"]);
+    run.assert_failed();
+    assert!(
+        run.stderr
+            .contains("deps: \"common\" is not a buf module name"),
+        "{}",
+        run.stderr
+    );
 }

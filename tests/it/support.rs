@@ -155,6 +155,22 @@ pub fn protoc_run(cwd: &Path, args: &[String], env: &[(&str, &Path)]) -> Run {
     Run::from(output)
 }
 
+/// A fresh directory holding `files` (relative path, contents), parents created.
+pub fn lay_out(files: &[(&str, String)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        write_file(dir.path(), name, text);
+    }
+    dir
+}
+
+/// Writes `text` to `root/name`, creating its parents.
+pub fn write_file(root: &Path, name: &str, text: &str) {
+    let p = root.join(name);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, text).unwrap();
+}
+
 /// Every file under `root`, by '/'-separated relative path.
 pub fn read_tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
     fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
