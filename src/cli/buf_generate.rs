@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 
 use crate::config::buf_gen::{self, PluginConfig, PluginRef, Strategy, Template};
-use crate::config::buf_yaml;
 use crate::config::Registry;
+use crate::config::{buf_deps, buf_yaml};
 use crate::model::{
     ErrorFormat, FilesMode, GroupBy, Grouping, Imports, Input, Output, PluginRun, Run,
 };
@@ -299,33 +299,80 @@ fn select_inputs(
     Ok(input)
 }
 
-/// The local directory of each dep the workspace's modules declare, from the `[deps]` table of
-/// protowasm's config; a dep with none is an error that names it and says how to give one.
+/// The directories of the deps the workspace's modules declare, as import roots: a dep that
+/// the `[deps]` table of protowasm's config maps to a directory is read from there; else the
+/// commit buf.lock pins is read from buf's module cache, its b5 digest checked. With a
+/// buf.lock, every dep it pins counts (it lists the deps of deps too). A dep found in neither
+/// is an error that names it and both ways to provide it.
 fn dep_dirs(workspace: &buf_yaml::Workspace, registry: &Registry) -> Result<Vec<PathBuf>, String> {
     let mut dirs = Vec::new();
-    for module in &workspace.modules {
+    let cache = buf_deps::cache_root();
+    for module in workspace.modules.iter().filter(|m| !m.deps.is_empty()) {
+        let lock_dir = [&module.dir, &workspace.root]
+            .into_iter()
+            .find(|d| d.join("buf.lock").is_file());
+        let locked = match lock_dir {
+            Some(d) => buf_deps::read_lock(d)?.unwrap_or_default(),
+            None => Vec::new(),
+        };
+        let mut names: Vec<String> = locked.iter().map(|d| d.name.clone()).collect();
         for dep in &module.deps {
             let name = dep.split_once(':').map_or(dep.as_str(), |(n, _)| n);
-            match registry.dep_dir(name) {
-                Some(dir) if dir.is_dir() => dirs.push(dir.to_path_buf()),
+            if !names.iter().any(|n| n == name) {
+                names.push(name.to_string());
+            }
+        }
+        for name in &names {
+            let dir = match registry.dep_dir(name) {
+                Some(dir) if dir.is_dir() => dir.to_path_buf(),
                 Some(dir) => {
                     return Err(format!(
                         "dep {name}: {} (from [deps] in {}) is not a directory",
                         dir.display(),
-                        registry.file.as_ref().map_or(String::new(), |f| f.display().to_string())
+                        registry
+                            .file
+                            .as_ref()
+                            .map_or(String::new(), |f| f.display().to_string())
                     ))
                 }
                 None => {
-                    return Err(format!(
-                        "{}: dep {dep} is not available: protowasm fetches no module from the network. Give a directory that holds its files in plugins-registry.toml:\n  [deps]\n  \"{name}\" = \"path/to/{}\"",
-                        module.dir.join("buf.yaml").display(),
-                        name.rsplit('/').next().unwrap_or(name)
-                    ))
+                    let pin = locked.iter().find(|d| &d.name == name);
+                    let found = match (pin, &cache) {
+                        (Some(pin), Some(root)) => buf_deps::cached_files(root, pin)?,
+                        _ => None,
+                    };
+                    found
+                        .ok_or_else(|| missing_dep(module, name, pin.is_some(), cache.as_deref()))?
                 }
+            };
+            if !dirs.contains(&dir) {
+                dirs.push(dir);
             }
         }
     }
     Ok(dirs)
+}
+
+/// The error for a dep that is neither mapped nor in buf's cache.
+fn missing_dep(
+    module: &buf_yaml::Module,
+    name: &str,
+    pinned: bool,
+    cache: Option<&Path>,
+) -> String {
+    let why = match (pinned, cache) {
+        (false, _) => "no buf.lock pins it".to_string(),
+        (true, Some(root)) => format!(
+            "buf's module cache ({}) does not hold the commit buf.lock pins",
+            root.display()
+        ),
+        (true, None) => "there is no buf cache directory".to_string(),
+    };
+    format!(
+        "{}: dep {name} is not available: {why}, and protowasm fetches no module from the network. Fill buf's cache once with `buf dep update` (or any buf build), or give a directory that holds its files in plugins-registry.toml:\n  [deps]\n  \"{name}\" = \"path/to/{}\"",
+        module.dir.join("buf.yaml").display(),
+        name.rsplit('/').next().unwrap_or(name)
+    )
 }
 
 /// One template plugin resolved: its name and source, parameter, limits and grouping (the

@@ -1,7 +1,8 @@
 //! Configuration files, parsed strictly: the plugin registry (`plugins-registry.toml`) and the
 //! plugin store beside it, buf's generation template (`buf.gen.yaml`) and its workspace files
-//! (`buf.yaml`, `buf.work.yaml`).
+//! (`buf.yaml`, `buf.work.yaml`, and deps from `buf.lock` and buf's module cache).
 
+pub mod buf_deps;
 pub mod buf_gen;
 pub mod buf_yaml;
 pub mod registry;

@@ -756,7 +756,7 @@ fn a_dep_mapped_to_a_local_directory_is_an_import_root_and_is_not_generated() {
     run.assert_failed();
     assert!(
         run.stderr
-            .contains("dep buf.build/acme/common:v1.2.3 is not available")
+            .contains("dep buf.build/acme/common is not available: no buf.lock pins it")
             && run
                 .stderr
                 .contains("\"buf.build/acme/common\" = \"path/to/common\""),
@@ -799,4 +799,143 @@ fn a_dep_mapped_to_a_local_directory_is_an_import_root_and_is_not_generated() {
         "{}",
         run.stderr
     );
+}
+
+/// The `Actual digest: "b5:..."` a digest mismatch names (buf's message, and protowasm's).
+fn actual_digest(stderr: &str) -> String {
+    let start = stderr
+        .find("Actual digest: \"")
+        .unwrap_or_else(|| panic!("no actual digest in: {stderr}"));
+    let rest = &stderr[start + "Actual digest: \"".len()..];
+    rest[..rest.find('"').unwrap()].to_string()
+}
+
+#[test]
+fn deps_from_bufs_module_cache_are_checked_against_buf_lock_as_buf_checks_them() {
+    // Two cached modules: common (a .proto, a LICENSE, a README.md, and a file that is not part
+    // of a module) depends on base. buf itself is the oracle: with a wrong digest in buf.lock it
+    // prints the actual one, offline, from its cache.
+    let testplug = native_plugin("testplug").display().to_string();
+    let (base_commit, common_commit) = (
+        "0123456789abcdef0123456789abcdef",
+        "fedcba9876543210fedcba9876543210",
+    );
+    let zeros = format!("b5:{}", "0".repeat(128));
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let cache = root.join("cache");
+    let module =
+        |name: &str, commit: &str| format!("cache/v3/modules/b5/buf.build/acme/{name}/{commit}");
+    let write = |name: &str, text: &str| write_file(root, name, text);
+    write(
+        &format!("{}/files/base/v1/id.proto", module("base", base_commit)),
+        "syntax = \"proto3\";\npackage base.v1;\nmessage Id { string v = 1; }\n",
+    );
+    write(
+        &format!("{}/module.yaml", module("base", base_commit)),
+        "version: v1\nfiles_dir: files\n",
+    );
+    let common = module("common", common_commit);
+    write(&format!("{common}/files/common/v1/money.proto"), "syntax = \"proto3\";\npackage common.v1;\nimport \"base/v1/id.proto\";\nmessage Money { base.v1.Id id = 1; int64 units = 2; }\n");
+    write(&format!("{common}/files/LICENSE"), "Apache-2.0\n");
+    write(&format!("{common}/files/README.md"), "# common\n");
+    write(
+        &format!("{common}/files/notes.txt"),
+        "not part of the module\n",
+    );
+    // The workspace depends on `dep` and its file imports `import`.
+    let workspace = |dep: &str, import: &str, message: &str| {
+        write(
+            "ws/buf.yaml",
+            &format!("version: v2\nmodules:\n  - path: proto\ndeps:\n  - buf.build/acme/{dep}\n"),
+        );
+        write("ws/proto/app/v1/app.proto", &format!("syntax = \"proto3\";\npackage app.v1;\nimport \"{import}\";\nmessage Order {{ {message} total = 1; }}\n"));
+    };
+    write("ws/buf.gen.yaml", &format!("version: v2\nplugins:\n  - local: {testplug}\n    out: gen\n    opt: list\n    strategy: all\n"));
+    let ws = root.join("ws");
+    let lock = |base: &str, common: Option<&str>| {
+        let mut text = format!("version: v2\ndeps:\n  - name: buf.build/acme/base\n    commit: {base_commit}\n    digest: {base}\n");
+        if let Some(common) = common {
+            text += &format!("  - name: buf.build/acme/common\n    commit: {common_commit}\n    digest: {common}\n");
+        }
+        write("ws/buf.lock", &text);
+    };
+    let run = |program: &Path, args: &[&str]| {
+        let output = Command::new(program)
+            .args(args)
+            .current_dir(&ws)
+            .env("BUF_CACHE_DIR", &cache)
+            .env("PROTOWASM_CACHE_DIR", shared_cache())
+            .env_remove("PROTOWASM_REGISTRY")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        Run::from(output)
+    };
+    let buf_build = || run(buf(), &["build", "-o", "/dev/null"]);
+    let generate = || run(&protowasm(), &["generate"]);
+
+    // base, with no deps: both name the same actual digest.
+    workspace("base", "base/v1/id.proto", "base.v1.Id");
+    lock(&zeros, None);
+    let (theirs, ours) = (buf_build(), generate());
+    theirs.assert_failed();
+    ours.assert_failed();
+    let base_digest = actual_digest(&ours.stderr);
+    assert_eq!(
+        base_digest,
+        actual_digest(&theirs.stderr),
+        "buf: {}\nprotowasm: {}",
+        theirs.stderr,
+        ours.stderr
+    );
+    assert!(
+        ours.stderr.contains("buf.build/acme/base"),
+        "{}",
+        ours.stderr
+    );
+
+    // common, whose module.yaml names base's digest: its digest covers base's.
+    write(&format!("{common}/module.yaml"), &format!("version: v1\nfiles_dir: files\ndeps:\n  - name: buf.build/acme/base\n    commit: {base_commit}\n    digest: {base_digest}\n"));
+    workspace("common", "common/v1/money.proto", "common.v1.Money");
+    lock(&base_digest, Some(&zeros));
+    let (theirs, ours) = (buf_build(), generate());
+    theirs.assert_failed();
+    ours.assert_failed();
+    let common_digest = actual_digest(&ours.stderr);
+    assert_eq!(
+        common_digest,
+        actual_digest(&theirs.stderr),
+        "buf: {}\nprotowasm: {}",
+        theirs.stderr,
+        ours.stderr
+    );
+
+    // Both right: buf builds, and protowasm generates the workspace's file alone.
+    lock(&base_digest, Some(&common_digest));
+    buf_build().assert_ok();
+    generate().assert_ok();
+    assert_eq!(
+        std::fs::read_to_string(ws.join("gen/requests/app_v1_app.proto.list")).unwrap(),
+        "app/v1/app.proto\ncompiler_version: unset\n"
+    );
+
+    // A cached file changed behind buf.lock's back: refused, and nothing is written.
+    std::fs::remove_dir_all(ws.join("gen")).unwrap();
+    write(&format!("{common}/files/LICENSE"), "MIT\n");
+    let ours = generate();
+    ours.assert_failed();
+    assert!(
+        ours.stderr
+            .contains("Digest verification failed for \"buf.build/acme/common"),
+        "{}",
+        ours.stderr
+    );
+    buf_build().assert_failed();
+    assert!(!ws.join("gen").exists());
+    // A file that is not part of a module does not count, as in buf.
+    write(&format!("{common}/files/LICENSE"), "Apache-2.0\n");
+    write(&format!("{common}/files/notes.txt"), "changed\n");
+    generate().assert_ok();
+    buf_build().assert_ok();
 }
