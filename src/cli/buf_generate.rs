@@ -194,16 +194,20 @@ fn load_template(flag: Option<&str>) -> Result<(Template, PathBuf), String> {
 /// transform stage's next variants), a template that asks for them is refused rather than
 /// generated differently from buf.
 fn refuse_unapplied(args: &GenerateArgs, template: &Template, path: &Path) -> Result<(), String> {
+    let at = |key: &str| match template.lines.get(key) {
+        Some(line) => format!("{}: line {line}: {key}", path.display()),
+        None => format!("{}: {key}", path.display()),
+    };
     if template.managed.is_some() {
         return Err(format!(
             "{}: managed mode is not applied by protowasm yet: remove `managed`, or run buf",
-            path.display()
+            at("managed")
         ));
     }
     if !template.types.is_empty() {
         return Err(format!(
             "{}: types are not applied by protowasm yet",
-            path.display()
+            at("types")
         ));
     }
     if !args.types.is_empty() || !args.exclude_types.is_empty() {
@@ -308,10 +312,8 @@ fn dep_dirs(workspace: &buf_yaml::Workspace, registry: &Registry) -> Result<Vec<
     let mut dirs = Vec::new();
     let cache = buf_deps::cache_root();
     for module in workspace.modules.iter().filter(|m| !m.deps.is_empty()) {
-        let lock_dir = [&module.dir, &workspace.root]
-            .into_iter()
-            .find(|d| d.join("buf.lock").is_file());
-        let locked = match lock_dir {
+        let config_dir = module.config.as_deref().and_then(Path::parent);
+        let locked = match config_dir {
             Some(d) => buf_deps::read_lock(d)?.unwrap_or_default(),
             None => Vec::new(),
         };
@@ -370,7 +372,11 @@ fn missing_dep(
     };
     format!(
         "{}: dep {name} is not available: {why}, and protowasm fetches no module from the network. Fill buf's cache once with `buf dep update` (or any buf build), or give a directory that holds its files in plugins-registry.toml:\n  [deps]\n  \"{name}\" = \"path/to/{}\"",
-        module.dir.join("buf.yaml").display(),
+        module
+            .config
+            .as_deref()
+            .unwrap_or(Path::new("buf.yaml"))
+            .display(),
         name.rsplit('/').next().unwrap_or(name)
     )
 }

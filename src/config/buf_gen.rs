@@ -43,6 +43,8 @@ pub struct Template {
     pub managed: Option<yaml_serde::Value>,
     /// v1's `types.include`.
     pub types: Vec<String>,
+    /// The line of each top-level key, for messages about it.
+    pub lines: std::collections::BTreeMap<String, usize>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -279,6 +281,7 @@ impl Template {
     pub fn parse(text: &str) -> Result<Template, String> {
         let yaml_error = |e: yaml_serde::Error| e.to_string().trim_end().to_string();
         let version: VersionOnly = yaml_serde::from_str(text).map_err(yaml_error)?;
+        let lines = top_level_lines(text);
         let template = match version.version.as_deref() {
             None | Some("") => {
                 return Err("\"version\" is not set. Please add \"version: v2\"".into())
@@ -286,15 +289,22 @@ impl Template {
             Some("v2") => from_v2(yaml_serde::from_str(text).map_err(yaml_error)?),
             Some("v1") => from_v1(yaml_serde::from_str(text).map_err(yaml_error)?),
             Some("v1beta1") => from_v1beta1(yaml_serde::from_str(text).map_err(yaml_error)?),
-            Some(other) => return Err(format!("unknown file version: \"{other}\"")),
+            Some(other) => {
+                let line = lines
+                    .get("version")
+                    .map_or(String::new(), |l| format!("line {l}: "));
+                return Err(format!("{line}unknown file version: \"{other}\""));
+            }
         };
-        template.map_err(|(i, e)| match i {
-            Some(i) => match plugin_line(text, i) {
-                Some(line) => format!("line {line}: plugins[{i}]: {e}"),
-                None => format!("plugins[{i}]: {e}"),
-            },
-            None => e,
-        })
+        template
+            .map(|t| Template { lines, ..t })
+            .map_err(|(i, e)| match i {
+                Some(i) => match plugin_line(text, i) {
+                    Some(line) => format!("line {line}: plugins[{i}]: {e}"),
+                    None => format!("plugins[{i}]: {e}"),
+                },
+                None => e,
+            })
     }
 }
 
@@ -335,6 +345,7 @@ fn from_v2(raw: RawV2) -> Result<Template, Located> {
         inputs,
         managed,
         types: Vec::new(),
+        lines: Default::default(),
     })
 }
 
@@ -346,6 +357,7 @@ fn from_v1(raw: RawV1) -> Result<Template, Located> {
         inputs: None,
         managed: raw.managed.filter(managed_enabled),
         types: raw.types.map(|t| t.include).unwrap_or_default(),
+        lines: Default::default(),
     })
 }
 
@@ -360,6 +372,7 @@ fn from_v1beta1(raw: RawV1Beta1) -> Result<Template, Located> {
         inputs: None,
         managed,
         types: Vec::new(),
+        lines: Default::default(),
     })
 }
 
@@ -585,6 +598,15 @@ fn input(i: RawInput) -> Result<Input, String> {
     })
 }
 
+/// The 1-based line of each top-level key of block-style YAML.
+fn top_level_lines(text: &str) -> std::collections::BTreeMap<String, usize> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.starts_with([' ', '\t', '#', '-']))
+        .filter_map(|(n, l)| Some((l.split_once(':')?.0.trim().to_string(), n + 1)))
+        .collect()
+}
+
 /// The 1-based line of the `index`-th item of the top-level `plugins:` list, for block-style
 /// YAML (what templates are written in); `None` for flow style or JSON.
 fn plugin_line(text: &str, index: usize) -> Option<usize> {
@@ -715,7 +737,7 @@ mod tests {
         );
         assert_eq!(
             err("version: v3\nplugins: []\n"),
-            "unknown file version: \"v3\""
+            "line 1: unknown file version: \"v3\""
         );
         assert_eq!(
             err("version: v2\nplugins:\n  - local: a\n    out: o\n  - remote: buf.build/a/b\n    out: o\n    strategy: all\n"),

@@ -31,6 +31,8 @@ pub struct Module {
     pub excludes: Vec<PathBuf>,
     /// `deps` as written: `buf.build/OWNER/NAME[:REF]`.
     pub deps: Vec<String>,
+    /// The buf.yaml that declares the module (its buf.lock is beside it), if any.
+    pub config: Option<PathBuf>,
 }
 
 impl Module {
@@ -167,7 +169,7 @@ fn parent(dir: &Path) -> PathBuf {
 
 /// The workspace `dir` controls for an input `below` it (empty: `dir` itself), if any.
 fn controls(dir: &Path, below: &Path) -> Result<Option<Workspace>, String> {
-    let work = dir.join("buf.work.yaml");
+    let work = join(dir, Path::new("buf.work.yaml"));
     let has_work = work.is_file();
     let buf_yaml = read_buf_yaml(dir)?;
     if has_work && buf_yaml.is_some() {
@@ -226,6 +228,7 @@ fn plain_module(dir: PathBuf) -> Module {
         includes: Vec::new(),
         excludes: Vec::new(),
         deps: Vec::new(),
+        config: None,
     }
 }
 
@@ -233,7 +236,7 @@ fn plain_module(dir: PathBuf) -> Module {
 fn read_buf_yaml(dir: &Path) -> Result<Option<BufYaml>, String> {
     let Some(file) = ["buf.yaml", "buf.yml"]
         .iter()
-        .map(|n| dir.join(n))
+        .map(|n| join(dir, Path::new(n)))
         .find(|f| f.is_file())
     else {
         return Ok(None);
@@ -278,6 +281,7 @@ fn read_buf_yaml(dir: &Path) -> Result<Option<BufYaml>, String> {
                     includes: under(&m.includes)?,
                     excludes: under(&m.excludes)?,
                     deps: raw.deps.clone(),
+                    config: Some(file.clone()),
                 });
             }
             Ok(Some(BufYaml::V2(modules)))
@@ -309,6 +313,7 @@ fn read_buf_yaml(dir: &Path) -> Result<Option<BufYaml>, String> {
                         .collect(),
                     includes: Vec::new(),
                     deps: raw.deps.clone(),
+                    config: Some(file.clone()),
                 })
                 .collect();
             Ok(Some(BufYaml::V1(modules)))
@@ -397,7 +402,13 @@ mod tests {
     fn no_modules_is_one_module_at_the_root() {
         let d = tree(&[("buf.yaml", "version: v2\n")]);
         let ws = controlling(d.path()).unwrap();
-        assert_eq!(ws.modules, [plain_module(d.path().to_path_buf())]);
+        assert_eq!(
+            ws.modules,
+            [Module {
+                config: Some(d.path().join("buf.yaml")),
+                ..plain_module(d.path().to_path_buf())
+            }]
+        );
     }
 
     #[test]

@@ -914,7 +914,13 @@ fn deps_from_bufs_module_cache_are_checked_against_buf_lock_as_buf_checks_them()
     // Both right: buf builds, and protowasm generates the workspace's file alone.
     lock(&base_digest, Some(&common_digest));
     buf_build().assert_ok();
+    // buf generate, offline from its cache, and protowasm give the same tree.
+    run(buf(), &["generate"]).assert_ok();
+    std::fs::rename(ws.join("gen"), ws.join("gen-buf")).unwrap();
     generate().assert_ok();
+    let mut tree = read_tree(&ws.join("gen"));
+    tree.retain(|k, _| !k.ends_with(".protowasm-generated"));
+    assert_trees_equal(&tree, &read_tree(&ws.join("gen-buf")), "buf generate");
     assert_eq!(
         std::fs::read_to_string(ws.join("gen/requests/app_v1_app.proto.list")).unwrap(),
         "app/v1/app.proto\ncompiler_version: unset\n"
