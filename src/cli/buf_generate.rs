@@ -229,6 +229,7 @@ fn select_inputs(
 ) -> Result<Input, String> {
     let directory = |dir: PathBuf| buf_gen::Input {
         directory: dir,
+        module: None,
         paths: Vec::new(),
         exclude_paths: Vec::new(),
         types: Vec::new(),
@@ -247,7 +248,11 @@ fn select_inputs(
                 template_path.display()
             ));
         }
-        let dir = &spec.directory;
+        let resolved = match &spec.module {
+            Some(module) => module_dir(module, registry, template_path)?,
+            None => spec.directory.clone(),
+        };
+        let dir = &resolved;
         let target = std::fs::canonicalize(dir).ok().filter(|d| d.is_dir());
         let Some(target) = target else {
             return Err(format!(
@@ -301,6 +306,23 @@ fn select_inputs(
         ));
     }
     Ok(input)
+}
+
+/// The directory of a `module:` input, offline: a local directory as it is, or a module name
+/// that the `[deps]` table of protowasm's config maps to one.
+fn module_dir(module: &str, registry: &Registry, template: &Path) -> Result<PathBuf, String> {
+    if Path::new(module).is_dir() {
+        return Ok(PathBuf::from(module));
+    }
+    let name = module.split_once(':').map_or(module, |(n, _)| n);
+    match registry.dep_dir(name) {
+        Some(dir) => Ok(dir.to_path_buf()),
+        None => Err(format!(
+            "{}: input module {module}: protowasm fetches no module from the network; give a local directory as `module:`, or map the module to one in plugins-registry.toml:\n  [deps]\n  \"{name}\" = \"path/to/{}\"",
+            template.display(),
+            name.rsplit('/').next().unwrap_or(name)
+        )),
+    }
 }
 
 /// The directories of the deps the workspace's modules declare, as import roots: a dep that

@@ -109,7 +109,10 @@ pub enum Strategy {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Input {
+    /// The directory (for a `module:` input, empty until it is resolved).
     pub directory: PathBuf,
+    /// `module:` as written: a module name (`buf.build/OWNER/NAME[:REF]`) or a local path.
+    pub module: Option<String>,
     pub paths: Vec<PathBuf>,
     pub exclude_paths: Vec<PathBuf>,
     pub types: Vec<String>,
@@ -571,7 +574,6 @@ pub fn is_remote_reference(s: &str) -> bool {
 
 fn input(i: RawInput) -> Result<Input, String> {
     let others = [
-        ("module", &i.module),
         ("git_repo", &i.git_repo),
         ("tarball", &i.tarball),
         ("zip_archive", &i.zip_archive),
@@ -586,11 +588,15 @@ fn input(i: RawInput) -> Result<Input, String> {
             "{kind} inputs are not supported by protowasm yet: use a directory"
         ));
     }
-    let Some(directory) = i.directory else {
-        return Err("an input needs a kind: directory".into());
+    let (directory, module) = match (i.directory, i.module) {
+        (Some(d), None) => (PathBuf::from(d), None),
+        (None, Some(m)) => (PathBuf::new(), Some(m)),
+        (Some(_), Some(_)) => return Err("an input has one kind: directory or module".into()),
+        (None, None) => return Err("an input needs a kind: directory or module".into()),
     };
     Ok(Input {
-        directory: PathBuf::from(directory),
+        directory,
+        module,
         paths: i.paths.into_iter().map(PathBuf::from).collect(),
         exclude_paths: i.exclude_paths.into_iter().map(PathBuf::from).collect(),
         types: i.types,

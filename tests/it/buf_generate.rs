@@ -395,6 +395,24 @@ fn a_buf_yaml_v2_workspace_is_the_input_when_the_template_names_none() {
             .collect::<Vec<_>>(),
         ["list/requests/svc_v1_svc.proto.list"]
     );
+    // --path and --exclude-path name files and directories of the modules, as in buf.
+    let lists = |args: &[&str]| {
+        let tree = same_as_buf(&files, args);
+        tree.into_keys()
+            .filter(|k| k.starts_with("list/"))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        lists(&["--path", "proto/acme", "--exclude-path", "proto/acme/v1"]),
+        ["list/requests/acme_v2_b.proto.list"]
+    );
+    assert_eq!(
+        lists(&["--path", "api/svc/v1/svc.proto", "--path", "proto/acme/v1"]),
+        [
+            "list/requests/acme_v1_a.proto.list",
+            "list/requests/svc_v1_svc.proto.list"
+        ]
+    );
 }
 
 #[test]
@@ -944,4 +962,55 @@ fn deps_from_bufs_module_cache_are_checked_against_buf_lock_as_buf_checks_them()
     write(&format!("{common}/files/notes.txt"), "changed\n");
     generate().assert_ok();
     buf_build().assert_ok();
+}
+
+#[test]
+fn a_module_input_is_a_local_directory_or_a_mapped_name() {
+    let testplug = native_plugin("testplug").display().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| write_file(dir.path(), name, text);
+    write(
+        "vendor/weather/weather/v1/weather.proto",
+        "syntax = \"proto3\";\npackage weather.v1;\nmessage Forecast {}\n",
+    );
+    let template = |module: &str| {
+        format!("version: v2\nplugins:\n  - local: {testplug}\n    out: gen\n    opt: list\n    strategy: all\ninputs:\n  - module: {module}\n")
+    };
+    let listed = || {
+        std::fs::read_to_string(
+            dir.path()
+                .join("gen/requests/weather_v1_weather.proto.list"),
+        )
+        .unwrap()
+    };
+
+    write("buf.gen.yaml", &template("vendor/weather"));
+    run_in(dir.path(), &protowasm(), &["generate"]).assert_ok();
+    assert_eq!(
+        listed(),
+        "weather/v1/weather.proto\ncompiler_version: unset\n"
+    );
+
+    write("buf.gen.yaml", &template("buf.build/acme/weather:main"));
+    let run = run_in(dir.path(), &protowasm(), &["generate"]);
+    run.assert_failed();
+    assert!(
+        run.stderr
+            .contains("input module buf.build/acme/weather:main")
+            && run
+                .stderr
+                .contains("\"buf.build/acme/weather\" = \"path/to/weather\""),
+        "{}",
+        run.stderr
+    );
+    write(
+        "plugins-registry.toml",
+        "[deps]\n\"buf.build/acme/weather\" = \"vendor/weather\"\n",
+    );
+    std::fs::remove_dir_all(dir.path().join("gen")).unwrap();
+    run_in(dir.path(), &protowasm(), &["generate"]).assert_ok();
+    assert_eq!(
+        listed(),
+        "weather/v1/weather.proto\ncompiler_version: unset\n"
+    );
 }
