@@ -73,7 +73,8 @@ pub fn read_lock(dir: &Path) -> Result<Option<Vec<LockedDep>>, String> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(format!("{}: {e}", file.display())),
     };
-    let yaml = |e: yaml_serde::Error| format!("{}: {}", file.display(), e.to_string().trim_end());
+    let yaml =
+        |e: yaml_serde::Error| format!("{}: {}", file.display(), super::buf_gen::yaml_message(&e));
     let version: VersionOnly = yaml_serde::from_str(&text).map_err(yaml)?;
     match version.version.as_deref() {
         Some("v2") => {}

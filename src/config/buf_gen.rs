@@ -282,7 +282,7 @@ impl Template {
 
     /// Parses a template's text (YAML, or JSON, which is YAML too).
     pub fn parse(text: &str) -> Result<Template, String> {
-        let yaml_error = |e: yaml_serde::Error| e.to_string().trim_end().to_string();
+        let yaml_error = |e: yaml_serde::Error| yaml_message(&e);
         let version: VersionOnly = yaml_serde::from_str(text).map_err(yaml_error)?;
         let lines = top_level_lines(text);
         let template = match version.version.as_deref() {
@@ -308,6 +308,37 @@ impl Template {
                 },
                 None => e,
             })
+    }
+}
+
+/// A YAML error as buf words it: an unknown key is `line L: field KEY not found`, followed here
+/// by where it is and the keys that would do; other errors as the parser gives them.
+pub fn yaml_message(e: &yaml_serde::Error) -> String {
+    let text = e.to_string();
+    let text = text.trim_end();
+    let Some(at) = text.find("unknown field `") else {
+        return text.to_string();
+    };
+    let (path, rest) = text.split_at(at);
+    let rest = &rest["unknown field `".len()..];
+    let Some((key, rest)) = rest.split_once('`') else {
+        return text.to_string();
+    };
+    let (expected, line) = match rest.rsplit_once(" at line ") {
+        Some((expected, position)) => (expected, position.split(' ').next().unwrap_or("")),
+        None => (rest, ""),
+    };
+    let expected = expected.trim_start_matches(',').trim();
+    let place = path.trim_end_matches(": ").trim();
+    let hint = match (place.is_empty(), expected.is_empty()) {
+        (true, true) => String::new(),
+        (true, false) => format!(" ({expected})"),
+        (false, true) => format!(" (in {place})"),
+        (false, false) => format!(" (in {place}; {expected})"),
+    };
+    match line {
+        "" => format!("field {key} not found{hint}"),
+        line => format!("line {line}: field {key} not found{hint}"),
     }
 }
 
@@ -733,9 +764,9 @@ mod tests {
 
     #[test]
     fn mistakes_are_named_with_bufs_words_and_the_line() {
-        assert!(
-            err("version: v2\nplugins:\n  - local: x\n    out: o\n    outt: p\n")
-                .contains("unknown field `outt`")
+        assert_eq!(
+            err("version: v2\nplugins:\n  - local: x\n    out: o\n    outt: p\n"),
+            "line 5: field outt not found (in plugins[0]; expected one of `local`, `remote`, `protoc_builtin`, `out`, `opt`, `strategy`, `include_imports`, `include_wkt`, `types`, `exclude_types`, `revision`, `protoc_path`)"
         );
         assert_eq!(
             err("plugins:\n  - local: x\n    out: o\n"),
@@ -791,7 +822,7 @@ mod tests {
         );
         assert!(
             err("version: v2\nbogus: 1\nplugins:\n  - local: x\n    out: o\n")
-                .contains("unknown field `bogus`")
+                .starts_with("line 2: field bogus not found (expected one of `version`")
         );
     }
 

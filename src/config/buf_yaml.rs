@@ -366,7 +366,7 @@ fn read(file: &Path) -> Result<String, String> {
 }
 
 fn yaml_error(file: &Path, e: yaml_serde::Error) -> String {
-    format!("{}: {}", file.display(), e.to_string().trim_end())
+    format!("{}: {}", file.display(), super::buf_gen::yaml_message(&e))
 }
 
 #[cfg(test)]
