@@ -38,7 +38,8 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
-    /// Generate code from a buf.gen.yaml (version v2): `protowasm generate [--template F]`.
+    /// Generate code from a buf.gen.yaml (v2, v1 or v1beta1) on the buf.yaml workspace:
+    /// `protowasm generate [DIR] [--template F]`.
     Generate(buf_generate::GenerateArgs),
     /// Remove what the last `generate` wrote (as its manifests record), and nothing else.
     Clean(buf_generate::CleanArgs),
