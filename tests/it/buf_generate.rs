@@ -599,14 +599,15 @@ fn the_flags_buf_users_type() {
     let template =
         format!("version: v2\nplugins:\n  - local: {testplug}\n    out: gen\n    opt: list\n    strategy: all\ninputs:\n  - directory: proto\n");
     let dir = project("version: v2\nplugins: []\n");
+    // `protowasm generate --template TEMPLATE ARGS...` in the project.
+    let generate = |args: &[&str]| {
+        let mut all = vec!["generate", "--template", template.as_str()];
+        all.extend(args);
+        run_in(dir.path(), &protowasm(), &all)
+    };
 
     // --template given as the template itself (YAML, or JSON).
-    run_in(
-        dir.path(),
-        &protowasm(),
-        &["generate", "--template", &template],
-    )
-    .assert_ok();
+    generate(&[]).assert_ok();
     assert!(dir
         .path()
         .join("gen/requests/example_library_v1_book.proto.list")
@@ -621,20 +622,11 @@ fn the_flags_buf_users_type() {
 
     // --clean empties each out first, as `clean: true` does.
     std::fs::write(dir.path().join("gen/stale.txt"), "old").unwrap();
-    run_in(
-        dir.path(),
-        &protowasm(),
-        &["generate", "--template", &template, "--clean"],
-    )
-    .assert_ok();
+    generate(&["--clean"]).assert_ok();
     assert!(!dir.path().join("gen/stale.txt").exists());
 
     // --include-wkt needs --include-imports, as in buf: a usage error (exit 2, as clap's).
-    let run = run_in(
-        dir.path(),
-        &protowasm(),
-        &["generate", "--template", &template, "--include-wkt"],
-    );
+    let run = generate(&["--include-wkt"]);
     assert_eq!(run.status, 2, "{}", run.stderr);
     assert!(run.stderr.contains("--include-imports"), "{}", run.stderr);
 
@@ -644,34 +636,14 @@ fn the_flags_buf_users_type() {
         "syntax = \"proto3\";\nmessage {\n",
     )
     .unwrap();
-    let run = run_in(
-        dir.path(),
-        &protowasm(),
-        &[
-            "generate",
-            "--template",
-            &template,
-            "--error-format",
-            "msvs",
-        ],
-    );
+    let run = generate(&["--error-format", "msvs"]);
     run.assert_failed();
     assert!(
         run.stderr.contains("proto/bad.proto(2) : error in column="),
         "{}",
         run.stderr
     );
-    let run = run_in(
-        dir.path(),
-        &protowasm(),
-        &[
-            "generate",
-            "--template",
-            &template,
-            "--error-format",
-            "junit",
-        ],
-    );
+    let run = generate(&["--error-format", "junit"]);
     run.assert_failed();
     assert!(
         run.stderr.contains("\"junit\" is not supported"),
@@ -681,11 +653,7 @@ fn the_flags_buf_users_type() {
     std::fs::remove_file(dir.path().join("proto/bad.proto")).unwrap();
 
     // Type filters are refused until they are applied, rather than ignored.
-    let run = run_in(
-        dir.path(),
-        &protowasm(),
-        &["generate", "--template", &template, "--type", "a.B"],
-    );
+    let run = generate(&["--type", "a.B"]);
     run.assert_failed();
     assert!(run.stderr.contains("--type"), "{}", run.stderr);
 }
