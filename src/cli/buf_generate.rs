@@ -333,7 +333,14 @@ fn module_dir(module: &str, registry: &Registry, template: &Path) -> Result<Path
 fn dep_dirs(workspace: &buf_yaml::Workspace, registry: &Registry) -> Result<Vec<PathBuf>, String> {
     let mut dirs = Vec::new();
     let cache = buf_deps::cache_root();
+    // The modules of one buf.yaml share its deps and buf.lock: each file is handled once, so
+    // a cached dep's files are hashed once however many modules there are.
+    let mut configs_seen: Vec<Option<&Path>> = Vec::new();
     for module in workspace.modules.iter().filter(|m| !m.deps.is_empty()) {
+        if configs_seen.contains(&module.config.as_deref()) {
+            continue;
+        }
+        configs_seen.push(module.config.as_deref());
         let config_dir = module.config.as_deref().and_then(Path::parent);
         let locked = match config_dir {
             Some(d) => buf_deps::read_lock(d)?.unwrap_or_default(),

@@ -12,6 +12,8 @@
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+
+use super::buf_gen::VersionOnly;
 use sha3::digest::{ExtendableOutput, Update, XofReader};
 
 /// One dep a buf.lock pins.
@@ -23,11 +25,6 @@ pub struct LockedDep {
     pub commit: String,
     /// `b5:<hex>`.
     pub digest: String,
-}
-
-#[derive(Deserialize)]
-struct VersionOnly {
-    version: Option<String>,
 }
 
 #[derive(Deserialize)]

@@ -268,9 +268,10 @@ struct RawInput {
     exclude_types: Vec<String>,
 }
 
+/// Any of buf's files, read only for its `version`, which decides how the rest is read.
 #[derive(Deserialize)]
-struct VersionOnly {
-    version: Option<String>,
+pub(super) struct VersionOnly {
+    pub(super) version: Option<String>,
 }
 
 impl Template {

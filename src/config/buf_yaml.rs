@@ -13,6 +13,8 @@ use std::path::{Component, Path, PathBuf};
 
 use serde::Deserialize;
 
+use super::buf_gen::VersionOnly;
+
 /// A workspace: its modules, each an import root.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Workspace {
@@ -41,11 +43,6 @@ impl Module {
         (self.includes.is_empty() || self.includes.iter().any(|i| name.starts_with(i)))
             && !self.excludes.iter().any(|e| name.starts_with(e))
     }
-}
-
-#[derive(Deserialize)]
-struct VersionOnly {
-    version: Option<String>,
 }
 
 #[derive(Deserialize)]
