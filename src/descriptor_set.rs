@@ -90,6 +90,11 @@ impl FileSet {
         Ok(())
     }
 
+    /// Every file, for rewriting in place (names and imports stay as they are).
+    pub fn files_mut(&mut self) -> impl Iterator<Item = &mut RawFile> {
+        self.files.iter_mut()
+    }
+
     pub fn get(&self, name: &str) -> Option<&RawFile> {
         self.by_name.get(name).map(|&i| &self.files[i])
     }

@@ -24,3 +24,4 @@ pub mod model;
 pub mod output;
 pub mod plugins;
 pub mod request;
+pub mod transform;

@@ -12,6 +12,7 @@ use std::path::PathBuf;
 
 use crate::plugins::{CacheMode, Limits, PluginSource};
 use crate::request::CompilerVersion;
+use crate::transform::managed::Managed;
 
 /// One run of the engine.
 #[derive(Debug, Clone, PartialEq)]
@@ -56,10 +57,25 @@ pub enum ErrorFormat {
     Msvs,
 }
 
-/// A rewrite of the compiled files between compiling and building requests: buf's managed mode
-/// and type filters will be variants. None exist yet; the transform stage is where they apply.
+/// A rewrite of the compiled files between compiling and building requests.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Transform {}
+pub enum Transform {
+    /// buf's managed mode, on every file sent (imports too) but the well-known types.
+    Managed {
+        rules: Managed,
+        /// The named modules among the import roots, which `module` rules match on.
+        modules: Vec<ModuleRoot>,
+    },
+}
+
+/// An import root that holds a named module (buf.yaml's `name`, or a dep's).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModuleRoot {
+    /// The root, as it is in [`Input::proto_paths`].
+    pub root: String,
+    /// `REGISTRY/OWNER/NAME`.
+    pub name: String,
+}
 
 /// One plugin, as it will run: resolved, with its parameter, limits and output location.
 #[derive(Debug, Clone, PartialEq)]

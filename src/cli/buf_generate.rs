@@ -12,7 +12,8 @@ use crate::config::buf_gen::{self, PluginConfig, PluginRef, Strategy, Template};
 use crate::config::Registry;
 use crate::config::{buf_deps, buf_yaml};
 use crate::model::{
-    ErrorFormat, FilesMode, GroupBy, Grouping, Imports, Input, Output, PluginRun, Run,
+    ErrorFormat, FilesMode, GroupBy, Grouping, Imports, Input, ModuleRoot, Output, PluginRun, Run,
+    Transform,
 };
 use crate::plugins::{self, CacheMode, LimitFlags, PluginSource, Resolved};
 
@@ -123,8 +124,15 @@ pub fn to_run(args: &GenerateArgs, cwd: &Path) -> Result<Run, String> {
         }
     };
     let registry = Registry::discover(cwd)?;
-    let mut input = select_inputs(args, &template, &template_path, &registry)?;
+    let (mut input, modules) = select_inputs(args, &template, &template_path, &registry)?;
     input.error_format = error_format;
+    let transforms = match &template.managed {
+        Some(rules) => vec![Transform::Managed {
+            rules: rules.clone(),
+            modules,
+        }],
+        None => Vec::new(),
+    };
     let cache = match (args.no_cache, args.verify_cache) {
         (true, _) => CacheMode::Off,
         (_, true) => CacheMode::Verify,
@@ -165,7 +173,7 @@ pub fn to_run(args: &GenerateArgs, cwd: &Path) -> Result<Run, String> {
     Ok(Run {
         warnings: Vec::new(),
         input,
-        transforms: Vec::new(),
+        transforms,
         // buf leaves compiler_version out of its requests.
         compiler_version: None,
         plugins: runs,
@@ -198,12 +206,6 @@ fn refuse_unapplied(args: &GenerateArgs, template: &Template, path: &Path) -> Re
         Some(line) => format!("{}: line {line}: {key}", path.display()),
         None => format!("{}: {key}", path.display()),
     };
-    if template.managed.is_some() {
-        return Err(format!(
-            "{}: managed mode is not applied by protowasm yet: remove `managed`, or run buf",
-            at("managed")
-        ));
-    }
     if !template.types.is_empty() {
         return Err(format!(
             "{}: types are not applied by protowasm yet",
@@ -220,13 +222,14 @@ fn refuse_unapplied(args: &GenerateArgs, template: &Template, path: &Path) -> Re
 /// else the template's, else `.`) is resolved to the workspace that controls it, as buf
 /// resolves it: every module of that workspace is an import root, and the input's files are
 /// the modules' files under the input directory, narrowed by the template's and the command
-/// line's paths.
+/// line's paths. Also returns the roots that hold named modules (workspace modules with a
+/// `name`, and deps).
 fn select_inputs(
     args: &GenerateArgs,
     template: &Template,
     template_path: &Path,
     registry: &Registry,
-) -> Result<Input, String> {
+) -> Result<(Input, Vec<ModuleRoot>), String> {
     let directory = |dir: PathBuf| buf_gen::Input {
         directory: dir,
         module: None,
@@ -241,6 +244,7 @@ fn select_inputs(
         (None, None) => vec![directory(PathBuf::from("."))],
     };
     let mut input = Input::default();
+    let mut named = Vec::new();
     for spec in &specs {
         if !spec.types.is_empty() || !spec.exclude_types.is_empty() {
             return Err(format!(
@@ -266,6 +270,12 @@ fn select_inputs(
         for module in &workspace.modules {
             let root = module.dir.display().to_string();
             if !input.proto_paths.contains(&root) {
+                if let Some(name) = &module.name {
+                    named.push(ModuleRoot {
+                        root: root.clone(),
+                        name: name.clone(),
+                    });
+                }
                 input.proto_paths.push(root);
             }
             let Ok(canonical) = std::fs::canonicalize(&module.dir) else {
@@ -290,9 +300,13 @@ fn select_inputs(
                 .extend(files.into_iter().filter(|f| selected(f)));
         }
         // Deps are import roots after the workspace's modules; their files are not generated.
-        for d in dep_dirs {
+        for (d, name) in dep_dirs {
             let root = d.display().to_string();
             if !input.proto_paths.contains(&root) {
+                named.push(ModuleRoot {
+                    root: root.clone(),
+                    name,
+                });
                 input.proto_paths.push(root);
             }
         }
@@ -305,7 +319,7 @@ fn select_inputs(
             template_path.display()
         ));
     }
-    Ok(input)
+    Ok((input, named))
 }
 
 /// The directory of a `module:` input, offline: a local directory as it is, or a module name
@@ -330,7 +344,10 @@ fn module_dir(module: &str, registry: &Registry, template: &Path) -> Result<Path
 /// commit buf.lock pins is read from buf's module cache, its b5 digest checked. With a
 /// buf.lock, every dep it pins counts (it lists the deps of deps too). A dep found in neither
 /// is an error that names it and both ways to provide it.
-fn dep_dirs(workspace: &buf_yaml::Workspace, registry: &Registry) -> Result<Vec<PathBuf>, String> {
+fn dep_dirs(
+    workspace: &buf_yaml::Workspace,
+    registry: &Registry,
+) -> Result<Vec<(PathBuf, String)>, String> {
     let mut dirs = Vec::new();
     let cache = buf_deps::cache_root();
     // The modules of one buf.yaml share its deps and buf.lock: each file is handled once, so
@@ -376,8 +393,8 @@ fn dep_dirs(workspace: &buf_yaml::Workspace, registry: &Registry) -> Result<Vec<
                         .ok_or_else(|| missing_dep(module, name, pin.is_some(), cache.as_deref()))?
                 }
             };
-            if !dirs.contains(&dir) {
-                dirs.push(dir);
+            if !dirs.iter().any(|(d, _)| *d == dir) {
+                dirs.push((dir, name.clone()));
             }
         }
     }

@@ -30,6 +30,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use super::buf_managed::{Checked, ManagedMode, RawManagedV1, RawManagedV2, RawOptionsV1Beta1};
+use crate::transform::managed::Managed;
+
 /// A parsed template, whatever its version.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Template {
@@ -38,9 +41,9 @@ pub struct Template {
     pub plugins: Vec<PluginConfig>,
     /// v2's `inputs`. `None`: the input is the command line's, else the workspace.
     pub inputs: Option<Vec<Input>>,
-    /// `managed`, as written, when it is there and not `enabled: false` (v1beta1: `managed:
-    /// true` with its `options`).
-    pub managed: Option<yaml_serde::Value>,
+    /// Managed mode, when the template enables it (v1beta1: `managed: true` with its
+    /// `options`), its rules checked.
+    pub managed: Option<Managed>,
     /// v1's `types.include`.
     pub types: Vec<String>,
     /// The line of each top-level key, for messages about it.
@@ -146,7 +149,7 @@ struct RawV2 {
     #[serde(default)]
     plugins: Vec<RawPluginV2>,
     inputs: Option<Vec<RawInput>>,
-    managed: Option<yaml_serde::Value>,
+    managed: Option<RawManagedV2>,
 }
 
 #[derive(Deserialize)]
@@ -177,7 +180,7 @@ struct RawV1 {
     version: String,
     #[serde(default)]
     plugins: Vec<RawPluginV1>,
-    managed: Option<yaml_serde::Value>,
+    managed: Option<Checked<RawManagedV1, ManagedMode>>,
     types: Option<RawTypesV1>,
 }
 
@@ -210,7 +213,7 @@ struct RawV1Beta1 {
     managed: bool,
     #[serde(default)]
     plugins: Vec<RawPluginV1Beta1>,
-    options: Option<yaml_serde::Value>,
+    options: Option<RawOptionsV1Beta1>,
 }
 
 #[derive(Deserialize)]
@@ -372,7 +375,7 @@ fn from_v2(raw: RawV2) -> Result<Template, Located> {
                 .collect::<Result<_, _>>()?,
         ),
     };
-    let managed = raw.managed.filter(managed_enabled);
+    let managed = raw.managed.map_or(ManagedMode(None), ManagedMode::from).0;
     Ok(Template {
         version: Version::V2,
         clean: raw.clean,
@@ -390,7 +393,7 @@ fn from_v1(raw: RawV1) -> Result<Template, Located> {
         clean: false,
         plugins: plugins(raw.plugins, plugin_v1)?,
         inputs: None,
-        managed: raw.managed.filter(managed_enabled),
+        managed: raw.managed.and_then(|m| m.0 .0),
         types: raw.types.map(|t| t.include).unwrap_or_default(),
         lines: Default::default(),
     })
@@ -398,8 +401,11 @@ fn from_v1(raw: RawV1) -> Result<Template, Located> {
 
 fn from_v1beta1(raw: RawV1Beta1) -> Result<Template, Located> {
     let managed = raw
-        .managed
-        .then(|| raw.options.unwrap_or(yaml_serde::Value::Null));
+        .options
+        .unwrap_or_default()
+        .into_managed(raw.managed)
+        .map_err(|e| (None, format!("options: {e}")))?
+        .0;
     Ok(Template {
         version: Version::V1Beta1,
         clean: false,
@@ -409,20 +415,6 @@ fn from_v1beta1(raw: RawV1Beta1) -> Result<Template, Located> {
         types: Vec::new(),
         lines: Default::default(),
     })
-}
-
-/// `managed:` counts unless it says `enabled: false` (or is empty).
-fn managed_enabled(v: &yaml_serde::Value) -> bool {
-    match v {
-        yaml_serde::Value::Null => false,
-        yaml_serde::Value::Mapping(m) => {
-            !matches!(
-                m.get("enabled"),
-                None | Some(yaml_serde::Value::Bool(false))
-            ) || m.keys().any(|k| k.as_str() != Some("enabled"))
-        }
-        _ => true,
-    }
 }
 
 fn strategy(s: Option<&str>) -> Result<Option<Strategy>, String> {

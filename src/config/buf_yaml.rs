@@ -35,6 +35,9 @@ pub struct Module {
     pub deps: Vec<String>,
     /// The buf.yaml that declares the module (its buf.lock is beside it), if any.
     pub config: Option<PathBuf>,
+    /// The module's name, `REGISTRY/OWNER/NAME`, if buf.yaml gives one (managed mode's
+    /// `module` rules match on it).
+    pub name: Option<String>,
 }
 
 impl Module {
@@ -71,7 +74,6 @@ struct RawV2 {
 struct RawModuleV2 {
     #[serde(default)]
     path: Option<String>,
-    #[allow(dead_code)]
     name: Option<String>,
     #[serde(default)]
     includes: Vec<String>,
@@ -88,7 +90,6 @@ struct RawModuleV2 {
 struct RawV1 {
     #[allow(dead_code)]
     version: String,
-    #[allow(dead_code)]
     name: Option<String>,
     #[serde(default)]
     deps: Vec<String>,
@@ -226,6 +227,7 @@ fn plain_module(dir: PathBuf) -> Module {
         excludes: Vec::new(),
         deps: Vec::new(),
         config: None,
+        name: None,
     }
 }
 
@@ -279,6 +281,7 @@ fn read_buf_yaml(dir: &Path) -> Result<Option<BufYaml>, String> {
                     excludes: under(&m.excludes)?,
                     deps: raw.deps.clone(),
                     config: Some(file.clone()),
+                    name: m.name.clone().filter(|n| !n.is_empty()),
                 });
             }
             Ok(Some(BufYaml::V2(modules)))
@@ -311,6 +314,7 @@ fn read_buf_yaml(dir: &Path) -> Result<Option<BufYaml>, String> {
                     includes: Vec::new(),
                     deps: raw.deps.clone(),
                     config: Some(file.clone()),
+                    name: raw.name.clone().filter(|n| !n.is_empty()),
                 })
                 .collect();
             Ok(Some(BufYaml::V1(modules)))

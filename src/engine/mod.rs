@@ -73,7 +73,7 @@ pub fn execute(run: &Run, cache: ModuleCache) -> Result<Report, Failure> {
     };
     report.timings.push(timing(what, started.elapsed()));
 
-    let loaded = transform::apply(&run.transforms, loaded);
+    let loaded = transform::apply(&run.transforms, loaded)?;
     let jobs = plan::jobs(run, &loaded)?;
 
     let started = Instant::now();
