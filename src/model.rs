@@ -66,6 +66,11 @@ pub enum Transform {
         /// The named modules among the import roots, which `module` rules match on.
         modules: Vec<ModuleRoot>,
     },
+    /// The files as buf's compiler gives them, where it departs from protoc: source-retention
+    /// options removed from imports too (protoc strips only the files to generate), an options
+    /// message that this empties left out (protoc sends it empty), and a trailing comment
+    /// without the newline that ends it (buf 1.75's lexer keeps newlines out of comments).
+    AsBufCompiles,
 }
 
 /// An import root that holds a named module (buf.yaml's `name`, or a dep's).

@@ -126,13 +126,13 @@ pub fn to_run(args: &GenerateArgs, cwd: &Path) -> Result<Run, String> {
     let registry = Registry::discover(cwd)?;
     let (mut input, modules) = select_inputs(args, &template, &template_path, &registry)?;
     input.error_format = error_format;
-    let transforms = match &template.managed {
-        Some(rules) => vec![Transform::Managed {
+    let mut transforms = vec![Transform::AsBufCompiles];
+    if let Some(rules) = &template.managed {
+        transforms.push(Transform::Managed {
             rules: rules.clone(),
             modules,
-        }],
-        None => Vec::new(),
-    };
+        });
+    }
     let cache = match (args.no_cache, args.verify_cache) {
         (true, _) => CacheMode::Off,
         (_, true) => CacheMode::Verify,

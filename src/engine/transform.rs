@@ -6,6 +6,8 @@ use prost::Message;
 use super::{Failure, Loaded};
 use crate::compiler::descriptor::FileDescriptorProto;
 use crate::compiler::source_tree::canonicalize;
+use crate::compiler::retention::Stripper;
+use crate::descriptor_set::RawFile;
 use crate::model::{ModuleRoot, Transform};
 use crate::transform::managed::Managed;
 
@@ -14,6 +16,7 @@ pub fn apply(transforms: &[Transform], mut loaded: Loaded) -> Result<Loaded, Fai
     for transform in transforms {
         match transform {
             Transform::Managed { rules, modules } => managed(rules, modules, &mut loaded)?,
+            Transform::AsBufCompiles => as_buf_compiles(&mut loaded)?,
         }
     }
     Ok(loaded)
@@ -38,22 +41,59 @@ fn managed(rules: &Managed, modules: &[ModuleRoot], loaded: &mut Loaded) -> Resu
                 })
                 .map(|(_, name)| *name)
         });
-        let name = file.name.clone();
-        let rewrite = |bytes: &mut Vec<u8>| -> Result<(), Failure> {
-            let mut decoded = FileDescriptorProto::decode(&bytes[..])
-                .map_err(|e| Failure::one(format!("{name}: {e}")))?;
-            let changed = rules
-                .apply(&mut decoded, module)
-                .map_err(|e| Failure::one(format!("managed mode: {name}: {e}")))?;
-            if changed {
-                *bytes = decoded.encode_to_vec();
+        rewrite(file, |name, decoded| {
+            rules
+                .apply(decoded, module)
+                .map_err(|e| Failure::one(format!("managed mode: {name}: {e}")))
+        })?;
+    }
+    Ok(())
+}
+
+/// Imports as well as the files to generate without their source-retention options, no
+/// emptied options messages, and trailing comments without their last newline, as buf sends
+/// them.
+fn as_buf_compiles(loaded: &mut Loaded) -> Result<(), Failure> {
+    let Some(compiled) = &loaded.compiled else {
+        return Ok(());
+    };
+    let stripper = Stripper::new(&compiled.pool);
+    for file in loaded.files.files_mut() {
+        if file.stripped.is_none() {
+            if let Some(original) = compiled.pool.file(&file.name) {
+                let mut stripped = stripper.strip(original);
+                crate::transform::drop_empty_options(&mut stripped);
+                crate::transform::trailing_comments_as_buf(&mut stripped);
+                file.bytes = stripped.encode_to_vec();
             }
-            Ok(())
-        };
-        rewrite(&mut file.bytes)?;
-        if let Some(stripped) = &mut file.stripped {
-            rewrite(stripped)?;
+            continue;
         }
+        rewrite(file, |_, decoded| {
+            let emptied = crate::transform::drop_empty_options(decoded);
+            Ok(crate::transform::trailing_comments_as_buf(decoded) | emptied)
+        })?;
+    }
+    Ok(())
+}
+
+/// Decodes the file (and its copy without source-retention options), lets `change` rewrite
+/// it, and encodes what changed.
+fn rewrite(
+    file: &mut RawFile,
+    mut change: impl FnMut(&str, &mut FileDescriptorProto) -> Result<bool, Failure>,
+) -> Result<(), Failure> {
+    let name = file.name.clone();
+    let mut one = |bytes: &mut Vec<u8>| -> Result<(), Failure> {
+        let mut decoded = FileDescriptorProto::decode(&bytes[..])
+            .map_err(|e| Failure::one(format!("{name}: {e}")))?;
+        if change(&name, &mut decoded)? {
+            *bytes = decoded.encode_to_vec();
+        }
+        Ok(())
+    };
+    one(&mut file.bytes)?;
+    if let Some(stripped) = &mut file.stripped {
+        one(stripped)?;
     }
     Ok(())
 }

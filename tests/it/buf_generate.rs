@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use crate::support::*;
 
 /// buf 1.75.0, installed from npm into target/buf-npm once.
-fn buf() -> &'static Path {
+pub(crate) fn buf() -> &'static Path {
     static BUF: OnceLock<PathBuf> = OnceLock::new();
     BUF.get_or_init(|| {
         let dir = repo().join("target/buf-npm");
@@ -41,7 +41,7 @@ fn run_in(cwd: &Path, program: &Path, args: &[&str]) -> Run {
     Run::from(output)
 }
 
-fn protowasm() -> PathBuf {
+pub(crate) fn protowasm() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_protowasm"))
 }
 
