@@ -321,7 +321,14 @@ pub fn yaml_message(e: &yaml_serde::Error) -> String {
     let text = e.to_string();
     let text = text.trim_end();
     let Some(at) = text.find("unknown field `") else {
-        return text.to_string();
+        // `PATH: MESSAGE at line L column C` reads `line L: PATH: MESSAGE`.
+        return match text.rsplit_once(" at line ") {
+            Some((message, position)) => match position.split_once(" column ") {
+                Some((line, _)) => format!("line {line}: {message}"),
+                None => text.to_string(),
+            },
+            None => text.to_string(),
+        };
     };
     let (path, rest) = text.split_at(at);
     let rest = &rest["unknown field `".len()..];

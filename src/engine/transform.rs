@@ -5,10 +5,11 @@ use prost::Message;
 
 use super::{Failure, Loaded};
 use crate::compiler::descriptor::FileDescriptorProto;
-use crate::compiler::source_tree::canonicalize;
 use crate::compiler::retention::Stripper;
+use crate::compiler::source_tree::canonicalize;
 use crate::descriptor_set::RawFile;
 use crate::model::{ModuleRoot, Transform};
+use crate::transform::buf_compiler;
 use crate::transform::managed::Managed;
 
 /// `loaded` with every transform applied.
@@ -58,20 +59,28 @@ fn as_buf_compiles(loaded: &mut Loaded) -> Result<(), Failure> {
         return Ok(());
     };
     let stripper = Stripper::new(&compiled.pool);
+    let tree = compiled.tree.as_ref();
     for file in loaded.files.files_mut() {
+        let source = tree
+            .and_then(|t| t.open(&file.name).ok())
+            .map(|o| o.contents);
+        let as_buf = |decoded: &mut FileDescriptorProto| {
+            let emptied = buf_compiler::drop_empty_options(decoded);
+            let trailing = buf_compiler::trailing_comments_as_buf(decoded);
+            let spans = source
+                .as_deref()
+                .is_some_and(|s| buf_compiler::pseudo_option_spans_as_buf(decoded, s));
+            emptied | trailing | spans
+        };
         if file.stripped.is_none() {
             if let Some(original) = compiled.pool.file(&file.name) {
                 let mut stripped = stripper.strip(original);
-                crate::transform::drop_empty_options(&mut stripped);
-                crate::transform::trailing_comments_as_buf(&mut stripped);
+                as_buf(&mut stripped);
                 file.bytes = stripped.encode_to_vec();
             }
             continue;
         }
-        rewrite(file, |_, decoded| {
-            let emptied = crate::transform::drop_empty_options(decoded);
-            Ok(crate::transform::trailing_comments_as_buf(decoded) | emptied)
-        })?;
+        rewrite(file, |_, decoded| Ok(as_buf(decoded)))?;
     }
     Ok(())
 }
