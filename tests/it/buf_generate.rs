@@ -4,30 +4,8 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
 
 use crate::support::*;
-
-/// buf 1.75.0, installed from npm into target/buf-npm once.
-pub(crate) fn buf() -> &'static Path {
-    static BUF: OnceLock<PathBuf> = OnceLock::new();
-    BUF.get_or_init(|| {
-        let dir = repo().join("target/buf-npm");
-        let bin = dir.join("node_modules/.bin/buf");
-        if !bin.exists() {
-            std::fs::create_dir_all(&dir).unwrap();
-            std::fs::write(dir.join("package.json"), "{\"private\": true}\n").unwrap();
-            let status = Command::new("npm")
-                .args(["install", "--no-audit", "--no-fund", "@bufbuild/buf@1.75.0"])
-                .current_dir(&dir)
-                .stdin(Stdio::null())
-                .status()
-                .expect("npm is needed to install buf 1.75 for this test");
-            assert!(status.success(), "npm install @bufbuild/buf@1.75.0 failed");
-        }
-        bin
-    })
-}
 
 fn run_in(cwd: &Path, program: &Path, args: &[&str]) -> Run {
     let output = Command::new(program)

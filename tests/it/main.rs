@@ -9,6 +9,7 @@ mod cli;
 mod compile_cli;
 mod failures;
 mod golden;
+mod managed_workspace;
 mod oracle;
 mod output_cache;
 mod plugin_cmd;

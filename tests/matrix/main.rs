@@ -8,6 +8,9 @@
 #[allow(dead_code)]
 mod support;
 
+#[path = "../it/managed_workspace.rs"]
+mod managed_workspace;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
@@ -406,4 +409,53 @@ fn go_at_the_memory_cap_is_told_how_to_raise_it() {
         "--go_out: protoc-gen-go: plugin ran out of memory: it reached the limit of 256 MiB of linear memory (raise it with --plugin-memory-limit=SIZE, e.g. --plugin-memory-limit=512MiB)"
     );
     assert!(read_tree(&work.path().join("out")).is_empty());
+}
+
+/// Managed mode end to end: protoc-gen-go and prost under `buf generate` and under `protowasm
+/// generate`, on the managed-mode workspace (two modules and a cached dep), must write the
+/// same trees byte for byte. go_package comes from a prefix (the dep keeps its own), and every
+/// 64-bit field gets `jstype`, which protoc-gen-go embeds in its raw descriptors.
+#[test]
+fn managed_mode_trees_equal_bufs_with_protoc_gen_go_and_prost() {
+    let go = matrix_plugins().join("native/protoc-gen-go");
+    let prost = native_plugin("prost");
+    let template = format!(
+        "version: v2\nmanaged:\n  enabled: true\n  disable:\n    - module: buf.build/acme/units\n      file_option: go_package\n  override:\n    - file_option: go_package_prefix\n      value: example.com/gen\n    - field_option: jstype\n      value: JS_STRING\nplugins:\n  - local: {}\n    out: gen/go\n  - local: {}\n    out: gen/rust\n    strategy: all\n",
+        go.display(),
+        prost.display()
+    );
+    let generate = |program: &Path| {
+        let dir = tempfile::tempdir().unwrap();
+        managed_workspace::workspace(dir.path());
+        let ws = dir.path().join("ws");
+        // protoc-gen-go 1.28 and prost 0.14 do not read editions files.
+        std::fs::remove_dir_all(ws.join("proto/editions")).unwrap();
+        std::fs::write(ws.join("buf.gen.yaml"), &template).unwrap();
+        let output = Command::new(program)
+            .arg("generate")
+            .current_dir(&ws)
+            .env("BUF_CACHE_DIR", dir.path().join("cache"))
+            .env("PROTOWASM_CACHE_DIR", shared_cache())
+            .env_remove("PROTOWASM_REGISTRY")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        Run::from(output).assert_ok();
+        let mut tree = read_tree(&ws.join("gen"));
+        tree.retain(|k, _| !k.ends_with(".protowasm-generated"));
+        tree
+    };
+    let theirs = generate(buf());
+    let ours = generate(Path::new(env!("CARGO_BIN_EXE_protowasm")));
+    assert!(
+        ours.contains_key("go/example.com/gen/acme/weather/v1/weather_service.pb.go"),
+        "{:?}",
+        ours.keys()
+    );
+    assert!(
+        ours.keys().any(|k| k.starts_with("rust/")),
+        "{:?}",
+        ours.keys()
+    );
+    assert_trees_equal(&ours, &theirs, "buf generate");
 }
