@@ -27,7 +27,7 @@ pub struct RawFile {
 }
 
 /// Files by name; the first copy of a name wins, as in protoc.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct FileSet {
     files: Vec<RawFile>,
     by_name: HashMap<String, usize>,
@@ -93,6 +93,17 @@ impl FileSet {
     /// Every file, for rewriting in place (names and imports stay as they are).
     pub fn files_mut(&mut self) -> impl Iterator<Item = &mut RawFile> {
         self.files.iter_mut()
+    }
+
+    /// `files` and everything they import that is not in `inputs`, imports first (buf's
+    /// `include_imports`); protoc's well-known types only with `wkt`.
+    pub fn with_imports(&self, files: &[String], inputs: &[String], wkt: bool) -> Vec<String> {
+        let builtin = |n: &str| crate::compiler::source_tree::builtin_names().any(|b| b == n);
+        self.dependency_order(files)
+            .into_iter()
+            .map(|f| f.name.clone())
+            .filter(|n| files.contains(n) || (!inputs.contains(n) && (wkt || !builtin(n))))
+            .collect()
     }
 
     pub fn get(&self, name: &str) -> Option<&RawFile> {

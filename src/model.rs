@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use crate::plugins::{CacheMode, Limits, PluginSource};
 use crate::request::CompilerVersion;
 use crate::transform::managed::Managed;
+use crate::transform::types::TypeFilter;
 
 /// One run of the engine.
 #[derive(Debug, Clone, PartialEq)]
@@ -71,6 +72,13 @@ pub enum Transform {
     /// message that this empties left out (protoc sends it empty), and a trailing comment
     /// without the newline that ends it (buf 1.75's lexer keeps newlines out of comments).
     AsBufCompiles,
+    /// buf's type filter on the input: only the named types and what they need (before
+    /// managed mode, as in buf).
+    Types {
+        filter: TypeFilter,
+        /// Where the filter was given, as errors name it (`--type`, `buf.gen.yaml: types`).
+        origin: String,
+    },
 }
 
 /// An import root that holds a named module (buf.yaml's `name`, or a dep's).
@@ -99,6 +107,9 @@ pub struct PluginRun {
     pub cache: CacheMode,
     /// How the files to generate are split into requests.
     pub requests: Grouping,
+    /// buf's per-plugin type filter (`types`, `exclude_types`), after the run's transforms;
+    /// empty: none.
+    pub types: TypeFilter,
     /// The output location as protoc normalises it: a directory with a trailing '/', or an
     /// archive (`.zip`, `.jar`, `.srcjar`).
     pub out: String,

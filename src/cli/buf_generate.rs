@@ -16,6 +16,7 @@ use crate::model::{
     Transform,
 };
 use crate::plugins::{self, CacheMode, LimitFlags, PluginSource, Resolved};
+use crate::transform::types::TypeFilter;
 
 #[derive(Args, Debug)]
 pub struct GenerateArgs {
@@ -113,7 +114,6 @@ pub fn clean(args: &CleanArgs) -> Result<Vec<PathBuf>, String> {
 /// plugin run per template plugin. Printing `--timings` is the caller's.
 pub fn to_run(args: &GenerateArgs, cwd: &Path) -> Result<Run, String> {
     let (template, template_path) = load_template(args.template.as_deref())?;
-    refuse_unapplied(args, &template, &template_path)?;
     let error_format = match args.error_format.as_str() {
         "text" => ErrorFormat::Gcc,
         "msvs" => ErrorFormat::Msvs,
@@ -127,6 +127,10 @@ pub fn to_run(args: &GenerateArgs, cwd: &Path) -> Result<Run, String> {
     let (mut input, modules) = select_inputs(args, &template, &template_path, &registry)?;
     input.error_format = error_format;
     let mut transforms = vec![Transform::AsBufCompiles];
+    let (filter, origin) = input_types(args, &template, &template_path)?;
+    if !filter.is_empty() {
+        transforms.push(Transform::Types { filter, origin });
+    }
     if let Some(rules) = &template.managed {
         transforms.push(Transform::Managed {
             rules: rules.clone(),
@@ -198,24 +202,47 @@ fn load_template(flag: Option<&str>) -> Result<(Template, PathBuf), String> {
     Ok((Template::load(&path)?, path))
 }
 
-/// Managed mode and type filters rewrite the descriptors: until they are applied (the
-/// transform stage's next variants), a template that asks for them is refused rather than
-/// generated differently from buf.
-fn refuse_unapplied(args: &GenerateArgs, template: &Template, path: &Path) -> Result<(), String> {
-    let at = |key: &str| match template.lines.get(key) {
-        Some(line) => format!("{}: line {line}: {key}", path.display()),
-        None => format!("{}: {key}", path.display()),
+/// The input's type filter, as buf picks it: `--type` and `--exclude-type` override the
+/// template's (v1's `types.include`, or each v2 input's `types` and `exclude_types`). buf
+/// generates each v2 input on its own; protowasm generates them together, so inputs that ask
+/// for different filters are refused.
+fn input_types(
+    args: &GenerateArgs,
+    template: &Template,
+    path: &Path,
+) -> Result<(TypeFilter, String), String> {
+    let origin = |key: &str| match (args.types.is_empty(), args.exclude_types.is_empty()) {
+        (true, true) => format!("{}: {key}", path.display()),
+        _ => "--type/--exclude-type".to_string(),
     };
-    if !template.types.is_empty() {
-        return Err(format!(
-            "{}: types are not applied by protowasm yet",
-            at("types")
-        ));
+    let chosen = |include: &[String], exclude: &[String]| TypeFilter {
+        include: if args.types.is_empty() {
+            include.to_vec()
+        } else {
+            args.types.clone()
+        },
+        exclude: if args.exclude_types.is_empty() {
+            exclude.to_vec()
+        } else {
+            args.exclude_types.clone()
+        },
+    };
+    match (&args.input, &template.inputs) {
+        (None, Some(inputs)) if !inputs.is_empty() => {
+            let filters: Vec<TypeFilter> = inputs
+                .iter()
+                .map(|i| chosen(&i.types, &i.exclude_types))
+                .collect();
+            if filters.iter().any(|f| *f != filters[0]) {
+                return Err(format!(
+                    "{}: inputs: inputs with different types or exclude_types are not supported by protowasm (it generates the inputs together): give them the same filter, or use --type and --exclude-type",
+                    path.display()
+                ));
+            }
+            Ok((filters[0].clone(), origin("inputs: types")))
+        }
+        _ => Ok((chosen(&template.types, &[]), origin("types"))),
     }
-    if !args.types.is_empty() || !args.exclude_types.is_empty() {
-        return Err("--type and --exclude-type are not applied by protowasm yet".into());
-    }
-    Ok(())
 }
 
 /// The files to generate and their import roots. Each input directory (the command line's,
@@ -246,12 +273,6 @@ fn select_inputs(
     let mut input = Input::default();
     let mut named = Vec::new();
     for spec in &specs {
-        if !spec.types.is_empty() || !spec.exclude_types.is_empty() {
-            return Err(format!(
-                "{}: types and exclude_types are not applied by protowasm yet",
-                template_path.display()
-            ));
-        }
         let resolved = match &spec.module {
             Some(module) => module_dir(module, registry, template_path)?,
             None => spec.directory.clone(),
@@ -434,9 +455,6 @@ fn plugin_run(
     registry: &Registry,
     accept_version_mismatch: bool,
 ) -> Result<PluginRun, String> {
-    if !p.types.is_empty() || !p.exclude_types.is_empty() {
-        return Err("types and exclude_types are not applied by protowasm yet".into());
-    }
     let (name, resolved) = match &p.plugin {
         PluginRef::Local(command) if command.len() == 1 => {
             let local = &command[0];
@@ -491,6 +509,10 @@ fn plugin_run(
             by,
             imports,
             split_across_cores: resolved.per_file,
+        },
+        types: TypeFilter {
+            include: p.types.clone(),
+            exclude: p.exclude_types.clone(),
         },
         out: String::new(),
         source: resolved.source,

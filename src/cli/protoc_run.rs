@@ -25,6 +25,7 @@ pub fn to_run(args: ProtocArgs, registry: &Registry) -> Run {
                     split_across_cores: resolved.per_file,
                     ..Grouping::default()
                 },
+                types: Default::default(),
                 out: directive.location.clone(),
                 source: resolved.source,
             }

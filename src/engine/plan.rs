@@ -29,6 +29,20 @@ pub fn jobs(run: &Run, loaded: &Loaded) -> Result<Vec<Job>, Failure> {
         .collect::<Result<_, _>>()?;
     let mut jobs = Vec::new();
     for (index, (plugin, runnable)) in run.plugins.iter().zip(runnable).enumerate() {
+        let filtered;
+        let loaded = if plugin.types.is_empty() {
+            loaded
+        } else {
+            let (files, inputs) = super::transform::types(&plugin.types, loaded)
+                .map_err(|e| Failure::one(format!("{}: types: {e}", plugin.origin)))?;
+            filtered = Loaded {
+                files,
+                compiled: None,
+                inputs,
+                filtered: true,
+            };
+            &filtered
+        };
         for files in file_groups(&plugin.requests, loaded) {
             let entries = generate_entries(
                 loaded.compiled.as_ref(),
@@ -62,7 +76,16 @@ fn file_groups(grouping: &Grouping, loaded: &Loaded) -> Vec<Vec<String>> {
         GroupBy::Directory => by_directory(&loaded.inputs),
     };
     let groups = match (grouping.imports, &loaded.compiled) {
-        (Imports::No, _) | (_, None) => groups,
+        (Imports::No, _) => groups,
+        (imports, _) if loaded.filtered => groups
+            .iter()
+            .map(|files| {
+                loaded
+                    .files
+                    .with_imports(files, &loaded.inputs, imports == Imports::All)
+            })
+            .collect(),
+        (_, None) => groups,
         (imports, Some(c)) => groups
             .iter()
             .map(|files| c.with_imports(files, imports == Imports::All))
@@ -227,6 +250,7 @@ mod tests {
         let loaded = Loaded {
             files: FileSet::default(),
             compiled: None,
+            filtered: false,
             inputs: ["a/1.proto", "b/2.proto", "a/3.proto"]
                 .map(String::from)
                 .to_vec(),

@@ -7,10 +7,11 @@ use super::{Failure, Loaded};
 use crate::compiler::descriptor::FileDescriptorProto;
 use crate::compiler::retention::Stripper;
 use crate::compiler::source_tree::canonicalize;
-use crate::descriptor_set::RawFile;
+use crate::descriptor_set::{FileSet, RawFile};
 use crate::model::{ModuleRoot, Transform};
 use crate::transform::buf_compiler;
 use crate::transform::managed::Managed;
+use crate::transform::types::TypeFilter;
 
 /// `loaded` with every transform applied.
 pub fn apply(transforms: &[Transform], mut loaded: Loaded) -> Result<Loaded, Failure> {
@@ -18,9 +19,68 @@ pub fn apply(transforms: &[Transform], mut loaded: Loaded) -> Result<Loaded, Fai
         match transform {
             Transform::Managed { rules, modules } => managed(rules, modules, &mut loaded)?,
             Transform::AsBufCompiles => as_buf_compiles(&mut loaded)?,
+            Transform::Types { filter, origin } => {
+                (loaded.files, loaded.inputs) =
+                    types(filter, &loaded).map_err(|e| Failure::one(format!("{origin}: {e}")))?;
+                loaded.filtered = true;
+            }
         }
     }
     Ok(loaded)
+}
+
+/// `loaded`'s files cut down by a type filter: the files kept, rewritten, and the inputs among
+/// them.
+/// The filter runs on the files as they are sent and, for inputs, on their copies with
+/// source-retention options too.
+pub fn types(filter: &TypeFilter, loaded: &Loaded) -> Result<(FileSet, Vec<String>), String> {
+    let decode = |name: &str, bytes: &[u8]| {
+        FileDescriptorProto::decode(bytes).map_err(|e| format!("{name}: {e}"))
+    };
+    let mut sent = Vec::new();
+    let mut full = Vec::new();
+    for f in loaded.files.dependency_order(&loaded.inputs) {
+        let is_import = !loaded.inputs.contains(&f.name);
+        let with_retention = decode(&f.name, &f.bytes)?;
+        let as_sent = match &f.stripped {
+            Some(s) => decode(&f.name, s)?,
+            None => with_retention.clone(),
+        };
+        full.push(crate::transform::types::File {
+            descriptor: with_retention,
+            is_import,
+        });
+        sent.push(crate::transform::types::File {
+            descriptor: as_sent,
+            is_import,
+        });
+    }
+    let kept_full = crate::transform::types::filter(&full, filter)?;
+    let kept_sent = crate::transform::types::filter(&sent, filter)?;
+    let mut files = FileSet::default();
+    let mut inputs = Vec::new();
+    for (f, s) in kept_full.iter().zip(&kept_sent) {
+        let name = f.name.clone().unwrap_or_default();
+        let is_input = loaded.inputs.contains(&name);
+        let stripped = is_input
+            .then(|| loaded.files.get(&name).and_then(|r| r.stripped.as_ref()))
+            .flatten()
+            .map(|_| s.encode_to_vec());
+        files
+            .add_compiled(f.encode_to_vec(), stripped)
+            .map_err(|_| format!("{name}: cannot encode the filtered file"))?;
+        if is_input {
+            inputs.push(name);
+        }
+    }
+    // The inputs in their original order.
+    let order: Vec<String> = loaded
+        .inputs
+        .iter()
+        .filter(|i| inputs.contains(i))
+        .cloned()
+        .collect();
+    Ok((files, order))
 }
 
 /// Managed mode on every file sent, and on its copy without source-retention options.

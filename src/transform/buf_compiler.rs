@@ -260,12 +260,12 @@ mod tests {
     #[test]
     fn the_keyword_before_a_value() {
         assert_eq!(
-            keyword_column(b"  optional int32 a = 1 [default = 5];", 36, b"default"),
-            Some(26)
+            keyword_column(b"  optional int32 a = 1 [default = 5];", 34, b"default"),
+            Some(24)
         );
         assert_eq!(keyword_column(b"x [default=5]", 11, b"default"), Some(3));
         assert_eq!(
-            keyword_column(b"\tx [default\t= \"a\"]", 17, b"default"),
+            keyword_column(b"\tx [default\t= \"a\"]", 26, b"default"),
             Some(11)
         );
         assert_eq!(

@@ -5,4 +5,5 @@
 
 pub mod buf_compiler;
 pub mod managed;
+pub mod types;
 mod wire;

@@ -62,6 +62,28 @@ pub fn bytes(raw: &[u8], number: u32) -> Option<&[u8]> {
     value.get(..len)
 }
 
+/// The numbers of the fields set in `raw`, each once, in order of first appearance.
+pub fn numbers(raw: &[u8]) -> Vec<u32> {
+    let mut out: Vec<u32> = Vec::new();
+    for f in fields(raw).unwrap_or_default() {
+        if !out.contains(&f.number) {
+            out.push(f.number);
+        }
+    }
+    out
+}
+
+/// Drops every occurrence of field `number`.
+pub fn remove(raw: &mut Vec<u8>, number: u32) {
+    if let Some(fields) = fields(raw) {
+        let mut out = Vec::with_capacity(raw.len());
+        for f in fields.iter().filter(|f| f.number != number) {
+            out.extend_from_slice(&raw[f.whole.clone()]);
+        }
+        *raw = out;
+    }
+}
+
 /// Sets varint field `number` to `value`.
 pub fn set_varint(raw: &mut Vec<u8>, number: u32, value: u64) {
     let mut field = Vec::new();

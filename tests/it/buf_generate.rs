@@ -630,10 +630,15 @@ fn the_flags_buf_users_type() {
     );
     std::fs::remove_file(dir.path().join("proto/bad.proto")).unwrap();
 
-    // Type filters are refused until they are applied, rather than ignored.
+    // A type that is not there: buf's message, naming the flag.
     let run = generate(&["--type", "a.B"]);
     run.assert_failed();
-    assert!(run.stderr.contains("--type"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("--type/--exclude-type: inclusion of type \"a.B\": not found"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]

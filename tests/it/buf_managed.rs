@@ -18,7 +18,7 @@ use crate::managed_workspace::workspace;
 use crate::support::*;
 
 /// The template's plugin entry: the capture plugin, all files in one request.
-fn capture_entry(version: &str) -> String {
+pub(crate) fn capture_entry(version: &str) -> String {
     let capture = capture_plugin().display().to_string();
     match version {
         "v2" => format!("plugins:\n  - local: {capture}\n    out: gen\n    strategy: all\n"),
@@ -28,9 +28,13 @@ fn capture_entry(version: &str) -> String {
     }
 }
 
-/// Runs `program generate --include-imports --include-wkt` in the workspace with `template`
-/// and returns the captured request.
-fn captured(program: &Path, template: &str) -> Result<CodeGeneratorRequest, Run> {
+/// Runs `program generate --include-imports --include-wkt ARGS` in the workspace with
+/// `template` and returns the captured request.
+pub(crate) fn captured(
+    program: &Path,
+    template: &str,
+    args: &[&str],
+) -> Result<CodeGeneratorRequest, Run> {
     let dir = tempfile::tempdir().unwrap();
     workspace(dir.path());
     let ws = dir.path().join("ws");
@@ -38,6 +42,7 @@ fn captured(program: &Path, template: &str) -> Result<CodeGeneratorRequest, Run>
     let captured = dir.path().join("request.bin");
     let output = Command::new(program)
         .args(["generate", "--include-imports", "--include-wkt"])
+        .args(args)
         .current_dir(&ws)
         .env("BUF_CACHE_DIR", dir.path().join("cache"))
         .env("PROTOWASM_CACHE_DIR", shared_cache())
@@ -69,9 +74,15 @@ fn sorted(f: &prost_types::FileDescriptorProto) -> prost_types::FileDescriptorPr
 /// Returns protowasm's.
 #[track_caller]
 fn same_request_as_buf(template: &str) -> CodeGeneratorRequest {
-    let theirs = captured(buf(), template)
+    same_request_as_buf_with(template, &[])
+}
+
+/// [`same_request_as_buf`] with more arguments for both.
+#[track_caller]
+pub(crate) fn same_request_as_buf_with(template: &str, args: &[&str]) -> CodeGeneratorRequest {
+    let theirs = captured(buf(), template, args)
         .unwrap_or_else(|run| panic!("buf generate failed:\n{}", run.stderr));
-    let ours = captured(&protowasm(), template)
+    let ours = captured(&protowasm(), template, args)
         .unwrap_or_else(|run| panic!("protowasm generate failed:\n{}", run.stderr));
     assert_eq!(ours.file_to_generate, theirs.file_to_generate);
     let names = |r: &CodeGeneratorRequest| {
@@ -127,7 +138,10 @@ fn assert_same_file(
     );
 }
 
-fn file<'a>(r: &'a CodeGeneratorRequest, name: &str) -> &'a prost_types::FileDescriptorProto {
+pub(crate) fn file<'a>(
+    r: &'a CodeGeneratorRequest,
+    name: &str,
+) -> &'a prost_types::FileDescriptorProto {
     r.proto_file
         .iter()
         .find(|f| f.name() == name)

@@ -4,6 +4,7 @@
 
 mod buf_generate;
 mod buf_managed;
+mod buf_types;
 mod cache;
 mod cli;
 mod compile_cli;

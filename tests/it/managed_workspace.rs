@@ -69,6 +69,20 @@ message Reading {
     uint64 inner_id = 1;
   }
   Inner inner = 13;
+  oneof unit {
+    units.v1.Length len = 14;
+  }
+  // A status.
+  Status status = 15;
+}
+
+enum Status {
+  STATUS_UNSPECIFIED = 0;
+  STATUS_OK = 1;
+}
+
+message Unused {
+  string note = 1;
 }
 
 extend google.protobuf.FieldOptions {
