@@ -90,6 +90,11 @@ impl FileSet {
         Ok(())
     }
 
+    /// Every file, in the order they were added.
+    pub fn files(&self) -> impl Iterator<Item = &RawFile> {
+        self.files.iter()
+    }
+
     /// Every file, for rewriting in place (names and imports stay as they are).
     pub fn files_mut(&mut self) -> impl Iterator<Item = &mut RawFile> {
         self.files.iter_mut()

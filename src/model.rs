@@ -26,6 +26,8 @@ pub struct Run {
     pub transforms: Vec<Transform>,
     /// `compiler_version` in every request: protoc sends its own, buf sends none.
     pub compiler_version: Option<CompilerVersion>,
+    /// The order of a request's `proto_file` entries.
+    pub proto_file_order: ProtoFileOrder,
     /// The plugin runs, in declared order (the order their responses are applied in).
     pub plugins: Vec<PluginRun>,
     /// What to do with the result.
@@ -67,10 +69,10 @@ pub enum Transform {
         /// The named modules among the import roots, which `module` rules match on.
         modules: Vec<ModuleRoot>,
     },
-    /// The files as buf's compiler gives them, where it departs from protoc: source-retention
-    /// options removed from imports too (protoc strips only the files to generate), an options
-    /// message that this empties left out (protoc sends it empty), and a trailing comment
-    /// without the newline that ends it (buf 1.75's lexer keeps newlines out of comments).
+    /// The files as buf sends them, where it departs from protoc: an import generated (with
+    /// include_imports) without its source-retention options, as the inputs are; an options
+    /// message that removing them empties left out (protoc sends it empty); and source info
+    /// as buf's compiler records it (see `transform::buf_compiler`).
     AsBufCompiles,
     /// buf's type filter on the input: only the named types and what they need (before
     /// managed mode, as in buf).
@@ -88,6 +90,17 @@ pub struct ModuleRoot {
     pub root: String,
     /// `REGISTRY/OWNER/NAME`.
     pub name: String,
+}
+
+/// The order of a request's `proto_file` entries: each file after its imports either way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ProtoFileOrder {
+    /// Reached from the files to generate in their order (protoc).
+    #[default]
+    FromFilesToGenerate,
+    /// The order the files were compiled in, reached from the inputs in their order (buf's
+    /// image order).
+    Compiled,
 }
 
 /// One plugin, as it will run: resolved, with its parameter, limits and output location.

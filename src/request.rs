@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use prost::encoding::{encode_key, encode_varint, int32, string, WireType};
 
 use crate::descriptor_set::{FileSet, RawFile};
+use crate::model::ProtoFileOrder;
 
 /// The `compiler_version` sent to plugins.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,8 +74,17 @@ pub fn build(
     parameter: &str,
     version: Option<&CompilerVersion>,
     entries: &HashMap<String, Vec<u8>>,
+    order: ProtoFileOrder,
 ) -> Vec<u8> {
-    let proto_files = set.dependency_order(files_to_generate);
+    let mut proto_files = set.dependency_order(files_to_generate);
+    if order == ProtoFileOrder::Compiled {
+        let needed: std::collections::HashSet<&str> =
+            proto_files.iter().map(|f| f.name.as_str()).collect();
+        proto_files = set
+            .files()
+            .filter(|f| needed.contains(f.name.as_str()))
+            .collect();
+    }
     let generated: Vec<&RawFile> = proto_files
         .iter()
         .copied()
@@ -162,6 +172,7 @@ mod tests {
             "x=1",
             Some(&CompilerVersion::default()),
             &HashMap::new(),
+            ProtoFileOrder::FromFilesToGenerate,
         );
         let req = CodeGeneratorRequest::decode(&bytes[..]).unwrap();
         assert_eq!(req.file_to_generate, ["a.proto"]);
@@ -203,6 +214,7 @@ mod tests {
             "",
             Some(&CompilerVersion::default()),
             &HashMap::new(),
+            ProtoFileOrder::FromFilesToGenerate,
         );
         assert_eq!(
             CodeGeneratorRequest::decode(&bytes[..]).unwrap().parameter,

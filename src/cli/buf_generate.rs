@@ -12,8 +12,8 @@ use crate::config::buf_gen::{self, PluginConfig, PluginRef, Strategy, Template};
 use crate::config::Registry;
 use crate::config::{buf_deps, buf_yaml};
 use crate::model::{
-    ErrorFormat, FilesMode, GroupBy, Grouping, Imports, Input, ModuleRoot, Output, PluginRun, Run,
-    Transform,
+    ErrorFormat, FilesMode, GroupBy, Grouping, Imports, Input, ModuleRoot, Output, PluginRun,
+    ProtoFileOrder, Run, Transform,
 };
 use crate::plugins::{self, CacheMode, LimitFlags, PluginSource, Resolved};
 use crate::transform::types::TypeFilter;
@@ -180,6 +180,7 @@ pub fn to_run(args: &GenerateArgs, cwd: &Path) -> Result<Run, String> {
         transforms,
         // buf leaves compiler_version out of its requests.
         compiler_version: None,
+        proto_file_order: ProtoFileOrder::Compiled,
         plugins: runs,
         output: Output {
             files,

@@ -47,6 +47,7 @@ pub fn to_run(args: ProtocArgs, registry: &Registry) -> Run {
         },
         transforms: Vec::new(),
         compiler_version: Some(args.compiler_version.unwrap_or_default()),
+        proto_file_order: Default::default(),
         plugins,
         output: Output {
             files: FilesMode::default(),

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use super::{Compiled, Failure, Loaded};
 use crate::descriptor_set::FileSet;
-use crate::model::{GroupBy, Grouping, Imports, Run};
+use crate::model::{GroupBy, Grouping, Imports, ProtoFileOrder, Run};
 use crate::plugins::Plugin;
 use crate::request;
 
@@ -43,7 +43,10 @@ pub fn jobs(run: &Run, loaded: &Loaded) -> Result<Vec<Job>, Failure> {
             };
             &filtered
         };
-        for files in file_groups(&plugin.requests, loaded) {
+        for mut files in file_groups(&plugin.requests, loaded) {
+            if run.proto_file_order == ProtoFileOrder::Compiled {
+                in_compiled_order(&mut files, &loaded.files);
+            }
             let entries = generate_entries(
                 loaded.compiled.as_ref(),
                 &files,
@@ -56,6 +59,7 @@ pub fn jobs(run: &Run, loaded: &Loaded) -> Result<Vec<Job>, Failure> {
                 &plugin.parameter,
                 run.compiler_version.as_ref(),
                 &entries,
+                run.proto_file_order,
             );
             jobs.push(Job {
                 plugin: index,
@@ -99,6 +103,17 @@ fn file_groups(grouping: &Grouping, loaded: &Loaded) -> Vec<Vec<String>> {
         .iter()
         .flat_map(|files| split_files(&loaded.files, files, parts))
         .collect()
+}
+
+/// `files` in the order they were compiled (buf's image order, which is how buf lists the
+/// files to generate).
+fn in_compiled_order(files: &mut [String], set: &FileSet) {
+    let position: HashMap<&str, usize> = set
+        .files()
+        .enumerate()
+        .map(|(i, f)| (f.name.as_str(), i))
+        .collect();
+    files.sort_by_key(|f| position.get(f.as_str()).copied().unwrap_or(usize::MAX));
 }
 
 /// Groups files by directory, as buf's `strategy: directory` does: one request per directory,

@@ -62,9 +62,10 @@ pub fn types(filter: &TypeFilter, loaded: &Loaded) -> Result<(FileSet, Vec<Strin
     for (f, s) in kept_full.iter().zip(&kept_sent) {
         let name = f.name.clone().unwrap_or_default();
         let is_input = loaded.inputs.contains(&name);
-        let stripped = is_input
-            .then(|| loaded.files.get(&name).and_then(|r| r.stripped.as_ref()))
-            .flatten()
+        let stripped = loaded
+            .files
+            .get(&name)
+            .and_then(|r| r.stripped.as_ref())
             .map(|_| s.encode_to_vec());
         files
             .add_compiled(f.encode_to_vec(), stripped)
@@ -111,9 +112,9 @@ fn managed(rules: &Managed, modules: &[ModuleRoot], loaded: &mut Loaded) -> Resu
     Ok(())
 }
 
-/// Imports as well as the files to generate without their source-retention options, no
-/// emptied options messages, and trailing comments without their last newline, as buf sends
-/// them.
+/// The files as buf sends them: every file generated (imports too, with include_imports)
+/// without its source-retention options and with no options message that this emptied, and
+/// source info as buf's compiler records it.
 fn as_buf_compiles(loaded: &mut Loaded) -> Result<(), Failure> {
     let Some(compiled) = &loaded.compiled else {
         return Ok(());
@@ -121,26 +122,27 @@ fn as_buf_compiles(loaded: &mut Loaded) -> Result<(), Failure> {
     let stripper = Stripper::new(&compiled.pool);
     let tree = compiled.tree.as_ref();
     for file in loaded.files.files_mut() {
+        let Some(original) = compiled.pool.file(&file.name) else {
+            continue;
+        };
         let source = tree
             .and_then(|t| t.open(&file.name).ok())
             .map(|o| o.contents);
-        let as_buf = |decoded: &mut FileDescriptorProto| {
-            let emptied = buf_compiler::drop_empty_options(decoded);
-            let trailing = buf_compiler::trailing_comments_as_buf(decoded);
-            let spans = source
-                .as_deref()
-                .is_some_and(|s| buf_compiler::pseudo_option_spans_as_buf(decoded, s));
-            emptied | trailing | spans
-        };
-        if file.stripped.is_none() {
-            if let Some(original) = compiled.pool.file(&file.name) {
-                let mut stripped = stripper.strip(original);
-                as_buf(&mut stripped);
-                file.bytes = stripped.encode_to_vec();
+        let source_as_buf = |decoded: &mut FileDescriptorProto| {
+            if let Some(s) = source.as_deref() {
+                buf_compiler::trailing_comments_as_buf(decoded, s);
+                buf_compiler::pseudo_option_spans_as_buf(decoded, s);
             }
-            continue;
-        }
-        rewrite(file, |_, decoded| Ok(as_buf(decoded)))?;
+        };
+        // Every file gets a copy without source-retention options, which is sent when it is
+        // generated (an import too, with include_imports).
+        let mut stripped = stripper.strip(original);
+        buf_compiler::drop_emptied_options(&mut stripped, original);
+        source_as_buf(&mut stripped);
+        file.stripped = Some(stripped.encode_to_vec());
+        let mut full = original.clone();
+        source_as_buf(&mut full);
+        file.bytes = full.encode_to_vec();
     }
     Ok(())
 }

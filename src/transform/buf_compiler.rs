@@ -2,83 +2,113 @@
 //! buf front-end can send what buf sends: emptied options messages left out, trailing
 //! comments without their newline, and the spans of `default` and `json_name`.
 
-use crate::compiler::descriptor::{DescriptorProto, FileDescriptorProto, RawOptions};
+use crate::compiler::descriptor::{
+    DescriptorProto, EnumDescriptorProto, FieldDescriptorProto, FileDescriptorProto, RawOptions,
+};
 
-/// Removes every options message that holds nothing. protoc sends one where removing
-/// source-retention options emptied it (`extensions 1 to 2 [declaration = ...]` in
-/// descriptor.proto gives `options {}`); buf's compiler leaves it out. Returns whether
-/// anything was removed.
-pub fn drop_empty_options(file: &mut FileDescriptorProto) -> bool {
-    fn empty(options: &mut Option<RawOptions>) -> bool {
-        let is_empty = options
-            .as_ref()
-            .is_some_and(|o| o.raw.is_empty() && o.uninterpreted.is_empty());
-        if is_empty {
+/// Removes each options message that removing source-retention options emptied: protoc sends
+/// it empty (`extensions 1 to 2 [declaration = ...]` in descriptor.proto gives `options {}`),
+/// buf leaves it out. An options message that was empty to begin with (`rpc X(A) returns (B)
+/// {}`) stays, in both. `original` is the file before stripping. Returns whether anything was
+/// removed.
+pub fn drop_emptied_options(
+    file: &mut FileDescriptorProto,
+    original: &FileDescriptorProto,
+) -> bool {
+    fn emptied(options: &mut Option<RawOptions>, before: &Option<RawOptions>) -> bool {
+        let empty = |o: &Option<RawOptions>| {
+            o.as_ref()
+                .is_some_and(|o| o.raw.is_empty() && o.uninterpreted.is_empty())
+        };
+        let was_set = before.is_some() && !empty(before);
+        if empty(options) && was_set {
             *options = None;
+            return true;
         }
-        is_empty
+        false
     }
-    fn message(m: &mut DescriptorProto) -> bool {
-        let mut changed = empty(&mut m.options);
-        for f in m.field.iter_mut().chain(m.extension.iter_mut()) {
-            changed |= empty(&mut f.options);
-        }
-        for n in &mut m.nested_type {
-            changed |= message(n);
-        }
-        for e in &mut m.enum_type {
-            changed |= empty(&mut e.options);
-            for v in &mut e.value {
-                changed |= empty(&mut v.options);
+    fn enums(now: &mut [EnumDescriptorProto], before: &[EnumDescriptorProto]) -> bool {
+        let mut changed = false;
+        for (e, b) in now.iter_mut().zip(before) {
+            changed |= emptied(&mut e.options, &b.options);
+            for (v, bv) in e.value.iter_mut().zip(&b.value) {
+                changed |= emptied(&mut v.options, &bv.options);
             }
-        }
-        for r in &mut m.extension_range {
-            changed |= empty(&mut r.options);
-        }
-        for o in &mut m.oneof_decl {
-            changed |= empty(&mut o.options);
         }
         changed
     }
-    let mut changed = empty(&mut file.options);
-    for m in &mut file.message_type {
-        changed |= message(m);
-    }
-    for e in &mut file.enum_type {
-        changed |= empty(&mut e.options);
-        for v in &mut e.value {
-            changed |= empty(&mut v.options);
+    fn fields(now: &mut [FieldDescriptorProto], before: &[FieldDescriptorProto]) -> bool {
+        let mut changed = false;
+        for (f, b) in now.iter_mut().zip(before) {
+            changed |= emptied(&mut f.options, &b.options);
         }
+        changed
     }
-    for f in &mut file.extension {
-        changed |= empty(&mut f.options);
+    fn message(m: &mut DescriptorProto, b: &DescriptorProto) -> bool {
+        let mut changed = emptied(&mut m.options, &b.options);
+        changed |= fields(&mut m.field, &b.field);
+        changed |= fields(&mut m.extension, &b.extension);
+        for (n, bn) in m.nested_type.iter_mut().zip(&b.nested_type) {
+            changed |= message(n, bn);
+        }
+        changed |= enums(&mut m.enum_type, &b.enum_type);
+        for (r, br) in m.extension_range.iter_mut().zip(&b.extension_range) {
+            changed |= emptied(&mut r.options, &br.options);
+        }
+        for (o, bo) in m.oneof_decl.iter_mut().zip(&b.oneof_decl) {
+            changed |= emptied(&mut o.options, &bo.options);
+        }
+        changed
     }
-    for s in &mut file.service {
-        changed |= empty(&mut s.options);
-        for m in &mut s.method {
-            changed |= empty(&mut m.options);
+    let mut changed = emptied(&mut file.options, &original.options);
+    for (m, b) in file.message_type.iter_mut().zip(&original.message_type) {
+        changed |= message(m, b);
+    }
+    changed |= enums(&mut file.enum_type, &original.enum_type);
+    changed |= fields(&mut file.extension, &original.extension);
+    for (s, b) in file.service.iter_mut().zip(&original.service) {
+        changed |= emptied(&mut s.options, &b.options);
+        for (m, bm) in s.method.iter_mut().zip(&b.method) {
+            changed |= emptied(&mut m.options, &bm.options);
         }
     }
     changed
 }
 
-/// Drops the newline that ends each trailing comment, as buf 1.75's compiler does: its lexer
-/// keeps a line comment's newline out of the comment (protoc keeps it in). Returns whether
-/// anything changed.
-pub fn trailing_comments_as_buf(file: &mut FileDescriptorProto) -> bool {
+/// Drops the newline that ends a trailing comment that starts on the line of the code it
+/// trails, as buf 1.75's compiler does (its lexer keeps a line comment's newline out of the
+/// comment); a trailing comment on the lines below keeps it, in both. `source` is the file's
+/// text. Returns whether anything changed.
+pub fn trailing_comments_as_buf(file: &mut FileDescriptorProto, source: &[u8]) -> bool {
     let Some(info) = &mut file.source_code_info else {
         return false;
     };
+    let lines: Vec<&[u8]> = source
+        .split(|&b| b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+        .collect();
     let mut changed = false;
     for location in &mut info.location {
         let Some(comments) = &mut location.comments else {
             continue;
         };
-        if let Some(trailing) = &mut comments.trailing {
-            if trailing.last() == Some(&b'\n') {
-                trailing.pop();
-                changed = true;
-            }
+        let Some(trailing) = &mut comments.trailing else {
+            continue;
+        };
+        if trailing.last() != Some(&b'\n') {
+            continue;
+        }
+        let first = trailing.split(|&b| b == b'\n').next().unwrap_or_default();
+        let mut marker = b"//".to_vec();
+        marker.extend_from_slice(first);
+        let from = usize::try_from(location.span.first().copied().unwrap_or(0)).unwrap_or(0);
+        let same_line = lines.iter().skip(from).find_map(|line| {
+            let at = line.len().checked_sub(marker.len())?;
+            (line[at..] == marker[..]).then(|| line[..at].iter().any(|b| !b.is_ascii_whitespace()))
+        });
+        if same_line == Some(true) {
+            trailing.pop();
+            changed = true;
         }
     }
     changed

@@ -15,4 +15,5 @@ mod oracle;
 mod output_cache;
 mod plugin_cmd;
 mod registry;
+mod request_compare;
 mod support;
