@@ -52,6 +52,7 @@ fn request() -> Vec<u8> {
         "compile_well_known_types",
         Some(&CompilerVersion::default()),
         &Default::default(),
+        Default::default(),
     )
 }
 
