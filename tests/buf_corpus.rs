@@ -21,14 +21,17 @@ use prost_types::DescriptorProto;
 
 use support::*;
 
-/// A workspace holding `corpus_root`'s files as one module at `proto/`.
-fn workspace(corpus_root: &Path) -> tempfile::TempDir {
+/// A workspace holding the `.proto` files under `corpus_root`'s `dirs` (all of it for `[""]`)
+/// as one module at `proto/`.
+fn workspace(corpus_root: &Path, dirs: &[&str]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    for (name, bytes) in read_tree(corpus_root) {
-        if name.ends_with(".proto") {
-            let p = dir.path().join("proto").join(&name);
-            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-            std::fs::write(p, bytes).unwrap();
+    for sub in dirs {
+        for (name, bytes) in read_tree(&corpus_root.join(sub)) {
+            if name.ends_with(".proto") {
+                let p = dir.path().join("proto").join(sub).join(&name);
+                std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+                std::fs::write(p, bytes).unwrap();
+            }
         }
     }
     write_file(
@@ -151,8 +154,8 @@ fn spread(names: &[String], n: usize) -> Vec<String> {
 }
 
 /// Managed mode and a spread of type filters on one corpus.
-fn corpus(root: &Path, picks: usize) {
-    let ws = workspace(root);
+fn corpus(root: &Path, dirs: &[&str], picks: usize) {
+    let ws = workspace(root, dirs);
     let ws = ws.path();
     let all = same_as_buf(ws, &template(""), &[]).expect("the corpus generates");
     same_as_buf(
@@ -180,15 +183,37 @@ fn corpus(root: &Path, picks: usize) {
 
 #[test]
 fn substrait() {
-    corpus(&dev_corpus().join("substrait/proto"), 12);
+    corpus(&dev_corpus().join("substrait/proto"), &[""], 12);
 }
 
 #[test]
 fn opentelemetry() {
-    corpus(&dev_corpus().join("otel/src/proto/opentelemetry-proto"), 12);
+    corpus(
+        &dev_corpus().join("otel/src/proto/opentelemetry-proto"),
+        &[""],
+        12,
+    );
 }
 
 #[test]
 fn googleapis_common_protos() {
-    corpus(&dev_corpus().join("googleapis-common-protos"), 10);
+    corpus(&dev_corpus().join("googleapis-common-protos"), &[""], 10);
+}
+
+/// googleapis' aiplatform v1 (124 files of services, long-running operations and HTTP
+/// annotations) with the googleapis directories it imports.
+#[test]
+fn googleapis_aiplatform() {
+    corpus(
+        &dev_corpus().join("googleapis"),
+        &[
+            "google/api",
+            "google/logging/type",
+            "google/longrunning",
+            "google/rpc",
+            "google/type",
+            "google/cloud/aiplatform/v1",
+        ],
+        8,
+    );
 }

@@ -120,6 +120,7 @@ fn as_buf_compiles(loaded: &mut Loaded) -> Result<(), Failure> {
         return Ok(());
     };
     let stripper = Stripper::new(&compiled.pool);
+    let types = buf_compiler::Types::new(compiled.pool.files());
     let tree = compiled.tree.as_ref();
     for file in loaded.files.files_mut() {
         let Some(original) = compiled.pool.file(&file.name) else {
@@ -130,6 +131,7 @@ fn as_buf_compiles(loaded: &mut Loaded) -> Result<(), Failure> {
             .map(|o| o.contents);
         let source_as_buf = |decoded: &mut FileDescriptorProto| {
             if let Some(s) = source.as_deref() {
+                buf_compiler::literal_option_locations_as_buf(decoded, s, &types);
                 buf_compiler::trailing_comments_as_buf(decoded, s);
                 buf_compiler::pseudo_option_spans_as_buf(decoded, s);
             }

@@ -3,7 +3,8 @@
 //! comments without their newline, and the spans of `default` and `json_name`.
 
 use crate::compiler::descriptor::{
-    DescriptorProto, EnumDescriptorProto, FieldDescriptorProto, FileDescriptorProto, RawOptions,
+    source_code_info, DescriptorProto, EnumDescriptorProto, FieldDescriptorProto,
+    FileDescriptorProto, RawOptions,
 };
 
 /// Removes each options message that removing source-retention options emptied: protoc sends
@@ -303,4 +304,402 @@ mod tests {
             None
         );
     }
+}
+
+/// Message types and extensions of a set of files, for reading option values.
+pub struct Types<'a> {
+    messages: std::collections::HashMap<String, &'a DescriptorProto>,
+    /// `(extendee, number)` to the extension.
+    extensions: std::collections::HashMap<(String, i32), &'a FieldDescriptorProto>,
+}
+
+impl<'a> Types<'a> {
+    pub fn new(files: &'a [FileDescriptorProto]) -> Types<'a> {
+        fn message<'a>(scope: &str, m: &'a DescriptorProto, t: &mut Types<'a>) {
+            let full = format!("{scope}.{}", m.name.as_deref().unwrap_or(""));
+            for x in &m.extension {
+                t.extension(x);
+            }
+            for n in &m.nested_type {
+                message(&full, n, t);
+            }
+            t.messages.insert(full, m);
+        }
+        let mut t = Types {
+            messages: Default::default(),
+            extensions: Default::default(),
+        };
+        for f in files {
+            let scope = match f.package.as_deref() {
+                Some(p) if !p.is_empty() => format!(".{p}"),
+                _ => String::new(),
+            };
+            for m in &f.message_type {
+                message(&scope, m, &mut t);
+            }
+            for x in &f.extension {
+                t.extension(x);
+            }
+        }
+        t
+    }
+
+    fn extension(&mut self, x: &'a FieldDescriptorProto) {
+        if let (Some(e), Some(n)) = (&x.extendee, x.number) {
+            self.extensions.insert((e.clone(), n), x);
+        }
+    }
+
+    /// The field `number` of message `type_name` (`.pkg.Msg`), or the extension of it.
+    fn field(&self, type_name: &str, number: i32) -> Option<&'a FieldDescriptorProto> {
+        if let Some(f) = self
+            .messages
+            .get(type_name)
+            .and_then(|m| m.field.iter().find(|f| f.number == Some(number)))
+        {
+            return Some(f);
+        }
+        self.extensions
+            .get(&(type_name.to_string(), number))
+            .copied()
+    }
+}
+
+/// The options message an element's options path holds, and where the option's own path
+/// starts: `[6, 0, 2, 0, 4, N, ...]` is a method's `MethodOptions`, from index 5.
+fn options_of(path: &[i32]) -> Option<(&'static str, usize)> {
+    #[derive(Clone, Copy)]
+    enum S {
+        File,
+        Message,
+        Field,
+        Enum,
+        EnumValue,
+        Service,
+        Method,
+        Oneof,
+        Range,
+    }
+    let mut state = S::File;
+    let mut i = 0;
+    loop {
+        let tag = *path.get(i)?;
+        let (next, options) = match (state, tag) {
+            (S::File, 8) => (None, Some(".google.protobuf.FileOptions")),
+            (S::File, 4) | (S::Message, 3) => (Some(S::Message), None),
+            (S::File, 5) | (S::Message, 4) => (Some(S::Enum), None),
+            (S::File, 7) | (S::Message, 2 | 6) => (Some(S::Field), None),
+            (S::File, 6) => (Some(S::Service), None),
+            (S::Message, 7) => (None, Some(".google.protobuf.MessageOptions")),
+            (S::Message, 8) => (Some(S::Oneof), None),
+            (S::Message, 5) => (Some(S::Range), None),
+            (S::Field, 8) => (None, Some(".google.protobuf.FieldOptions")),
+            (S::Oneof, 2) => (None, Some(".google.protobuf.OneofOptions")),
+            (S::Range, 3) => (None, Some(".google.protobuf.ExtensionRangeOptions")),
+            (S::Enum, 2) => (Some(S::EnumValue), None),
+            (S::Enum, 3) => (None, Some(".google.protobuf.EnumOptions")),
+            (S::EnumValue, 3) => (None, Some(".google.protobuf.EnumValueOptions")),
+            (S::Service, 2) => (Some(S::Method), None),
+            (S::Service, 3) => (None, Some(".google.protobuf.ServiceOptions")),
+            (S::Method, 4) => (None, Some(".google.protobuf.MethodOptions")),
+            _ => return None,
+        };
+        if let Some(o) = options {
+            return Some((o, i + 1));
+        }
+        state = next?;
+        // An element's index follows its tag (but a file's options follow at once).
+        i += 2;
+    }
+}
+
+/// Line starts of a text, and conversions between byte offsets and protoc's (line, column).
+struct Text<'s> {
+    source: &'s [u8],
+    starts: Vec<usize>,
+}
+
+impl<'s> Text<'s> {
+    fn new(source: &'s [u8]) -> Text<'s> {
+        let mut starts = vec![0];
+        starts.extend(
+            source
+                .iter()
+                .enumerate()
+                .filter(|(_, &b)| b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        Text { source, starts }
+    }
+
+    fn offset(&self, line: i32, col: i32) -> Option<usize> {
+        let start = *self.starts.get(usize::try_from(line).ok()?)?;
+        let mut c = 0;
+        let mut i = start;
+        while c < col {
+            let b = *self.source.get(i)?;
+            if b == b'\n' {
+                return None;
+            }
+            c = if b == b'\t' { c + 8 - c % 8 } else { c + 1 };
+            i += 1;
+        }
+        Some(i)
+    }
+
+    fn position(&self, offset: usize) -> (i32, i32) {
+        let line = self.starts.partition_point(|&s| s <= offset) - 1;
+        let mut col = 0;
+        for &b in &self.source[self.starts[line]..offset] {
+            col = if b == b'\t' {
+                col + 8 - col % 8
+            } else {
+                col + 1
+            };
+        }
+        (line as i32, col)
+    }
+
+    fn span(&self, from: usize, to: usize) -> Box<[i32]> {
+        let ((l1, c1), (l2, c2)) = (self.position(from), self.position(to));
+        if l1 == l2 {
+            vec![l1, c1, c2].into()
+        } else {
+            vec![l1, c1, l2, c2].into()
+        }
+    }
+
+    /// Past whitespace and comments from `i`.
+    fn skip(&self, mut i: usize) -> usize {
+        let s = self.source;
+        loop {
+            while i < s.len() && s[i].is_ascii_whitespace() {
+                i += 1;
+            }
+            if s[i..].starts_with(b"//") {
+                while i < s.len() && s[i] != b'\n' {
+                    i += 1;
+                }
+            } else if s[i..].starts_with(b"/*") {
+                i += 2;
+                while i < s.len() && !s[i..].starts_with(b"*/") {
+                    i += 1;
+                }
+                i = (i + 2).min(s.len());
+            } else {
+                return i;
+            }
+        }
+    }
+
+    /// The end of the value that starts at `i`: a string run, a bracketed value, or a token.
+    fn value_end(&self, i: usize) -> usize {
+        let s = self.source;
+        match s.get(i) {
+            Some(b'{' | b'<' | b'[') => self.bracket_end(i),
+            Some(b'"' | b'\'') => {
+                // Adjacent strings concatenate.
+                let mut end = self.string_end(i);
+                loop {
+                    let next = self.skip(end);
+                    if matches!(s.get(next), Some(b'"' | b'\'')) {
+                        end = self.string_end(next);
+                    } else {
+                        return end;
+                    }
+                }
+            }
+            _ => {
+                let mut j = i;
+                if matches!(s.get(j), Some(b'-')) {
+                    j = self.skip(j + 1);
+                }
+                while j < s.len()
+                    && (s[j].is_ascii_alphanumeric() || matches!(s[j], b'_' | b'.' | b'+' | b'-'))
+                {
+                    j += 1;
+                }
+                j
+            }
+        }
+    }
+
+    fn string_end(&self, i: usize) -> usize {
+        let s = self.source;
+        let quote = s[i];
+        let mut j = i + 1;
+        while j < s.len() && s[j] != quote && s[j] != b'\n' {
+            j += if s[j] == b'\\' { 2 } else { 1 };
+        }
+        (j + 1).min(s.len())
+    }
+
+    fn bracket_end(&self, i: usize) -> usize {
+        let s = self.source;
+        let mut depth = 0;
+        let mut j = i;
+        while j < s.len() {
+            match s[j] {
+                b'{' | b'<' | b'[' => depth += 1,
+                b'}' | b'>' | b']' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return j + 1;
+                    }
+                }
+                b'"' | b'\'' => {
+                    j = self.string_end(j);
+                    continue;
+                }
+                b'/' if s[j..].starts_with(b"//") || s[j..].starts_with(b"/*") => {
+                    j = self.skip(j);
+                    continue;
+                }
+                _ => {}
+            }
+            j += 1;
+        }
+        s.len()
+    }
+}
+
+/// The locations buf's compiler records for an option set to a message literal (`option
+/// (google.api.http) = { get: "/v1/x" additional_bindings { ... } };`): the option's own
+/// location spans from its name to the end of the literal (protoc's, the whole statement),
+/// and each field set at the literal's top level gets one (`[..., 72295728, 2]`, and for a
+/// repeated field its index among the literal's: `[..., 11, 0]`). Returns whether anything
+/// changed.
+pub fn literal_option_locations_as_buf(
+    file: &mut FileDescriptorProto,
+    source: &[u8],
+    types: &Types,
+) -> bool {
+    let Some(info) = &mut file.source_code_info else {
+        return false;
+    };
+    let text = Text::new(source);
+    let mut added: Vec<(usize, source_code_info::Location)> = Vec::new();
+    for (index, location) in info.location.iter_mut().enumerate() {
+        let Some((options, start)) = options_of(&location.path) else {
+            continue;
+        };
+        if location.path.len() <= start || location.span.len() < 3 {
+            continue;
+        }
+        // The option's type: each number of its name path in turn.
+        let mut type_name = options.to_string();
+        let mut field = None;
+        for &number in &location.path[start..] {
+            let Some(f) = types.field(&type_name, number) else {
+                field = None;
+                break;
+            };
+            field = Some(f);
+            type_name = f.type_name.clone().unwrap_or_default();
+        }
+        let Some(field) = field else { continue };
+        if field.r#type != Some(11) || field.label == Some(3) {
+            continue;
+        }
+        let (l, c) = (location.span[0], location.span[1]);
+        let Some(from) = text.offset(l, c) else {
+            continue;
+        };
+        let end = match location.span[..] {
+            [_, _, e] => text.offset(l, e),
+            [_, _, l2, e] => text.offset(l2, e),
+            _ => None,
+        };
+        let Some(end) = end else { continue };
+        // `option NAME = {` or, in brackets, `NAME = {`.
+        let mut i = from;
+        if source[i..].starts_with(b"option")
+            && source
+                .get(i + 6)
+                .is_some_and(|b| !b.is_ascii_alphanumeric() && *b != b'_')
+        {
+            i = text.skip(i + 6);
+        }
+        let name_start = i;
+        let Some(eq) = source[i..end]
+            .iter()
+            .position(|&b| b == b'=')
+            .map(|p| i + p)
+        else {
+            continue;
+        };
+        let brace = text.skip(eq + 1);
+        if source.get(brace) != Some(&b'{') {
+            continue;
+        }
+        let literal_end = text.bracket_end(brace);
+        let new_span = text.span(name_start, literal_end);
+        let changed_span = new_span != location.span;
+        location.span = new_span;
+        // The literal's top-level fields.
+        let Some(message) = types.messages.get(&type_name) else {
+            if changed_span {
+                added.push((index, source_code_info::Location::default()));
+            }
+            continue;
+        };
+        let mut counts: std::collections::HashMap<i32, i32> = Default::default();
+        let mut j = text.skip(brace + 1);
+        while j < literal_end - 1 {
+            let entry_start = j;
+            if source[j] == b'[' {
+                // An extension or Any name: not recorded here.
+                j = text.bracket_end(j);
+            } else {
+                while j < source.len() && (source[j].is_ascii_alphanumeric() || source[j] == b'_') {
+                    j += 1;
+                }
+            }
+            if j == entry_start {
+                break;
+            }
+            let name = std::str::from_utf8(&source[entry_start..j]).unwrap_or("");
+            let mut k = text.skip(j);
+            if source.get(k) == Some(&b':') {
+                k = text.skip(k + 1);
+            }
+            let value_end = text.value_end(k);
+            let field = message
+                .field
+                .iter()
+                .find(|f| f.name.as_deref() == Some(name));
+            if let (Some(f), Some(number)) = (field, field.and_then(|f| f.number)) {
+                let is_list = source.get(k) == Some(&b'[');
+                if !is_list {
+                    let mut path = location.path.to_vec();
+                    path.push(number);
+                    if f.label == Some(3) {
+                        let n = counts.entry(number).or_insert(0);
+                        path.push(*n);
+                        *n += 1;
+                    }
+                    added.push((
+                        index,
+                        source_code_info::Location {
+                            path: path.into(),
+                            span: text.span(entry_start, value_end),
+                            comments: None,
+                        },
+                    ));
+                }
+            }
+            j = text.skip(value_end);
+            if matches!(source.get(j), Some(b',' | b';')) {
+                j = text.skip(j + 1);
+            }
+        }
+    }
+    let changed = !added.is_empty();
+    // After the option's location, in order.
+    for (index, location) in added.into_iter().rev() {
+        if !location.path.is_empty() {
+            info.location.insert(index + 1, location);
+        }
+    }
+    changed
 }

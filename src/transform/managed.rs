@@ -1091,12 +1091,12 @@ fn sweep(
         }
         if !marked.iter().any(|m| m[..] == *path) {
             if kind == PathType::FieldOption {
-                let parent = &path[..path.len() - 1];
-                if let Some(root) = roots
-                    .iter_mut()
-                    .rev()
-                    .find(|(r, _)| *locations[*r].path == *parent)
-                {
+                // Any option under a field's `options` location counts for it (`[..., 8, N]`,
+                // and `[..., 8, N, 0]` for a repeated one).
+                if let Some(root) = roots.iter_mut().rev().find(|(r, _)| {
+                    let root = &locations[*r].path;
+                    path.len() > root.len() && path.starts_with(root)
+                }) {
                     root.1 += 1;
                 }
             }
