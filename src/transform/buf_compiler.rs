@@ -116,7 +116,8 @@ pub fn trailing_comments_as_buf(file: &mut FileDescriptorProto, source: &[u8]) -
 }
 
 /// Source locations as buf's compiler records them: `default`'s span covers `default = VALUE`
-/// (protoc's the value alone); `json_name` has one location, not protoc's two; a field whose brackets hold nothing but
+/// (protoc's the value alone); `json_name` has one location, not protoc's two; `reserved` one
+/// per message or enum and kind, not one per statement; a field whose brackets hold nothing but
 /// these pseudo-options has no `options` location; and a tab moves a column to the next
 /// multiple of 4 (protoc: of 8). `source` is the file's text. Returns whether anything
 /// changed.
@@ -130,6 +131,7 @@ pub fn pseudo_option_spans_as_buf(file: &mut FileDescriptorProto, source: &[u8])
     let mut changed = false;
     let before = info.location.len();
     let mut json_names: Vec<Box<[i32]>> = Vec::new();
+    let mut reserved: Vec<Box<[i32]>> = Vec::new();
     info.location.retain(|l| {
         let parent = || &l.path[..l.path.len() - 1];
         match l.path.last() {
@@ -138,6 +140,13 @@ pub fn pseudo_option_spans_as_buf(file: &mut FileDescriptorProto, source: &[u8])
             Some(10) if is_field_path(parent()) => {
                 let first = !json_names.contains(&l.path);
                 json_names.push(l.path.clone());
+                first
+            }
+            // protoc records each `reserved` statement; buf only a message's or enum's first
+            // of each kind (ranges, names).
+            _ if is_reserved_list(&l.path) => {
+                let first = !reserved.contains(&l.path);
+                reserved.push(l.path.clone());
                 first
             }
             _ => true,
@@ -239,6 +248,24 @@ fn keyword_column(line: &[u8], value_col: i32, keyword: &[u8]) -> Option<i32> {
     (&line[start..i] == keyword).then(|| cols[start])
 }
 
+/// Whether `path` is a message's reserved ranges or names (`[4, i, 9]`, `[4, i, 10]`), or an
+/// enum's (`[5, i, 4]`, `[5, i, 5]`), nested ones too.
+fn is_reserved_list(path: &[i32]) -> bool {
+    fn in_message(rest: &[i32]) -> bool {
+        match rest {
+            [9 | 10] => true,
+            [3, _, more @ ..] => in_message(more),
+            [4, _, 4 | 5] => true,
+            _ => false,
+        }
+    }
+    match path {
+        [5, _, 4 | 5] => true,
+        [4, _, rest @ ..] => in_message(rest),
+        _ => false,
+    }
+}
+
 /// Whether `path` is a field's or an extension's.
 fn is_field_path(path: &[i32]) -> bool {
     match path {
@@ -281,28 +308,6 @@ fn collect_fields(file: &FileDescriptorProto, out: &mut Vec<Vec<i32>>) {
         if f.options.is_none() {
             out.push(vec![7, i as i32]);
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_keyword_before_a_value() {
-        assert_eq!(
-            keyword_column(b"  optional int32 a = 1 [default = 5];", 34, b"default"),
-            Some(24)
-        );
-        assert_eq!(keyword_column(b"x [default=5]", 11, b"default"), Some(3));
-        assert_eq!(
-            keyword_column(b"\tx [default\t= \"a\"]", 26, b"default"),
-            Some(11)
-        );
-        assert_eq!(
-            keyword_column(b"x [deprecated = true]", 16, b"default"),
-            None
-        );
     }
 }
 
@@ -702,4 +707,26 @@ pub fn literal_option_locations_as_buf(
         }
     }
     changed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_keyword_before_a_value() {
+        assert_eq!(
+            keyword_column(b"  optional int32 a = 1 [default = 5];", 34, b"default"),
+            Some(24)
+        );
+        assert_eq!(keyword_column(b"x [default=5]", 11, b"default"), Some(3));
+        assert_eq!(
+            keyword_column(b"\tx [default\t= \"a\"]", 26, b"default"),
+            Some(11)
+        );
+        assert_eq!(
+            keyword_column(b"x [deprecated = true]", 16, b"default"),
+            None
+        );
+    }
 }

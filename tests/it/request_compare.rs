@@ -29,17 +29,10 @@ pub fn sorted(f: &prost_types::FileDescriptorProto) -> prost_types::FileDescript
     f
 }
 
-/// What is compared of a file: all of it, but for a well-known type its source info. buf's
-/// compiler records descriptor.proto's locations otherwise than protoc (one per field set
-/// inside a message-literal option, one `reserved` location per message rather than per
-/// statement), and no generator reads an import's source info; managed mode never changes
-/// these files.
+/// What is compared of a file: all of it, its source locations in one order (buf's compiler
+/// lists them in another).
 pub fn compared(f: &prost_types::FileDescriptorProto) -> prost_types::FileDescriptorProto {
-    let mut f = sorted(f);
-    if f.name().starts_with("google/protobuf/") {
-        f.source_code_info = None;
-    }
-    f
+    sorted(f)
 }
 
 /// Equal files, or a failure that shows the lines that differ.
