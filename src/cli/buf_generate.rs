@@ -300,11 +300,19 @@ fn select_inputs(
                 }
                 input.proto_paths.push(root);
             }
-            let Ok(canonical) = std::fs::canonicalize(&module.dir) else {
-                continue;
+            let no_files = || {
+                format!(
+                    "Module \"path: \"{}\"\" had no .proto files",
+                    module.dir.display()
+                )
             };
+            // buf refuses a module with nothing to build.
+            let canonical = std::fs::canonicalize(&module.dir).map_err(|_| no_files())?;
             let mut files = Vec::new();
             collect_protos(&module.dir, &module.dir, &mut files)?;
+            if !files.iter().any(|f| module.holds(Path::new(f))) {
+                return Err(no_files());
+            }
             let selected = |virtual_name: &str| {
                 let on_disk = module.dir.join(virtual_name);
                 let under =

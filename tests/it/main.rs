@@ -3,6 +3,7 @@
 //! the crate protoc-bin-vendored as the oracle.
 
 mod buf_generate;
+mod buf_generated;
 mod buf_managed;
 mod buf_types;
 mod cache;
