@@ -13,9 +13,7 @@ mod support;
 mod request_compare;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 
-use prost::Message;
 use prost_types::compiler::CodeGeneratorRequest;
 use prost_types::DescriptorProto;
 
@@ -50,24 +48,9 @@ fn captured(
     args: &[&str],
 ) -> Result<CodeGeneratorRequest, Run> {
     std::fs::write(ws.join("buf.gen.yaml"), template).unwrap();
-    let out = ws.join("request.bin");
-    let _ = std::fs::remove_file(&out);
-    let output = Command::new(program)
-        .arg("generate")
-        .args(args)
-        .current_dir(ws)
-        .env("PROTOWASM_CACHE_DIR", shared_cache())
-        .env("CAPTURE_FILE", &out)
-        .env("CAPTURE_EDITIONS", "1")
-        .env_remove("PROTOWASM_REGISTRY")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    let run = Run::from(output);
-    if run.status != 0 {
-        return Err(run);
-    }
-    Ok(CodeGeneratorRequest::decode(&std::fs::read(&out).unwrap()[..]).unwrap())
+    let mut all = vec!["generate"];
+    all.extend(args);
+    captured_request(program, ws, &all, None)
 }
 
 fn protowasm() -> &'static Path {

@@ -249,8 +249,8 @@ fn input_types(
 /// The files to generate and their import roots. Each input directory (the command line's,
 /// else the template's, else `.`) is resolved to the workspace that controls it, as buf
 /// resolves it: every module of that workspace is an import root, and the input's files are
-/// the modules' files under the input directory, narrowed by the template's and the command
-/// line's paths. Also returns the roots that hold named modules (workspace modules with a
+/// the modules' files under the input directory, narrowed by the input's paths (or the command
+/// line's, which replace them, as in buf). Also returns the roots that hold named modules (workspace modules with a
 /// `name`, and deps).
 fn select_inputs(
     args: &GenerateArgs,
@@ -308,6 +308,17 @@ fn select_inputs(
             };
             // buf refuses a module with nothing to build.
             let canonical = std::fs::canonicalize(&module.dir).map_err(|_| no_files())?;
+            // `--path` and `--exclude-path` replace the input's own, as in buf.
+            let paths = if args.paths.is_empty() {
+                &spec.paths
+            } else {
+                &args.paths
+            };
+            let exclude_paths = if args.exclude_paths.is_empty() {
+                &spec.exclude_paths
+            } else {
+                &args.exclude_paths
+            };
             let mut files = Vec::new();
             collect_protos(&module.dir, &module.dir, &mut files)?;
             if !files.iter().any(|f| module.holds(Path::new(f))) {
@@ -317,13 +328,10 @@ fn select_inputs(
                 let on_disk = module.dir.join(virtual_name);
                 let under =
                     |p: &PathBuf| on_disk.starts_with(p) || Path::new(virtual_name).starts_with(p);
-                let included = |list: &[PathBuf]| list.is_empty() || list.iter().any(under);
                 module.holds(Path::new(virtual_name))
                     && canonical.join(virtual_name).starts_with(&target)
-                    && included(&spec.paths)
-                    && included(&args.paths)
-                    && !spec.exclude_paths.iter().any(under)
-                    && !args.exclude_paths.iter().any(under)
+                    && (paths.is_empty() || paths.iter().any(under))
+                    && !exclude_paths.iter().any(under)
             };
             input
                 .files

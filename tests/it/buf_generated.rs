@@ -6,9 +6,7 @@
 //! must be equal as decoded messages, or both must refuse the template with the same message.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 
-use prost::Message;
 use prost_types::compiler::CodeGeneratorRequest;
 use protowasm::config::buf_deps::b5_digest;
 
@@ -110,10 +108,10 @@ fn generate(rng: &mut Rng) -> Workspace {
     // One file per module: the dep's first, so the others can import it.
     let mut imports: Vec<(String, String)> = Vec::new(); // (file, a message in it)
     let file = |rng: &mut Rng,
-                    w: &mut Workspace,
-                    dir: &str,
-                    n: usize,
-                    imports: &mut Vec<(String, String)>| {
+                w: &mut Workspace,
+                dir: &str,
+                n: usize,
+                imports: &mut Vec<(String, String)>| {
         let package = *rng.pick(&PACKAGES);
         let sub = if package.is_empty() {
             format!("top{n}")
@@ -342,23 +340,12 @@ fn template_v1(rng: &mut Rng, w: &Workspace) -> String {
 }
 
 fn capture(program: &Path, root: &Path) -> Result<CodeGeneratorRequest, Run> {
-    let out = root.join("request.bin");
-    let _ = std::fs::remove_file(&out);
-    let output = Command::new(program)
-        .args(["generate", "--include-imports"])
-        .current_dir(root.join("ws"))
-        .env("BUF_CACHE_DIR", root.join("cache"))
-        .env("PROTOWASM_CACHE_DIR", shared_cache())
-        .env("CAPTURE_FILE", &out)
-        .env_remove("PROTOWASM_REGISTRY")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    let run = Run::from(output);
-    if run.status != 0 {
-        return Err(run);
-    }
-    Ok(CodeGeneratorRequest::decode(&std::fs::read(&out).unwrap()[..]).unwrap())
+    captured_request(
+        program,
+        &root.join("ws"),
+        &["generate", "--include-imports"],
+        Some(&root.join("cache")),
+    )
 }
 
 #[test]

@@ -40,25 +40,9 @@ pub(crate) fn captured(
     workspace(dir.path());
     let ws = dir.path().join("ws");
     std::fs::write(ws.join("buf.gen.yaml"), template).unwrap();
-    let captured = dir.path().join("request.bin");
-    let output = Command::new(program)
-        .args(["generate", "--include-imports", "--include-wkt"])
-        .args(args)
-        .current_dir(&ws)
-        .env("BUF_CACHE_DIR", dir.path().join("cache"))
-        .env("PROTOWASM_CACHE_DIR", shared_cache())
-        .env("CAPTURE_FILE", &captured)
-        .env("CAPTURE_EDITIONS", "1")
-        .env_remove("PROTOWASM_REGISTRY")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    let run = Run::from(output);
-    if run.status != 0 {
-        return Err(run);
-    }
-    let bytes = std::fs::read(&captured).unwrap();
-    Ok(CodeGeneratorRequest::decode(&bytes[..]).unwrap())
+    let mut all = vec!["generate", "--include-imports", "--include-wkt"];
+    all.extend(args);
+    captured_request(program, &ws, &all, Some(&dir.path().join("cache")))
 }
 
 /// The requests buf and protowasm send for `template` must be equal as decoded messages.

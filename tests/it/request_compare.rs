@@ -3,10 +3,13 @@
 
 use prost_types::compiler::CodeGeneratorRequest;
 
-/// The same files to generate and files, each file equal as [`compared`] compares them.
+/// The same files to generate, parameter, compiler version and files, each file equal as
+/// [`compared`] compares them.
 #[track_caller]
 pub fn assert_same_request(ours: &CodeGeneratorRequest, theirs: &CodeGeneratorRequest) {
     assert_eq!(ours.file_to_generate, theirs.file_to_generate);
+    assert_eq!(ours.parameter, theirs.parameter);
+    assert_eq!(ours.compiler_version, theirs.compiler_version);
     let names = |r: &CodeGeneratorRequest| {
         r.proto_file
             .iter()

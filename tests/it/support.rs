@@ -285,3 +285,34 @@ pub fn buf() -> &'static Path {
         bin
     })
 }
+
+/// The request the capture plugin (`capture_plugin()`, which claims editions support) received
+/// when `program ARGS` ran in `cwd`, with `BUF_CACHE_DIR` set to `buf_cache` if given. `Err`
+/// is the run, when it failed.
+pub fn captured_request(
+    program: &Path,
+    cwd: &Path,
+    args: &[&str],
+    buf_cache: Option<&Path>,
+) -> Result<prost_types::compiler::CodeGeneratorRequest, Run> {
+    use prost::Message;
+    let out = tempfile::NamedTempFile::new().unwrap();
+    let mut command = Command::new(program);
+    command
+        .args(args)
+        .current_dir(cwd)
+        .env("PROTOWASM_CACHE_DIR", shared_cache())
+        .env("CAPTURE_FILE", out.path())
+        .env("CAPTURE_EDITIONS", "1")
+        .env_remove("PROTOWASM_REGISTRY")
+        .stdin(Stdio::null());
+    if let Some(cache) = buf_cache {
+        command.env("BUF_CACHE_DIR", cache);
+    }
+    let run = Run::from(command.output().unwrap());
+    if run.status != 0 {
+        return Err(run);
+    }
+    let bytes = std::fs::read(out.path()).unwrap();
+    Ok(prost_types::compiler::CodeGeneratorRequest::decode(&bytes[..]).unwrap())
+}
