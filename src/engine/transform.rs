@@ -130,6 +130,7 @@ fn as_buf_compiles(loaded: &mut Loaded) -> Result<(), Failure> {
             .and_then(|t| t.open(&file.name).ok())
             .map(|o| o.contents);
         let source_as_buf = |decoded: &mut FileDescriptorProto| {
+            buf_compiler::option_values_in_go_order(decoded, &types);
             if let Some(s) = source.as_deref() {
                 buf_compiler::literal_option_locations_as_buf(decoded, s, &types);
                 buf_compiler::trailing_comments_as_buf(decoded, s);

@@ -730,3 +730,124 @@ mod tests {
         );
     }
 }
+
+/// The value of each message-typed custom option re-encoded in the field order buf's Go
+/// runtime writes: extensions first, then the fields outside any oneof by number, then the
+/// members of each oneof (in oneof order), unknown fields last. protoc writes them by field
+/// number; a plugin that embeds an option it does not know (protoc-gen-go with
+/// `google.api.http`) copies these bytes as they are. Returns whether anything changed.
+pub fn option_values_in_go_order(file: &mut FileDescriptorProto, types: &Types) -> bool {
+    let mut changed = false;
+    let mut fix = |options: &mut Option<RawOptions>, kind: &str| {
+        let Some(options) = options else { return };
+        let name = format!(".google.protobuf.{kind}");
+        let Some(fields) = super::wire::split(&options.raw) else {
+            return;
+        };
+        let mut out = Vec::with_capacity(options.raw.len());
+        for (number, whole, payload) in fields {
+            let ext = types.extensions.get(&(name.clone(), number as i32));
+            match (ext, payload) {
+                (Some(x), Some(payload)) if x.r#type == Some(11) => {
+                    let value = go_order(payload, x.type_name.as_deref().unwrap_or(""), types, 0);
+                    out.extend(super::wire::length_delimited(number, &value));
+                }
+                _ => out.extend_from_slice(whole),
+            }
+        }
+        if out != options.raw {
+            options.raw = out;
+            changed = true;
+        }
+    };
+    fix(&mut file.options, "FileOptions");
+    fn message(m: &mut DescriptorProto, fix: &mut impl FnMut(&mut Option<RawOptions>, &str)) {
+        fix(&mut m.options, "MessageOptions");
+        for f in m.field.iter_mut().chain(m.extension.iter_mut()) {
+            fix(&mut f.options, "FieldOptions");
+        }
+        for o in &mut m.oneof_decl {
+            fix(&mut o.options, "OneofOptions");
+        }
+        for r in &mut m.extension_range {
+            fix(&mut r.options, "ExtensionRangeOptions");
+        }
+        for e in &mut m.enum_type {
+            enumeration(e, fix);
+        }
+        for n in &mut m.nested_type {
+            message(n, fix);
+        }
+    }
+    fn enumeration(
+        e: &mut EnumDescriptorProto,
+        fix: &mut impl FnMut(&mut Option<RawOptions>, &str),
+    ) {
+        fix(&mut e.options, "EnumOptions");
+        for v in &mut e.value {
+            fix(&mut v.options, "EnumValueOptions");
+        }
+    }
+    for m in &mut file.message_type {
+        message(m, &mut fix);
+    }
+    for e in &mut file.enum_type {
+        enumeration(e, &mut fix);
+    }
+    for x in &mut file.extension {
+        fix(&mut x.options, "FieldOptions");
+    }
+    for s in &mut file.service {
+        fix(&mut s.options, "ServiceOptions");
+        for m in &mut s.method {
+            fix(&mut m.options, "MethodOptions");
+        }
+    }
+    changed
+}
+
+/// `payload`, a message of type `type_name`, with its fields in Go's order (see
+/// [`option_values_in_go_order`]), nested messages too.
+fn go_order(payload: &[u8], type_name: &str, types: &Types, depth: usize) -> Vec<u8> {
+    let Some(message) = types.messages.get(type_name) else {
+        return payload.to_vec();
+    };
+    let Some(fields) = super::wire::split(payload) else {
+        return payload.to_vec();
+    };
+    if depth > 64 {
+        return payload.to_vec();
+    }
+    let mut keyed: Vec<((u8, i32, u32), Vec<u8>)> = Vec::with_capacity(fields.len());
+    for (number, whole, value) in fields {
+        let field = message
+            .field
+            .iter()
+            .find(|f| f.number == Some(number as i32));
+        let extension = types
+            .extensions
+            .get(&(type_name.to_string(), number as i32));
+        let (key, descriptor) = match (field, extension) {
+            (Some(f), _) => {
+                let oneof = f.oneof_index.filter(|_| f.proto3_optional != Some(true));
+                match oneof {
+                    Some(i) => ((2, i, number), Some(f)),
+                    None => ((1, 0, number), Some(f)),
+                }
+            }
+            (None, Some(x)) => ((0, 0, number), Some(*x)),
+            (None, None) => ((3, 0, 0), None),
+        };
+        let bytes = match (descriptor, value) {
+            (Some(d), Some(v)) if d.r#type == Some(11) => {
+                let inner = go_order(v, d.type_name.as_deref().unwrap_or(""), types, depth + 1);
+                super::wire::length_delimited(number, &inner)
+            }
+            _ => whole.to_vec(),
+        };
+        keyed.push((key, bytes));
+    }
+    // Stable: repeated values keep their order, unknown fields theirs.
+    keyed.sort_by_key(|(k, _)| *k);
+    keyed.into_iter().flat_map(|(_, b)| b).collect()
+}

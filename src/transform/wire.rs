@@ -62,6 +62,41 @@ pub fn bytes(raw: &[u8], number: u32) -> Option<&[u8]> {
     value.get(..len)
 }
 
+/// The fields of `raw` in order: number, the whole field's bytes, and for a length-delimited
+/// field its payload. `None` if it does not parse.
+pub fn split(raw: &[u8]) -> Option<Vec<(u32, &[u8], Option<&[u8]>)>> {
+    let fields = fields(raw)?;
+    Some(
+        fields
+            .iter()
+            .map(|f| {
+                let whole = &raw[f.whole.clone()];
+                let mut value = &raw[f.value.clone()];
+                let key_is_len = {
+                    let mut k = whole;
+                    matches!(decode_key(&mut k), Ok((_, WireType::LengthDelimited)))
+                };
+                let payload = key_is_len
+                    .then(|| {
+                        let len = decode_varint(&mut value).ok()? as usize;
+                        value.get(..len)
+                    })
+                    .flatten();
+                (f.number, whole, payload)
+            })
+            .collect(),
+    )
+}
+
+/// A length-delimited field `number` holding `payload`.
+pub fn length_delimited(number: u32, payload: &[u8]) -> Vec<u8> {
+    let mut field = Vec::with_capacity(payload.len() + 6);
+    encode_key(number, WireType::LengthDelimited, &mut field);
+    encode_varint(payload.len() as u64, &mut field);
+    field.extend_from_slice(payload);
+    field
+}
+
 /// The numbers of the fields set in `raw`, each once, in order of first appearance.
 pub fn numbers(raw: &[u8]) -> Vec<u32> {
     let mut out: Vec<u32> = Vec::new();

@@ -88,6 +88,21 @@ message Unused {
 extend google.protobuf.FieldOptions {
   int64 weight = 50001;
 }
+
+// A custom method option with a oneof, set below as a message literal (buf's Go runtime
+// writes a oneof member after the other fields).
+message Rule {
+  oneof pattern {
+    string get = 2;
+    string post = 4;
+  }
+  string body = 7;
+  repeated Rule more = 11;
+}
+
+extend google.protobuf.MethodOptions {
+  Rule rule = 50002;
+}
 "#,
     );
     w(
@@ -108,6 +123,6 @@ extend google.protobuf.FieldOptions {
     );
     w(
         "ws/api/svc/v1/svc.proto",
-        "syntax = \"proto3\";\npackage svc.v1;\nimport \"acme/weather/v1/weather_service.proto\";\nservice WeatherService {\n  rpc Get(acme.weather.v1.Reading) returns (acme.weather.v1.Reading);\n}\nmessage Page { int64 token = 1; }\n",
+        "syntax = \"proto3\";\npackage svc.v1;\nimport \"acme/weather/v1/weather_service.proto\";\nservice WeatherService {\n  rpc Get(acme.weather.v1.Reading) returns (acme.weather.v1.Reading) {\n    option (acme.weather.v1.rule) = {\n      get: \"/v1/readings\"\n      body: \"*\"\n      more { post: \"/v1/readings:batch\" body: \"*\" }\n    };\n  }\n}\nmessage Page { int64 token = 1; }\n",
     );
 }
