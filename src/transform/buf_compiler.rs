@@ -709,27 +709,6 @@ pub fn literal_option_locations_as_buf(
     changed
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_keyword_before_a_value() {
-        assert_eq!(
-            keyword_column(b"  optional int32 a = 1 [default = 5];", 34, b"default"),
-            Some(24)
-        );
-        assert_eq!(keyword_column(b"x [default=5]", 11, b"default"), Some(3));
-        assert_eq!(
-            keyword_column(b"\tx [default\t= \"a\"]", 26, b"default"),
-            Some(11)
-        );
-        assert_eq!(
-            keyword_column(b"x [deprecated = true]", 16, b"default"),
-            None
-        );
-    }
-}
 
 /// The value of each message-typed custom option re-encoded in the field order buf's Go
 /// runtime writes: extensions first, then the fields outside any oneof by number, then the
@@ -850,4 +829,26 @@ fn go_order(payload: &[u8], type_name: &str, types: &Types, depth: usize) -> Vec
     // Stable: repeated values keep their order, unknown fields theirs.
     keyed.sort_by_key(|(k, _)| *k);
     keyed.into_iter().flat_map(|(_, b)| b).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_keyword_before_a_value() {
+        assert_eq!(
+            keyword_column(b"  optional int32 a = 1 [default = 5];", 34, b"default"),
+            Some(24)
+        );
+        assert_eq!(keyword_column(b"x [default=5]", 11, b"default"), Some(3));
+        assert_eq!(
+            keyword_column(b"\tx [default\t= \"a\"]", 26, b"default"),
+            Some(11)
+        );
+        assert_eq!(
+            keyword_column(b"x [deprecated = true]", 16, b"default"),
+            None
+        );
+    }
 }

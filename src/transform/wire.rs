@@ -62,9 +62,12 @@ pub fn bytes(raw: &[u8], number: u32) -> Option<&[u8]> {
     value.get(..len)
 }
 
-/// The fields of `raw` in order: number, the whole field's bytes, and for a length-delimited
-/// field its payload. `None` if it does not parse.
-pub fn split(raw: &[u8]) -> Option<Vec<(u32, &[u8], Option<&[u8]>)>> {
+/// One field as [`split`] gives it: its number, the whole field's bytes, and for a
+/// length-delimited field its payload.
+pub type Split<'a> = (u32, &'a [u8], Option<&'a [u8]>);
+
+/// The fields of `raw` in order. `None` if it does not parse.
+pub fn split(raw: &[u8]) -> Option<Vec<Split<'_>>> {
     let fields = fields(raw)?;
     Some(
         fields
