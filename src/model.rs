@@ -10,6 +10,7 @@
 
 use std::path::PathBuf;
 
+use crate::output::InsertionStyle;
 use crate::plugins::{CacheMode, Limits, PluginSource};
 use crate::request::CompilerVersion;
 use crate::transform::managed::Managed;
@@ -169,6 +170,9 @@ pub struct Output {
     pub dependency_file: Option<PathBuf>,
     /// Fail the run, after writing, when the compiler warned.
     pub fatal_warnings: bool,
+    /// How a plugin's insertion into an earlier file is made: protoc's way, or buf's (the
+    /// target's lines joined again, so it loses a final newline).
+    pub insertion: InsertionStyle,
 }
 
 /// What becomes of the generated files.

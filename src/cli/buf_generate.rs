@@ -184,6 +184,7 @@ pub fn to_run(args: &GenerateArgs, cwd: &Path) -> Result<Run, String> {
         plugins: runs,
         output: Output {
             files,
+            insertion: crate::output::InsertionStyle::Buf,
             ..Output::default()
         },
     })

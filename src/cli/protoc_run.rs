@@ -54,6 +54,7 @@ pub fn to_run(args: ProtocArgs, registry: &Registry) -> Run {
             descriptor_set,
             dependency_file: args.dependency_out,
             fatal_warnings: args.fatal_warnings,
+            insertion: Default::default(),
         },
     }
 }

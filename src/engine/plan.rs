@@ -44,7 +44,13 @@ pub fn jobs(run: &Run, loaded: &Loaded) -> Result<Vec<Job>, Failure> {
             &filtered
         };
         for mut files in file_groups(&plugin.requests, loaded) {
-            if run.proto_file_order == ProtoFileOrder::Compiled {
+            // buf lists a whole-image request's files in its image order; a directory's
+            // request is an image of its own, built from the directory's files by path.
+            let order = match (run.proto_file_order, plugin.requests.by) {
+                (ProtoFileOrder::Compiled, GroupBy::All) => ProtoFileOrder::Compiled,
+                _ => ProtoFileOrder::FromFilesToGenerate,
+            };
+            if order == ProtoFileOrder::Compiled {
                 in_compiled_order(&mut files, &loaded.files);
             }
             let entries = generate_entries(
@@ -59,7 +65,7 @@ pub fn jobs(run: &Run, loaded: &Loaded) -> Result<Vec<Job>, Failure> {
                 &plugin.parameter,
                 run.compiler_version.as_ref(),
                 &entries,
-                run.proto_file_order,
+                order,
             );
             jobs.push(Job {
                 plugin: index,

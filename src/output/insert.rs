@@ -92,6 +92,74 @@ pub(crate) fn insert_bytes(
     Ok((out, placement))
 }
 
+/// How insertions are made: protoc's rule, or buf's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum InsertionStyle {
+    /// [`insert_bytes`].
+    #[default]
+    Protoc,
+    /// [`insert_bytes_as_buf`].
+    Buf,
+}
+
+/// The lines of `bytes` as Go's `bufio.ScanLines` gives them: split at `\n`, no empty line
+/// after a final `\n`, a `\r` before the `\n` dropped.
+fn scan_lines(bytes: &[u8]) -> Vec<&[u8]> {
+    let mut lines: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
+    if bytes.last() == Some(&b'\n') || bytes.is_empty() {
+        lines.pop();
+    }
+    lines
+        .into_iter()
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+        .collect()
+}
+
+/// Inserts as buf 1.75 does (bufprotoplugin's response writer): the target's lines are joined
+/// again with `\n` (so it loses a final newline, and `\r\n` becomes `\n`), and before every line
+/// that holds the marker go the content's lines, each with that line's leading whitespace and a
+/// `\n`. The placement is the first insertion's.
+pub(crate) fn insert_bytes_as_buf(
+    target: &[u8],
+    point: &[u8],
+    content: &[u8],
+) -> Result<(Vec<u8>, Placement), InsertError> {
+    let mut marker = b"@@protoc_insertion_point(".to_vec();
+    marker.extend_from_slice(point);
+    marker.push(b')');
+    let content_lines = scan_lines(content);
+    let mut out = Vec::with_capacity(target.len() + content.len() + 64);
+    let mut placement = None;
+    for (i, line) in scan_lines(target).into_iter().enumerate() {
+        if i > 0 {
+            out.push(b'\n');
+        }
+        if find(line, &marker).is_some() {
+            let text = String::from_utf8_lossy(line);
+            let indent_len: usize = text
+                .chars()
+                .take_while(|c| c.is_whitespace())
+                .map(char::len_utf8)
+                .sum();
+            let indent = &line[..indent_len.min(line.len())];
+            let start = out.len();
+            for c in &content_lines {
+                out.extend_from_slice(indent);
+                out.extend_from_slice(c);
+                out.push(b'\n');
+            }
+            placement.get_or_insert(Placement {
+                offset: start,
+                length: out.len() - start,
+                indent: indent.len(),
+            });
+        }
+        out.extend_from_slice(line);
+    }
+    let placement = placement.ok_or(InsertError::PointNotFound)?;
+    Ok((out, placement))
+}
+
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     if needle.len() > haystack.len() {
         return None;
@@ -224,6 +292,24 @@ mod tests {
         assert_eq!(
             t,
             "x {\n  one\n  two\n  three\n  // @@protoc_insertion_point(p)\n}\n"
+        );
+    }
+
+    #[test]
+    fn buf_joins_lines_and_inserts_at_every_marker() {
+        let target = b"a\r\n  // @@protoc_insertion_point(p)\nb\n// @@protoc_insertion_point(p)\n";
+        let (out, placement) = insert_bytes_as_buf(target, b"p", b"x\ny").unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "a\n  x\n  y\n  // @@protoc_insertion_point(p)\nb\nx\ny\n// @@protoc_insertion_point(p)"
+        );
+        assert_eq!(
+            (placement.offset, placement.length, placement.indent),
+            (2, 8, 2)
+        );
+        assert_eq!(
+            insert_bytes_as_buf(b"nothing\n", b"p", b"x"),
+            Err(InsertError::PointNotFound)
         );
     }
 

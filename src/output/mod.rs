@@ -20,7 +20,7 @@ pub use check::{
     check_tree, files_under, read_manifest, remove_stale, write_manifest, CheckReport, MANIFEST,
 };
 pub use error::OutputError;
-pub use insert::{insert, InsertError};
+pub use insert::{insert, InsertError, InsertionStyle};
 pub use tree::{is_archive, normalize_location, ApplyError, Location, OutputTree};
 pub use write::{write_location, write_tree, write_whole_file, WriteSummary};
 pub use zip::zip_bytes;

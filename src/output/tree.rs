@@ -10,7 +10,7 @@ use prost_types::compiler::CodeGeneratorResponse;
 use prost_types::GeneratedCodeInfo;
 
 use super::error::OutputError;
-use super::insert::{insert_bytes, InsertError, Placement};
+use super::insert::{insert_bytes, insert_bytes_as_buf, InsertError, InsertionStyle, Placement};
 use super::meta;
 
 /// Everything every plugin produced, keyed by normalised output location.
@@ -18,6 +18,7 @@ use super::meta;
 pub struct OutputTree {
     locations: BTreeMap<String, Location>,
     warnings: Vec<String>,
+    insertion: InsertionStyle,
 }
 
 /// One output context: the files bound for one `--X_out` location, and the errors that forbid
@@ -90,6 +91,14 @@ impl OutputTree {
         Self::default()
     }
 
+    /// An empty tree whose insertions follow `style`.
+    pub fn with_insertion(style: InsertionStyle) -> Self {
+        OutputTree {
+            insertion: style,
+            ..Self::default()
+        }
+    }
+
     /// Applies one plugin's response to `location`, protoc's way: each `file` entry with an
     /// insertion point opens an insertion into `name`, else a non-empty `name` opens a new file,
     /// else its content continues the open one. Like protoc it keeps going after a duplicate or
@@ -131,7 +140,7 @@ impl OutputTree {
             // target a file created earlier in the same response.
             if let Some(next) = opened {
                 if let Some(done) = current.replace(next) {
-                    commit(loc, &mut self.warnings, plugin_name, done);
+                    commit(loc, &mut self.warnings, plugin_name, done, self.insertion);
                 }
             }
             match current.as_mut() {
@@ -148,7 +157,7 @@ impl OutputTree {
             }
         }
         if let Some(done) = current.take() {
-            commit(loc, &mut self.warnings, plugin_name, done);
+            commit(loc, &mut self.warnings, plugin_name, done, self.insertion);
         }
         if loc.errors.len() > first_error {
             return Err(ApplyError {
@@ -185,7 +194,13 @@ impl OutputTree {
 }
 
 /// protoc's MemoryOutputStream destructor: puts a finished file or insertion into the location.
-fn commit(loc: &mut Location, warnings: &mut Vec<String>, plugin: &str, p: Pending) {
+fn commit(
+    loc: &mut Location,
+    warnings: &mut Vec<String>,
+    plugin: &str,
+    p: Pending,
+    style: InsertionStyle,
+) {
     if let Err(reason) = check_name(&p.name) {
         loc.errors.push(OutputError::UnsafeFileName {
             plugin: plugin.to_string(),
@@ -213,7 +228,11 @@ fn commit(loc: &mut Location, warnings: &mut Vec<String>, plugin: &str, p: Pendi
             .push(OutputError::InsertTargetMissing { name: p.name });
         return;
     };
-    match insert_bytes(target, point.as_bytes(), &p.data) {
+    let inserted = match style {
+        InsertionStyle::Protoc => insert_bytes(target, point.as_bytes(), &p.data),
+        InsertionStyle::Buf => insert_bytes_as_buf(target, point.as_bytes(), &p.data),
+    };
+    match inserted {
         Ok((updated, placement)) => {
             loc.files.insert(p.name.clone(), updated);
             let mut data = p.data;

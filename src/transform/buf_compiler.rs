@@ -709,7 +709,6 @@ pub fn literal_option_locations_as_buf(
     changed
 }
 
-
 /// The value of each message-typed custom option re-encoded in the field order buf's Go
 /// runtime writes: extensions first, then the fields outside any oneof by number, then the
 /// members of each oneof (in oneof order), unknown fields last. protoc writes them by field

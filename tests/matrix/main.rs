@@ -411,25 +411,29 @@ fn go_at_the_memory_cap_is_told_how_to_raise_it() {
     assert!(read_tree(&work.path().join("out")).is_empty());
 }
 
-/// Managed mode end to end: protoc-gen-go and prost under `buf generate` and under `protowasm
-/// generate`, on the managed-mode workspace (two modules and a cached dep), must write the
-/// same trees byte for byte. go_package comes from a prefix (the dep keeps its own), and every
-/// 64-bit field gets `jstype`, which protoc-gen-go embeds in its raw descriptors.
+/// Managed mode end to end: protoc-gen-go, prost and prost-serde under `buf generate` and
+/// under `protowasm generate`, on the managed-mode workspace (two modules and a cached dep),
+/// must write the same trees byte for byte. go_package comes from a prefix (the dep keeps its
+/// own), and every 64-bit field gets `jstype`, which protoc-gen-go embeds in its raw
+/// descriptors; prost-serde inserts into prost's files, which buf does its own way.
 #[test]
 fn managed_mode_trees_equal_bufs_with_protoc_gen_go_and_prost() {
     let go = matrix_plugins().join("native/protoc-gen-go");
     let prost = native_plugin("prost");
     let template = format!(
-        "version: v2\nmanaged:\n  enabled: true\n  disable:\n    - module: buf.build/acme/units\n      file_option: go_package\n  override:\n    - file_option: go_package_prefix\n      value: example.com/gen\n    - field_option: jstype\n      value: JS_STRING\nplugins:\n  - local: {}\n    out: gen/go\n  - local: {}\n    out: gen/rust\n    strategy: all\n",
+        "version: v2\nmanaged:\n  enabled: true\n  disable:\n    - module: buf.build/acme/units\n      file_option: go_package\n  override:\n    - file_option: go_package_prefix\n      value: example.com/gen\n    - field_option: jstype\n      value: JS_STRING\nplugins:\n  - local: {}\n    out: gen/go\n  - local: {}\n    out: gen/rust\n    strategy: all\n  - local: {}\n    out: gen/rust\n    strategy: all\n",
         go.display(),
-        prost.display()
+        prost.display(),
+        matrix_plugins().join("native/protoc-gen-prost-serde").display()
     );
     let generate = |program: &Path| {
         let dir = tempfile::tempdir().unwrap();
         managed_workspace::workspace(dir.path());
         let ws = dir.path().join("ws");
-        // protoc-gen-go 1.28 and prost 0.14 do not read editions files.
+        // protoc-gen-go 1.28 and prost 0.14 do not read editions files; prost-serde needs a
+        // package.
         std::fs::remove_dir_all(ws.join("proto/editions")).unwrap();
+        std::fs::remove_file(ws.join("proto/nopkg.proto")).unwrap();
         std::fs::write(ws.join("buf.gen.yaml"), &template).unwrap();
         let output = Command::new(program)
             .arg("generate")
