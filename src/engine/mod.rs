@@ -58,8 +58,6 @@ pub struct Loaded {
     pub compiled: Option<Compiled>,
     /// The inputs' virtual names, in command-line order.
     pub inputs: Vec<String>,
-    /// A type filter has cut `files` down: imports are found in `files`, not `compiled`.
-    pub filtered: bool,
 }
 
 /// Runs `run`, compiled plugin modules cached in `cache`.
@@ -107,7 +105,6 @@ fn load_stage(run: &Run) -> Result<Loaded, Failure> {
             files,
             compiled: None,
             inputs: run.input.files.clone(),
-            filtered: false,
         },
         Inputs::Compiled(c) => Loaded {
             // Building the request files costs time on a large set: only when a plugin runs.
@@ -118,7 +115,6 @@ fn load_stage(run: &Run) -> Result<Loaded, Failure> {
             },
             inputs: c.inputs.clone(),
             compiled: Some(c),
-            filtered: false,
         },
     })
 }

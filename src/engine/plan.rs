@@ -39,17 +39,16 @@ pub fn jobs(run: &Run, loaded: &Loaded) -> Result<Vec<Job>, Failure> {
                 files,
                 compiled: None,
                 inputs,
-                filtered: true,
             };
             &filtered
         };
+        // buf lists a whole-image request's files in its image order; a directory's request
+        // is an image of its own, built from the directory's files by path.
+        let order = match (run.proto_file_order, plugin.requests.by) {
+            (ProtoFileOrder::Compiled, GroupBy::All) => ProtoFileOrder::Compiled,
+            _ => ProtoFileOrder::FromFilesToGenerate,
+        };
         for mut files in file_groups(&plugin.requests, loaded) {
-            // buf lists a whole-image request's files in its image order; a directory's
-            // request is an image of its own, built from the directory's files by path.
-            let order = match (run.proto_file_order, plugin.requests.by) {
-                (ProtoFileOrder::Compiled, GroupBy::All) => ProtoFileOrder::Compiled,
-                _ => ProtoFileOrder::FromFilesToGenerate,
-            };
             if order == ProtoFileOrder::Compiled {
                 in_compiled_order(&mut files, &loaded.files);
             }
@@ -85,20 +84,16 @@ fn file_groups(grouping: &Grouping, loaded: &Loaded) -> Vec<Vec<String>> {
         GroupBy::All => vec![loaded.inputs.clone()],
         GroupBy::Directory => by_directory(&loaded.inputs),
     };
-    let groups = match (grouping.imports, &loaded.compiled) {
-        (Imports::No, _) => groups,
-        (imports, _) if loaded.filtered => groups
+    // Imports are found in the files sent, so a type filter's cut is what counts.
+    let groups = match grouping.imports {
+        Imports::No => groups,
+        imports => groups
             .iter()
             .map(|files| {
                 loaded
                     .files
                     .with_imports(files, &loaded.inputs, imports == Imports::All)
             })
-            .collect(),
-        (_, None) => groups,
-        (imports, Some(c)) => groups
-            .iter()
-            .map(|files| c.with_imports(files, imports == Imports::All))
             .collect(),
     };
     if !grouping.split_across_cores {
@@ -271,7 +266,6 @@ mod tests {
         let loaded = Loaded {
             files: FileSet::default(),
             compiled: None,
-            filtered: false,
             inputs: ["a/1.proto", "b/2.proto", "a/3.proto"]
                 .map(String::from)
                 .to_vec(),

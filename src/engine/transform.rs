@@ -22,7 +22,6 @@ pub fn apply(transforms: &[Transform], mut loaded: Loaded) -> Result<Loaded, Fai
             Transform::Types { filter, origin } => {
                 (loaded.files, loaded.inputs) =
                     types(filter, &loaded).map_err(|e| Failure::one(format!("{origin}: {e}")))?;
-                loaded.filtered = true;
             }
         }
     }
@@ -58,10 +57,8 @@ pub fn types(filter: &TypeFilter, loaded: &Loaded) -> Result<(FileSet, Vec<Strin
     let kept_full = crate::transform::types::filter(&full, filter)?;
     let kept_sent = crate::transform::types::filter(&sent, filter)?;
     let mut files = FileSet::default();
-    let mut inputs = Vec::new();
     for (f, s) in kept_full.iter().zip(&kept_sent) {
         let name = f.name.clone().unwrap_or_default();
-        let is_input = loaded.inputs.contains(&name);
         let stripped = loaded
             .files
             .get(&name)
@@ -70,18 +67,15 @@ pub fn types(filter: &TypeFilter, loaded: &Loaded) -> Result<(FileSet, Vec<Strin
         files
             .add_compiled(f.encode_to_vec(), stripped)
             .map_err(|_| format!("{name}: cannot encode the filtered file"))?;
-        if is_input {
-            inputs.push(name);
-        }
     }
-    // The inputs in their original order.
-    let order: Vec<String> = loaded
+    // The inputs left, in their original order.
+    let inputs = loaded
         .inputs
         .iter()
-        .filter(|i| inputs.contains(i))
+        .filter(|i| files.get(i).is_some())
         .cloned()
         .collect();
-    Ok((files, order))
+    Ok((files, inputs))
 }
 
 /// Managed mode on every file sent, and on its copy without source-retention options.
@@ -91,9 +85,13 @@ fn managed(rules: &Managed, modules: &[ModuleRoot], loaded: &mut Loaded) -> Resu
         .iter()
         .map(|m| (canonicalize(&m.root), m.name.as_str()))
         .collect();
+    // Finding a file's module reads the file: only when a rule names a module.
+    let by_module = rules.disables.iter().any(|d| d.module.is_some())
+        || rules.overrides.iter().any(|o| o.module.is_some());
     for file in loaded.files.files_mut() {
         // The module a file comes from: the named root its disk file was read from, joined
         // as the source tree joins them.
+        let tree = tree.filter(|_| by_module);
         let module = tree.and_then(|t| t.disk_file(&file.name)).and_then(|disk| {
             roots
                 .iter()

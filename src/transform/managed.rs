@@ -274,12 +274,7 @@ impl Override {
         };
         let value =
             checked.map_err(|e| format!("invalid value {} for {name}: {e}", value.shown()))?;
-        if let Some(m) = &module {
-            check_module(m).map_err(|e| format!("invalid module name for {name} override: {e}"))?;
-        }
-        if let Some(p) = &path {
-            check_path(p).map_err(|e| format!("invalid path for {name} override: {e}"))?;
-        }
+        check_override_matchers(&path, &module, name)?;
         Ok(Override {
             path,
             module,
@@ -299,12 +294,7 @@ impl Override {
         let FieldOption::JsType = option;
         let value = enum_value(value, &JS_TYPES)
             .map_err(|e| format!("invalid value {} for jstype: {e}", value.shown()))?;
-        if let Some(m) = &module {
-            check_module(m).map_err(|e| format!("invalid module name for jstype override: {e}"))?;
-        }
-        if let Some(p) = &path {
-            check_path(p).map_err(|e| format!("invalid path for jstype override: {e}"))?;
-        }
+        check_override_matchers(&path, &module, "jstype")?;
         Ok(Override {
             path,
             module,
@@ -312,6 +302,21 @@ impl Override {
             value,
         })
     }
+}
+
+/// An override's `path` and `module`, checked with buf's messages naming the option.
+fn check_override_matchers(
+    path: &Option<String>,
+    module: &Option<String>,
+    option: &str,
+) -> Result<(), String> {
+    if let Some(m) = module {
+        check_module(m).map_err(|e| format!("invalid module name for {option} override: {e}"))?;
+    }
+    if let Some(p) = path {
+        check_path(p).map_err(|e| format!("invalid path for {option} override: {e}"))?;
+    }
+    Ok(())
 }
 
 /// A path in a rule: relative, normalized, with `/`.

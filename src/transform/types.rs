@@ -331,7 +331,7 @@ impl<'i, 'a> Closure<'i, 'a> {
                 return Err(at(EXCLUDED));
             }
             if let Node::Extension(x) = info.node {
-                let extendee = type_name_of(&x.extendee);
+                let extendee = self::type_name(&x.extendee);
                 self.info(extendee)?;
                 if self.mode(&Key::Named(extendee.to_string())) == Some(Mode::Excluded) {
                     return Err(format!("cannot include extension field \"{type_name}\" as its extendee type \"{extendee}\" is {EXCLUDED}"));
@@ -339,7 +339,8 @@ impl<'i, 'a> Closure<'i, 'a> {
             }
             self.add(key.clone(), None, false).map_err(|e| at(&e))?;
             if recursive {
-                self.include_children(info.node).map_err(|e| at(&e))?;
+                self.include_children(info.node, type_name)
+                    .map_err(|e| at(&e))?;
             }
             return Ok(());
         }
@@ -392,42 +393,33 @@ impl<'i, 'a> Closure<'i, 'a> {
         Ok(included)
     }
 
-    fn include_children(&mut self, node: Node<'a>) -> Result<(), String> {
+    /// Everything nested in `node` (named `full`), for `NAME.**`.
+    fn include_children(&mut self, node: Node<'a>, full: &str) -> Result<(), String> {
         let Node::Message(m) = node else {
             return Ok(());
         };
-        let full = self.full_name_of_message(m);
         for n in &m.nested_type {
-            let key = Key::Named(join(&full, name(&n.name)));
+            let nested = join(full, name(&n.name));
+            let key = Key::Named(nested.clone());
             if self.mode(&key) == Some(Mode::Excluded) {
                 continue;
             }
             self.add(key, None, false)?;
-            self.include_children(Node::Message(n))?;
+            self.include_children(Node::Message(n), &nested)?;
         }
         for e in &m.enum_type {
-            let key = Key::Named(join(&full, name(&e.name)));
+            let key = Key::Named(join(full, name(&e.name)));
             if self.mode(&key) != Some(Mode::Excluded) {
                 self.add(key, None, false)?;
             }
         }
         for x in &m.extension {
-            let key = Key::Named(join(&full, name(&x.name)));
+            let key = Key::Named(join(full, name(&x.name)));
             if self.mode(&key) != Some(Mode::Excluded) {
                 self.add(key, None, false)?;
             }
         }
         Ok(())
-    }
-
-    /// A message's full name, found by identity in the index.
-    fn full_name_of_message(&self, m: &DescriptorProto) -> String {
-        self.index
-            .by_name
-            .iter()
-            .find(|(_, i)| matches!(i.node, Node::Message(x) if std::ptr::eq(x, m)))
-            .map(|(n, _)| n.clone())
-            .unwrap_or_default()
     }
 
     /// buf's `addElement`.
@@ -507,8 +499,7 @@ impl<'i, 'a> Closure<'i, 'a> {
             }
             Node::Service(s) => {
                 for m in &s.method {
-                    let (input, output) =
-                        (type_name_of(&m.input_type), type_name_of(&m.output_type));
+                    let (input, output) = (type_name(&m.input_type), type_name(&m.output_type));
                     self.info(input)?;
                     self.info(output)?;
                     let (input_key, output_key) = (
@@ -526,7 +517,7 @@ impl<'i, 'a> Closure<'i, 'a> {
                 }
             }
             Node::Method(m) => {
-                let (input, output) = (type_name_of(&m.input_type), type_name_of(&m.output_type));
+                let (input, output) = (type_name(&m.input_type), type_name(&m.output_type));
                 self.info(input)?;
                 self.info(output)?;
                 for (kind, t) in [("input", input), ("output", output)] {
@@ -540,7 +531,7 @@ impl<'i, 'a> Closure<'i, 'a> {
                 self.add(Key::Named(output.to_string()), Some(file), false)?;
             }
             Node::Extension(x) => {
-                let extendee = type_name_of(&x.extendee).to_string();
+                let extendee = type_name(&x.extendee).to_string();
                 self.info(&extendee)?;
                 if self.mode(&Key::Named(extendee.clone())) == Some(Mode::Excluded) {
                     self.modes.insert(key, Mode::Excluded);
@@ -604,7 +595,7 @@ impl<'i, 'a> Closure<'i, 'a> {
         match field.r#type.unwrap_or(0) {
             // ENUM, MESSAGE, GROUP
             14 | 11 | 10 => {
-                let t = type_name_of(&field.type_name);
+                let t = type_name(&field.type_name);
                 self.info(t)?;
                 let key = Key::Named(t.to_string());
                 if self.mode(&key) == Some(Mode::Excluded) {
@@ -760,10 +751,6 @@ impl<'i, 'a> Closure<'i, 'a> {
     }
 }
 
-fn type_name_of(t: &Option<String>) -> &str {
-    type_name(t)
-}
-
 /// Whether `name` is a valid full name (dot-separated identifiers), or empty.
 fn valid_name(name: &str) -> bool {
     name.is_empty()
@@ -838,7 +825,7 @@ pub fn filter(files: &[File], filter: &TypeFilter) -> Result<Vec<FileDescriptorP
         if !closure.has(&Key::File(i)) {
             continue;
         }
-        out.push(rewrite_file(&closure, i, &f.descriptor, required.clone())?);
+        out.push(rewrite_file(&closure, &f.descriptor, required.clone())?);
     }
     Ok(out)
 }
@@ -1132,14 +1119,12 @@ impl Rewriter<'_, '_, '_> {
 
 fn rewrite_file(
     closure: &Closure,
-    i: usize,
     file: &FileDescriptorProto,
     mut required: BTreeSet<String>,
 ) -> Result<FileDescriptorProto, String> {
     if !file.option_dependency.is_empty() {
         return Err("edition 2024 not yet supported: cannot filter a file descriptor with option dependencies".into());
     }
-    let _ = i;
     let package = name(&file.package).to_string();
     let mut r = Rewriter {
         closure,
