@@ -5,12 +5,23 @@
 #   - Go 1.23 (golang-1.23-go, from bookworm-backports: GOOS=wasip1 needs Go >= 1.21), installed as
 #     /usr/lib/go-1.23/bin/go;
 #   - the sources of protoc-gen-go and protoc-gen-go-grpc in /usr/share/gocode
-#     (golang-google-protobuf-dev, golang-google-grpc-dev).
+#     (golang-google-protobuf-dev, golang-google-grpc-dev);
+#   - with --builtins, what testdata/build-builtins.sh compiles protoc's generators with: clang-19,
+#     lld-19 and llvm-19, the wasm32 libc++/libc++abi/compiler-rt, and wasi-libc from
+#     bookworm-backports (bookworm's own 2022 build has no pthread.h, which abseil includes).
 #
 # Idempotent: the backports source is added only when no apt source names bookworm-backports, and
 # apt is skipped entirely (no apt-get update) when all three packages are already installed.
 # Prints one line per thing it did or found done.
 set -euo pipefail
+
+BUILTINS=false
+for arg in "$@"; do
+    case "$arg" in
+        --builtins) BUILTINS=true ;;
+        *) echo "install-toolchains.sh: unknown option $arg (expected --builtins)" >&2; exit 2 ;;
+    esac
+done
 
 die() { echo "install-toolchains.sh: $*" >&2; exit 1; }
 
@@ -38,17 +49,10 @@ else
 fi
 
 # --- Debian packages -------------------------------------------------------------------------
-installed() { [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]; }
-
-missing=()
-for p in "${APT_PACKAGES[@]}"; do
-    installed "$p" || missing+=("$p")
-done
-
-if [ ${#missing[@]} -eq 0 ]; then
-    echo "apt packages ${APT_PACKAGES[*]}: already installed, apt skipped"
-else
-    [ "$(id -u)" -eq 0 ] || die "must run as root to install ${missing[*]}"
+# ensure_backports WHAT: as root on bookworm, a bookworm-backports apt source, then apt-get update.
+updated=false
+ensure_backports() {
+    [ "$(id -u)" -eq 0 ] || die "must run as root to install $1"
     . /etc/os-release
     [ "${VERSION_CODENAME:-}" = bookworm ] || die "expected Debian bookworm, found ${PRETTY_NAME:-unknown}"
     # Any existing source (one-line .list or deb822 .sources) that names bookworm-backports will do.
@@ -61,8 +65,22 @@ else
         echo "deb $mirror bookworm-backports main" > "$BACKPORTS_FILE"
         echo "apt source bookworm-backports: added $BACKPORTS_FILE"
     fi
+    $updated || apt-get update
+    updated=true
+}
+
+installed() { [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]; }
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+    installed "$p" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+    echo "apt packages ${APT_PACKAGES[*]}: already installed, apt skipped"
+else
+    ensure_backports "${missing[*]}"
     echo "apt: installing ${missing[*]}"
-    apt-get update
     DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${APT_PACKAGES[@]}"
     for p in "${APT_PACKAGES[@]}"; do
         installed "$p" || die "apt-get did not install $p"
@@ -72,3 +90,28 @@ fi
 
 [ -x /usr/lib/go-1.23/bin/go ] || die "/usr/lib/go-1.23/bin/go missing after installing golang-1.23-go"
 echo "go: $(/usr/lib/go-1.23/bin/go version)"
+
+# --- The builtins' C++ toolchain (--builtins) ------------------------------------------------
+if $BUILTINS; then
+    CXX_PACKAGES=(clang-19 lld-19 llvm-19 libc++-19-dev-wasm32 libc++abi-19-dev-wasm32 libclang-rt-19-dev-wasm32)
+    missing=()
+    for p in "${CXX_PACKAGES[@]}"; do
+        installed "$p" || missing+=("$p")
+    done
+    # The backports wasi-libc is the one with pthread.h.
+    [ -f /usr/include/wasm32-wasi/pthread.h ] || missing+=(wasi-libc)
+    if [ ${#missing[@]} -eq 0 ]; then
+        echo "builtins toolchain: already installed, apt skipped"
+    else
+        ensure_backports "${missing[*]}"
+        echo "apt: installing ${missing[*]}"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${CXX_PACKAGES[@]}"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends -t bookworm-backports wasi-libc
+        for p in "${CXX_PACKAGES[@]}" wasi-libc; do
+            installed "$p" || die "apt-get did not install $p"
+        done
+        [ -f /usr/include/wasm32-wasi/pthread.h ] || die "wasi-libc from bookworm-backports has no pthread.h"
+        echo "builtins toolchain: installed"
+    fi
+    echo "clang: $(clang++-19 --version | head -1); wasi-libc $(dpkg-query -W -f='${Version}' wasi-libc)"
+fi

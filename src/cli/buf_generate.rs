@@ -15,7 +15,7 @@ use crate::model::{
     ErrorFormat, FilesMode, GroupBy, Grouping, Imports, Input, ModuleRoot, Output, PluginRun,
     ProtoFileOrder, Run, Transform,
 };
-use crate::plugins::{self, CacheMode, LimitFlags, PluginSource, Resolved};
+use crate::plugins::{self, builtins, CacheMode, LimitFlags, PluginSource, Resolved};
 use crate::transform::types::TypeFilter;
 
 #[derive(Args, Debug)]
@@ -498,12 +498,29 @@ fn plugin_run(
         PluginRef::Name(short) => {
             let name = format!("protoc-gen-{short}");
             let resolved = plugins::resolve(&name, &[], registry);
-            if resolved.source == PluginSource::NotFound && is_protoc_builtin(short) {
-                return Err(protoc_builtin_error(short));
+            if resolved.source == PluginSource::NotFound && builtins::is_builtin(short) {
+                return Err(builtins::missing(short));
             }
             (name, resolved)
         }
-        PluginRef::ProtocBuiltin { name, .. } => return Err(protoc_builtin_error(name)),
+        // buf runs the protoc named by protoc_path; without one, the builtins module serves.
+        PluginRef::ProtocBuiltin { name, protoc_path } if !protoc_path.is_empty() => {
+            let resolved = Resolved {
+                source: PluginSource::Protoc(protoc_path.clone()),
+                default_opts: Vec::new(),
+                limits: LimitFlags::default(),
+                per_file: false,
+            };
+            (format!("protoc-gen-{name}"), resolved)
+        }
+        PluginRef::ProtocBuiltin { name, .. } => {
+            let plugin = format!("protoc-gen-{name}");
+            let resolved = plugins::resolve(&plugin, &[], registry);
+            if !matches!(resolved.source, PluginSource::Registry { .. }) {
+                return Err(builtins::missing(name));
+            }
+            (plugin, resolved)
+        }
         PluginRef::Remote { reference, .. } => {
             remote_plugin(reference, registry, accept_version_mismatch)?
         }
@@ -577,20 +594,6 @@ fn remote_plugin(
     let name = format!("protoc-gen-{}", entry.name);
     let resolved = plugins::resolve(&name, &[], registry);
     Ok((name, resolved))
-}
-
-/// protoc's built-in generators (`protoc_builtin:`, or a v1 name with no program on PATH).
-fn is_protoc_builtin(name: &str) -> bool {
-    matches!(
-        name,
-        "cpp" | "csharp" | "java" | "kotlin" | "objc" | "php" | "pyi" | "python" | "ruby" | "rust"
-    )
-}
-
-fn protoc_builtin_error(name: &str) -> String {
-    format!(
-        "protoc's built-in generator {name} is not available in protowasm yet: use a plugin (`local:`) instead"
-    )
 }
 
 /// The plugin name a `local:` value runs as: a registry entry's (`protoc-gen-NAME`), a path's

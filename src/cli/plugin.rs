@@ -33,6 +33,10 @@ pub enum PluginAction {
         /// version. May be repeated.
         #[arg(long = "serves", value_name = "REMOTE")]
         serves: Vec<String>,
+        /// Generators the module also serves as --NAME_out, run as protoc-gen-NAME, e.g.
+        /// `--builtins cpp,java,python` for testdata/build-builtins.sh's module.
+        #[arg(long = "builtins", value_name = "NAME", value_delimiter = ',')]
+        builtins: Vec<String>,
     },
     /// List the registry's plugins.
     List,
@@ -51,7 +55,8 @@ pub fn run(action: PluginAction, cwd: &Path) -> ExitCode {
             version,
             description,
             serves,
-        } => add(cwd, &source, name, version, description, &serves),
+            builtins,
+        } => add(cwd, &source, name, version, description, &serves, &builtins),
         PluginAction::List => list(cwd),
         PluginAction::Remove { name } => remove(cwd, &name),
         PluginAction::Verify { name } => verify(cwd, name.as_deref()),
@@ -72,6 +77,7 @@ fn add(
     version: Option<String>,
     description: Option<String>,
     serves: &[String],
+    builtins: &[String],
 ) -> Result<ExitCode, String> {
     let (serves, version) = served(serves, version)?;
     let name = match name {
@@ -115,6 +121,7 @@ fn add(
         version,
         description,
         serves,
+        builtins: builtins.to_vec(),
     };
     let updated =
         registry::set_entry(&text, &name, &edit).map_err(|e| format!("{}: {e}", file.display()))?;

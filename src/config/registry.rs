@@ -12,7 +12,17 @@
 //! env = ["GOGC=off", "TZ"]                      # NAME=VALUE sets; NAME passes the host's value
 //! per_file = true                               # each file's output depends on that file alone
 //! serves = ["buf.build/protocolbuffers/go"]     # buf.gen.yaml `remote:` references it answers
+//!
+//! [plugins.builtins]                            # one module, many generators
+//! source = "plugins/protoc-gen-builtins.wasm"
+//! sha256 = "..."
+//! builtins = ["cpp", "java", "python"]          # --cpp_out runs it as protoc-gen-cpp
 //! ```
+//!
+//! `builtins` names the `--NAME_out` generators one module serves: it is run with argv[0] =
+//! `protoc-gen-NAME`, and picks its generator from that (testdata/build-builtins.sh builds protoc's
+//! built-in generators this way). An entry's own name wins over another entry's `builtins`, and
+//! two entries may not list the same builtin.
 //!
 //! `per_file` lets protowasm split a request's files to generate into one request per core and
 //! run them in parallel. Only for plugins whose output for a file does not depend on the other
@@ -74,6 +84,8 @@ struct RawEntry {
     per_file: bool,
     #[serde(default)]
     serves: Vec<String>,
+    #[serde(default)]
+    builtins: Vec<String>,
 }
 
 /// One plugin, resolved: paths absolute, sizes and durations parsed.
@@ -96,6 +108,9 @@ pub struct RegistryEntry {
     pub per_file: bool,
     /// The buf remote plugins (`HOST/OWNER/NAME`) this entry serves.
     pub serves: Vec<String>,
+    /// The `--NAME_out` generators this module serves besides its own name, each run with
+    /// argv[0] = `protoc-gen-NAME`.
+    pub builtins: Vec<String>,
 }
 
 #[derive(Debug, Default)]
@@ -156,6 +171,11 @@ impl Registry {
         for (name, e) in raw.plugins {
             let context = |what: String| format!("plugin \"{name}\": {what}");
             let sha256 = decode_sha256(&e.sha256).map_err(context)?;
+            if let Some(bad) = e.builtins.iter().find(|b| !is_generator_name(b)) {
+                return Err(context(format!(
+                    "builtins: \"{bad}\" is not a generator name: expected what goes between -- and _out, e.g. python for --python_out"
+                )));
+            }
             if let Some(bad) = e.serves.iter().find(|r| !is_identity(r)) {
                 return Err(context(format!(
                     "serves: \"{bad}\" is not a remote plugin name: expected HOST/OWNER/NAME, e.g. buf.build/protocolbuffers/go, without a version"
@@ -198,8 +218,20 @@ impl Registry {
                 env,
                 per_file: e.per_file,
                 serves: e.serves,
+                builtins: e.builtins,
             };
             entries.insert(name, entry);
+        }
+        let mut served: BTreeMap<&str, &str> = BTreeMap::new();
+        for entry in entries.values() {
+            for builtin in &entry.builtins {
+                if let Some(other) = served.insert(builtin, &entry.name) {
+                    return Err(format!(
+                        "plugin \"{}\": builtins: \"{builtin}\" is also served by plugin \"{other}\"; list each generator in one entry",
+                        entry.name
+                    ));
+                }
+            }
         }
         let mut deps = BTreeMap::new();
         for (name, dir) in raw.deps {
@@ -222,9 +254,14 @@ impl Registry {
         self.deps.get(name).map(PathBuf::as_path)
     }
 
-    /// The entry serving `--NAME_out`.
+    /// The entry serving `--NAME_out`: the entry named NAME, else the one listing NAME in
+    /// `builtins`.
     pub fn get(&self, name: &str) -> Option<&RegistryEntry> {
-        self.entries.get(name)
+        self.entries.get(name).or_else(|| {
+            self.entries
+                .values()
+                .find(|e| e.builtins.iter().any(|b| b == name))
+        })
     }
 
     pub fn entries(&self) -> impl Iterator<Item = &RegistryEntry> {
@@ -237,6 +274,14 @@ impl Registry {
             .values()
             .find(|e| e.serves.iter().any(|s| s == identity))
     }
+}
+
+/// What may stand between `--` and `_out`: protoc takes any flag name, but a builtin's name is
+/// also part of argv[0] and of file names, so it is kept to letters, digits, `_` and `-`.
+fn is_generator_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 /// `HOST/OWNER/NAME`: a buf remote plugin's name without a version.
@@ -277,6 +322,8 @@ pub struct EntryEdit {
     pub description: Option<String>,
     /// Remote plugins served (`serves`); none leaves the key as it is.
     pub serves: Vec<String>,
+    /// Generators served (`builtins`); none leaves the key as it is.
+    pub builtins: Vec<String>,
 }
 
 /// `text` with `[plugins.NAME]` added, or updated in place, keeping comments, layout and the
@@ -321,6 +368,10 @@ pub fn set_entry(text: &str, name: &str, edit: &EntryEdit) -> Result<String, Str
     }
     if let Some(d) = &edit.description {
         entry.insert("description", toml_edit::value(d));
+    }
+    if !edit.builtins.is_empty() {
+        let list: toml_edit::Array = edit.builtins.iter().map(String::as_str).collect();
+        entry.insert("builtins", toml_edit::value(list));
     }
     if !edit.serves.is_empty() {
         let list: toml_edit::Array = edit.serves.iter().map(String::as_str).collect();
@@ -448,6 +499,33 @@ mod tests {
     }
 
     #[test]
+    fn one_entry_serves_the_builtins_it_lists_and_an_entry_of_the_name_wins() {
+        let text = format!(
+            "[plugins.builtins]\nsource = \"b.wasm\"\nsha256 = \"{SHA}\"\nbuiltins = [\"cpp\", \"python\"]\n[plugins.python]\nsource = \"p.wasm\"\nsha256 = \"{SHA}\"\n"
+        );
+        let r = Registry::parse(&text, Path::new("/repo")).unwrap();
+        assert_eq!(r.get("cpp").unwrap().name, "builtins");
+        assert_eq!(r.get("python").unwrap().name, "python");
+        assert_eq!(r.get("builtins").unwrap().name, "builtins");
+        assert!(r.get("java").is_none());
+
+        let twice = format!(
+            "[plugins.a]\nsource = \"a.wasm\"\nsha256 = \"{SHA}\"\nbuiltins = [\"cpp\"]\n[plugins.b]\nsource = \"b.wasm\"\nsha256 = \"{SHA}\"\nbuiltins = [\"cpp\"]\n"
+        );
+        assert_eq!(
+            Registry::parse(&twice, Path::new(".")).unwrap_err(),
+            "plugin \"b\": builtins: \"cpp\" is also served by plugin \"a\"; list each generator in one entry"
+        );
+        let bad = format!(
+            "[plugins.a]\nsource = \"a.wasm\"\nsha256 = \"{SHA}\"\nbuiltins = [\"python_out\", \"../x\"]\n"
+        );
+        assert_eq!(
+            Registry::parse(&bad, Path::new(".")).unwrap_err(),
+            "plugin \"a\": builtins: \"../x\" is not a generator name: expected what goes between -- and _out, e.g. python for --python_out"
+        );
+    }
+
+    #[test]
     fn an_entry_serves_the_remote_plugins_it_names() {
         let text = format!(
             "[plugins.go]\nsource = \"a.wasm\"\nsha256 = \"{SHA}\"\nserves = [\"buf.build/protocolbuffers/go\"]\n[plugins.grpc]\nsource = \"b.wasm\"\nsha256 = \"{SHA}\"\n"
@@ -522,6 +600,7 @@ mod tests {
             version: Some("1.2".into()),
             description: None,
             serves: Vec::new(),
+            builtins: Vec::new(),
         };
         let updated = set_entry(text, "go", &edit).unwrap();
         let sha = "ab".repeat(32);

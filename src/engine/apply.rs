@@ -14,7 +14,7 @@ use crate::descriptor_set::FileSet;
 use crate::feature_check::{self, EditionBounds};
 use crate::model::{PluginRun, Run};
 use crate::output::OutputTree;
-use crate::plugins::{PluginError, RunOutput};
+use crate::plugins::{builtins, PluginError, PluginSource, RunOutput};
 
 /// The tree of every response, or every line protoc would print about them.
 pub fn responses(
@@ -53,12 +53,20 @@ pub fn responses(
 /// protoc's lines for a plugin that did not respond.
 fn run_failure(plugin: &PluginRun, e: PluginError) -> Vec<String> {
     let label = format!("{}: {}", plugin.origin, plugin.name);
-    match e {
-        PluginError::NotFound => vec![
+    // A built-in generator nothing serves: say how to get the module, not protoc's PATH advice.
+    let missing_builtin = (plugin.source == PluginSource::NotFound)
+        .then(|| plugin.name.strip_prefix("protoc-gen-"))
+        .flatten()
+        .filter(|name| builtins::is_builtin(name));
+    match (e, missing_builtin) {
+        (PluginError::NotFound, Some(name)) => {
+            vec![format!("{}: {}", plugin.origin, builtins::missing(name))]
+        }
+        (e @ PluginError::NotFound, None) => vec![
             format!("{}: {}", plugin.source.program(&plugin.name), e),
             format!("{label}: {}", PluginError::Exit(1)),
         ],
-        e => vec![format!("{label}: {e}")],
+        (e, _) => vec![format!("{label}: {e}")],
     }
 }
 

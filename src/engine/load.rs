@@ -314,6 +314,28 @@ pub fn render(
     out + message
 }
 
+/// How a file to generate's `proto_file` entry departs from the usual request form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EntryForm {
+    /// Keep `source_code_info` (protoc drops it for the `bootstrap` parameter).
+    pub source_info: bool,
+    /// Keep the json_names protoc computes (it leaves them out for its former built-in
+    /// generators, and its pool has none).
+    pub json_names: bool,
+    /// Keep source-retention options, which protoc strips from requests but its built-in
+    /// generators see.
+    pub source_retention_options: bool,
+}
+
+impl EntryForm {
+    /// What protoc's built-in generators see: its pool's file, as parsed.
+    pub const BUILT_IN: EntryForm = EntryForm {
+        source_info: true,
+        json_names: false,
+        source_retention_options: true,
+    };
+}
+
 impl Compiled {
     /// protoc's `GetTransitiveDependencies` order from the inputs: each file after its imports,
     /// once. Without `all`, only the inputs (the imports that are not inputs are skipped over,
@@ -403,20 +425,13 @@ impl Compiled {
         set
     }
 
-    /// The `proto_file` entry protoc sends for the file to generate `name` when it departs from
-    /// [`Compiled::request_files`]'s: with the `bootstrap` parameter protoc leaves out source
-    /// info and computed json_names; for its former built-in generators (`json_names` false)
-    /// the computed json_names. A json_name written in the source stays. `None` if `name` is
-    /// not in the pool.
-    pub fn generate_entry(
-        &self,
-        name: &str,
-        source_info: bool,
-        json_names: bool,
-    ) -> Option<Vec<u8>> {
+    /// The `proto_file` entry for the file to generate `name` when it departs from
+    /// [`Compiled::request_files`]'s, in `form`. A json_name written in the source always stays.
+    /// `None` if `name` is not in the pool.
+    pub fn generate_entry(&self, name: &str, form: EntryForm) -> Option<Vec<u8>> {
         let original = self.pool.file(name)?;
         let mut file = original.clone();
-        if !json_names {
+        if !form.json_names {
             let explicit: std::collections::HashSet<&[i32]> = original
                 .source_code_info
                 .iter()
@@ -426,8 +441,11 @@ impl Compiled {
                 .collect();
             clear_json_names(&mut file, &explicit);
         }
-        if !source_info {
+        if !form.source_info {
             file.source_code_info = None;
+        }
+        if form.source_retention_options {
+            return Some(file.encode_to_vec());
         }
         Some(Stripper::new(&self.pool).strip(&file).encode_to_vec())
     }

@@ -4,10 +4,11 @@
 
 use std::collections::HashMap;
 
+use super::load::EntryForm;
 use super::{Compiled, Failure, Loaded};
 use crate::descriptor_set::FileSet;
-use crate::model::{GroupBy, Grouping, Imports, ProtoFileOrder, Run};
-use crate::plugins::Plugin;
+use crate::model::{GroupBy, Grouping, Imports, PluginRun, ProtoFileOrder, Run};
+use crate::plugins::{Plugin, PluginSource};
 use crate::request;
 
 /// One plugin run to do.
@@ -52,12 +53,7 @@ pub fn jobs(run: &Run, loaded: &Loaded) -> Result<Vec<Job>, Failure> {
             if order == ProtoFileOrder::Compiled {
                 in_compiled_order(&mut files, &loaded.files);
             }
-            let entries = generate_entries(
-                loaded.compiled.as_ref(),
-                &files,
-                &plugin.name,
-                &plugin.parameter,
-            );
+            let entries = generate_entries(loaded.compiled.as_ref(), &files, plugin);
             let request = request::build(
                 &loaded.files,
                 &files,
@@ -168,31 +164,49 @@ const FORMER_BUILT_INS: &[&str] = &[
 
 /// The `proto_file` entries of the files to generate, where this plugin's request departs from
 /// the usual form: the `bootstrap` parameter drops source info and computed json_names, and
-/// protoc's former built-in generators get no computed json_names. Only for compiled inputs;
-/// files from descriptor sets are sent as they are.
+/// protoc's former built-in generators get no computed json_names. A generator of the builtins
+/// module gets the file as protoc's built-in would see it ([`EntryForm::BUILT_IN`]), so that
+/// what it embeds (a serialized descriptor) is what protoc's built-in embeds. Only for compiled
+/// inputs; files from descriptor sets are sent as they are.
 fn generate_entries(
     compiled: Option<&Compiled>,
     inputs: &[String],
-    plugin_name: &str,
-    parameter: &str,
+    plugin: &PluginRun,
 ) -> HashMap<String, Vec<u8>> {
     let Some(c) = compiled else {
         return HashMap::new();
     };
-    let bootstrap = parameter.split(',').any(|p| p == "bootstrap");
-    let json_names = !FORMER_BUILT_INS.contains(&plugin_name) && !bootstrap;
-    if !bootstrap && json_names {
-        return HashMap::new();
-    }
+    let form = if serves_builtin(plugin) {
+        EntryForm::BUILT_IN
+    } else {
+        let bootstrap = plugin.parameter.split(',').any(|p| p == "bootstrap");
+        let json_names = !FORMER_BUILT_INS.contains(&plugin.name.as_str()) && !bootstrap;
+        if !bootstrap && json_names {
+            return HashMap::new();
+        }
+        EntryForm {
+            source_info: !bootstrap,
+            json_names,
+            source_retention_options: false,
+        }
+    };
     inputs
         .iter()
-        .filter_map(|name| {
-            Some((
-                name.clone(),
-                c.generate_entry(name, !bootstrap, json_names)?,
-            ))
-        })
+        .filter_map(|name| Some((name.clone(), c.generate_entry(name, form)?)))
         .collect()
+}
+
+/// Whether `plugin` runs a generator of a module's `builtins` list (`--python_out` served by
+/// the builtins module), rather than a plugin of its own.
+fn serves_builtin(plugin: &PluginRun) -> bool {
+    let PluginSource::Registry { entry, .. } = &plugin.source else {
+        return false;
+    };
+    let name = plugin
+        .name
+        .strip_prefix("protoc-gen-")
+        .unwrap_or(&plugin.name);
+    entry.builtins.iter().any(|b| b == name)
 }
 
 #[cfg(test)]

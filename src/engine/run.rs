@@ -9,7 +9,8 @@ use super::Failure;
 use crate::cache::{ModuleCache, ResponseCache};
 use crate::model::Run;
 use crate::plugins::{
-    CachedRunner, NativeRunner, PluginError, PluginKind, PluginRunner, RunOutput, WasmRuntime,
+    CachedRunner, NativeRunner, PluginError, PluginKind, PluginRunner, ProtocProxyRunner,
+    RunOutput, WasmRuntime,
 };
 
 /// One request's outcome, with what it asked.
@@ -42,6 +43,7 @@ pub fn plugins(run: &Run, jobs: Vec<Job>, cache: ModuleCache) -> Result<Vec<Ran>
             });
             let runner: &dyn PluginRunner = match (&job.runnable.kind, &cached) {
                 (PluginKind::Wasm, Some(w)) => w,
+                (PluginKind::Protoc, _) => &ProtocProxyRunner,
                 _ => &NativeRunner,
             };
             Ran {

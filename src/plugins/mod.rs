@@ -2,9 +2,11 @@
 //! `wasm` runs WASI preview 1 modules in-process with wasmtime; `native` runs executables as
 //! subprocesses, as protoc does.
 
+pub mod builtins;
 mod cached;
 mod limits;
 pub mod native;
+mod protoc_proxy;
 pub mod source;
 mod stdio;
 pub mod wasm;
@@ -16,6 +18,7 @@ use std::time::Duration;
 pub use cached::{response_key, CacheMode, CachedRunner};
 pub use limits::{format_size, parse_duration, parse_size, LimitFlags, Limits};
 pub use native::NativeRunner;
+pub use protoc_proxy::ProtocProxyRunner;
 pub use source::{resolve, PluginSource, Resolved};
 pub use wasm::WasmRuntime;
 
@@ -24,6 +27,8 @@ pub use wasm::WasmRuntime;
 pub enum PluginKind {
     Wasm,
     Native,
+    /// A protoc built-in generator run by the protoc at `path` (buf's `protoc_path`).
+    Protoc,
 }
 
 /// A plugin resolved to something runnable.

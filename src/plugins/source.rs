@@ -25,6 +25,9 @@ pub enum PluginSource {
     Command(Vec<String>),
     /// Not found: running it reports protoc's "program not found".
     NotFound,
+    /// protoc's built-in generator of the plugin's name, run by this protoc (its path, then
+    /// arguments before protowasm's): buf's `protoc_builtin` with `protoc_path`.
+    Protoc(Vec<String>),
     /// A pinned wasm module of the registry at `registry` (a URL source is downloaded into the
     /// plugin store beside that file when first used).
     Registry {
@@ -106,11 +109,7 @@ impl PluginSource {
             PluginSource::File(path) | PluginSource::OnPath(path) => Ok(at_path(path)),
             PluginSource::NotFound => Ok(Plugin::native(name, Path::new(name))),
             PluginSource::Command(command) => {
-                let program = command.first().map_or("", String::as_str);
-                let path = match program.contains('/') {
-                    true => PathBuf::from(program),
-                    false => search_path(program).unwrap_or_else(|| PathBuf::from(program)),
-                };
+                let path = program_path(command.first().map_or("", String::as_str));
                 Ok(Plugin {
                     args: command.get(1..).unwrap_or_default().to_vec(),
                     ..at_path(&path)
@@ -119,6 +118,14 @@ impl PluginSource {
             PluginSource::Registry { entry, registry } => {
                 prepare_registry(name, origin, entry, registry.as_deref())
             }
+            PluginSource::Protoc(command) => {
+                let path = program_path(command.first().map_or("protoc", String::as_str));
+                Ok(Plugin {
+                    args: command.get(1..).unwrap_or_default().to_vec(),
+                    kind: PluginKind::Protoc,
+                    ..Plugin::native(name, &path)
+                })
+            }
         }
     }
 
@@ -126,7 +133,7 @@ impl PluginSource {
     pub fn program(&self, name: &str) -> String {
         match self {
             PluginSource::File(path) => path.display().to_string(),
-            PluginSource::Command(command) => command.join(" "),
+            PluginSource::Command(command) | PluginSource::Protoc(command) => command.join(" "),
             _ => name.to_string(),
         }
     }
@@ -162,6 +169,15 @@ fn prepare_registry(
         args: Vec::new(),
         env: entry.env.clone(),
     })
+}
+
+/// A command's program: a path as given, or a name looked up on PATH (left as it is when not
+/// found, so that running it reports protoc's error).
+fn program_path(program: &str) -> PathBuf {
+    match program.contains('/') {
+        true => PathBuf::from(program),
+        false => search_path(program).unwrap_or_else(|| PathBuf::from(program)),
+    }
 }
 
 /// `name`, then `name.wasm`, in each PATH directory in turn: an executable file, or any

