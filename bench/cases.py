@@ -286,7 +286,48 @@ def cache_case(setup: Setup, kind: str, inp_key: str, inp: Input, warm_cache: Pa
                 "PROTOWASM_CACHE_DIR every run", tools, check)
 
 
-GROUPS = ["compile", "rust", "go", "cache"]
+BUILTINS = ["python", "cpp", "java"]
+
+
+def builtins_case(setup: Setup, generator: str, inp_key: str, inp: Input, warm_cache: Path) -> Case:
+    """A protoc built-in generator: the builtins module under protowasm (warm AOT cache, the
+    plugin really runs) against protoc 35.1, the release its sources are, with its own
+    built-in generator; protoc 36.2's for scale (its output may differ: another release)."""
+    if setup.protoc35 is None:
+        raise CheckFailed("the builtins group needs BENCH_PROTOC35 (bench/run.sh sets it)")
+    cid = f"builtin-{generator}-{inp_key}"
+    d = fresh_dir(setup.work / cid)
+    module_dir(setup, inp, d / "mod")
+    (d / "files").write_text("\n".join(inp.files) + "\n")
+    reg = d / "registry.toml"
+    reg.write_text(f'[plugins.builtins]\nsource = "{setup.builtins}"\nsha256 = "{sha256(setup.builtins)}"\n'
+                   f'builtins = ["{generator}"]\n')
+    pw_env = {"PROTOWASM_CACHE_DIR": str(warm_cache), "PROTOWASM_REGISTRY": str(reg)}
+
+    def native(key, label, protoc, out, baseline=False):
+        return Tool(key, label, [str(protoc), "-Imod", f"--{generator}_out={d / out}", "@files"], d,
+                    out=d / out, baseline=baseline)
+
+    tools = [
+        Tool("protowasm", "protowasm protoc, wasm builtin (35.1)",
+             [str(setup.protowasm), "protoc", "-Imod", *setup.no_cache, "--timings",
+              f"--{generator}_out={d / 'out-pw'}", "@files"], d, pw_env, out=d / "out-pw"),
+        native("protoc35", "protoc 35.1, built-in", setup.protoc35, "out-protoc35", baseline=True),
+        native("protoc", "protoc 36.2, built-in", setup.protoc, "out-protoc"),
+    ]
+
+    def check() -> list[str]:
+        notes = [same_tree(d / "out-pw", d / "out-protoc35", "protowasm vs protoc 35.1")]
+        a, b = read_tree(d / "out-pw"), read_tree(d / "out-protoc")
+        differ = sum(a.get(k) != v for k, v in b.items())
+        notes.append(f"protoc 36.2: {len(b)} files, {differ} of them other bytes than 35.1's")
+        return notes
+
+    return Case(cid, f"Built-in --{generator}_out on {inp.name}", f"builtin {generator} · {inp.short}",
+                f"{len(inp.files)} files, protoc's {generator} generator", tools, check)
+
+
+GROUPS = ["compile", "rust", "go", "cache", "builtins"]
 
 
 def build(setup: Setup, groups: list[str]) -> list[Case]:
@@ -305,4 +346,8 @@ def build(setup: Setup, groups: list[str]) -> list[Case]:
         key = "common" if setup.quick else "aiplatform"
         for kind in ["rust", "go"]:
             cases.append(cache_case(setup, kind, key, ins[key], warm))
+    if "builtins" in groups:
+        for generator in BUILTINS:
+            for key in ["common", *big]:
+                cases.append(builtins_case(setup, generator, key, ins[key], warm))
     return cases

@@ -150,7 +150,8 @@ def main() -> int:
     help_text = subprocess.run([pw, "protoc", "--help"], capture_output=True, text=True).stdout
     setup = inputs.Setup(
         repo=repo, work=repo / "target/bench/work", protowasm=pw, protoc=Path(env["BENCH_PROTOC"]),
-        buf=Path(env["BENCH_BUF"]), quick=args.quick, output_cache="--no-cache" in help_text)
+        buf=Path(env["BENCH_BUF"]), quick=args.quick, output_cache="--no-cache" in help_text,
+        protoc35=Path(env["BENCH_PROTOC35"]) if env.get("BENCH_PROTOC35") else None)
     setup.work.mkdir(parents=True, exist_ok=True)
     logs = repo / "target/bench/logs"
     logs.mkdir(parents=True, exist_ok=True)

@@ -22,6 +22,7 @@ class Setup:
     buf: Path
     quick: bool
     output_cache: bool  # protowasm knows --no-cache (the output cache is merged)
+    protoc35: Optional[Path] = None  # protoc 35.1 (PyPI), the builtins' release, with its own builtins
 
     @property
     def corpus(self) -> Path:
@@ -29,6 +30,11 @@ class Setup:
 
     def wasm(self, plugin: str) -> Path:
         return self.repo / f"target/plugins/wasm/protoc-gen-{plugin}.wasm"
+
+    @property
+    def builtins(self) -> Path:
+        """testdata/build-builtins.sh's module: protoc 35.1's generators as wasm."""
+        return self.repo / "target/plugins/wasm/protoc-gen-builtins.wasm"
 
     def native(self, plugin: str) -> Path:
         return self.repo / f"target/plugins/native/protoc-gen-{plugin}"

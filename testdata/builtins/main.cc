@@ -8,6 +8,7 @@
 #include <iostream>
 #include <string>
 
+#include "absl/log/initialize.h"
 #include "google/protobuf/compiler/code_generator.h"
 #include "google/protobuf/compiler/cpp/generator.h"
 #include "google/protobuf/compiler/csharp/csharp_generator.h"
@@ -57,6 +58,9 @@ int Run(int argc, char* argv[]) {
 
 int main(int argc, char* argv[]) {
   namespace compiler = google::protobuf::compiler;
+  // As protoc's main does: from here on, abseil logs errors and worse to stderr, and drops the
+  // generators' warnings, which protoc doesn't print either.
+  absl::InitializeLog();
   const std::string name = GeneratorName(argc > 0 ? argv[0] : nullptr);
   if (name == "cpp") return Run<compiler::cpp::CppGenerator>(argc, argv);
   if (name == "java") return Run<compiler::java::JavaGenerator>(argc, argv);

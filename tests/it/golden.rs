@@ -2,7 +2,9 @@
 //!   - `cmd`: the `protowasm protoc` arguments, one per line (argfile style; a first line
 //!     `generate` or `clean` runs that subcommand instead), with placeholders
 //!     `{wasm}` and `{native}` (the built plugin directories), `{example}` (the bundled example's
-//!     descriptor set) and `{set}` (a descriptor set protoc builds from the case's `input/`);
+//!     descriptor set), `{set}` (a descriptor set protoc builds from the case's `input/`), and
+//!     `{builtins}` and `{builtins_sha256}` (testdata/build-builtins.sh's module, built only for
+//!     the cases that name it);
 //!   - `input/` (optional): `.proto` files, all of them inputs to `{set}`;
 //!   - `setup/` (optional): files placed in the working directory before the run (placeholders
 //!     are replaced in `.yaml` and `.toml` files);
@@ -29,16 +31,28 @@ fn run_case(case: &Path) -> Outcome {
     let cwd = work.path();
     std::fs::create_dir(cwd.join("out")).unwrap();
     let set = cwd.join("set.pb");
-    let placeholders = [
-        ("{wasm}", plugins().join("wasm")),
-        ("{native}", plugins().join("native")),
-        ("{example}", example_set()),
-        ("{set}", set.clone()),
+    let mut placeholders = vec![
+        ("{wasm}", plugins().join("wasm").display().to_string()),
+        ("{native}", plugins().join("native").display().to_string()),
+        ("{example}", example_set().display().to_string()),
+        ("{set}", set.display().to_string()),
     ];
+    // The builtins module is built only for the cases that name it.
+    if read_tree(case)
+        .values()
+        .any(|b| String::from_utf8_lossy(b).contains("{builtins"))
+    {
+        let module = builtins_module();
+        let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
+            std::fs::read(module).unwrap(),
+        ));
+        placeholders.push(("{builtins_sha256}", sha));
+        placeholders.push(("{builtins}", module.display().to_string()));
+    }
     let fill = |text: &str| {
-        placeholders.iter().fold(text.to_string(), |acc, (k, v)| {
-            acc.replace(k, &v.display().to_string())
-        })
+        placeholders
+            .iter()
+            .fold(text.to_string(), |acc, (k, v)| acc.replace(k, v))
     };
     let setup = case.join("setup");
     if setup.is_dir() {
@@ -72,7 +86,7 @@ fn run_case(case: &Path) -> Outcome {
     let unfill = |text: String| {
         placeholders
             .iter()
-            .fold(text, |acc, (k, v)| acc.replace(&v.display().to_string(), k))
+            .fold(text, |acc, (k, v)| acc.replace(v.as_str(), k))
     };
     let stderr = unfill(run.stderr.clone());
     let mut tree = read_tree(cwd);
