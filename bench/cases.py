@@ -291,7 +291,8 @@ BUILTINS = ["python", "cpp", "java"]
 
 def builtins_case(setup: Setup, generator: str, inp_key: str, inp: Input, warm_cache: Path) -> Case:
     """A protoc built-in generator: the builtins module under protowasm (warm AOT cache, the
-    plugin really runs) against protoc 35.1, the release its sources are, with its own
+    plugin really runs, requests split across cores as the repository's registry does) against
+    protoc 35.1, the release its sources are, with its own
     built-in generator; protoc 36.2's for scale (its output may differ: another release)."""
     if setup.protoc35 is None:
         raise CheckFailed("the builtins group needs BENCH_PROTOC35 (bench/run.sh sets it)")
@@ -301,7 +302,7 @@ def builtins_case(setup: Setup, generator: str, inp_key: str, inp: Input, warm_c
     (d / "files").write_text("\n".join(inp.files) + "\n")
     reg = d / "registry.toml"
     reg.write_text(f'[plugins.builtins]\nsource = "{setup.builtins}"\nsha256 = "{sha256(setup.builtins)}"\n'
-                   f'builtins = ["{generator}"]\n')
+                   f'builtins = ["{generator}"]\nper_file = ["{generator}"]\n')
     pw_env = {"PROTOWASM_CACHE_DIR": str(warm_cache), "PROTOWASM_REGISTRY": str(reg)}
 
     def native(key, label, protoc, out, baseline=False):

@@ -19,6 +19,9 @@
 //! builtins = ["cpp", "java", "python"]          # --cpp_out runs it as protoc-gen-cpp
 //! ```
 //!
+//! `per_file` may also list builtins (`per_file = ["cpp", "python"]`): the generators of the
+//! module that write each file alone; the others get whole requests.
+//!
 //! `builtins` names the `--NAME_out` generators one module serves: it is run with argv[0] =
 //! `protoc-gen-NAME`, and picks its generator from that (testdata/build-builtins.sh builds protoc's
 //! built-in generators this way). An entry's own name wins over another entry's `builtins`, and
@@ -81,11 +84,49 @@ struct RawEntry {
     #[serde(default)]
     env: Vec<String>,
     #[serde(default)]
-    per_file: bool,
+    per_file: RawPerFile,
     #[serde(default)]
     serves: Vec<String>,
     #[serde(default)]
     builtins: Vec<String>,
+}
+
+/// `per_file = true`, or the builtins it holds for: `per_file = ["cpp", "python"]`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum RawPerFile {
+    All(bool),
+    Builtins(Vec<String>),
+}
+
+impl Default for RawPerFile {
+    fn default() -> Self {
+        RawPerFile::All(false)
+    }
+}
+
+/// Which of an entry's generators write each file's output from that file alone.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum PerFile {
+    /// None of them (`per_file = false`, the default).
+    #[default]
+    No,
+    /// All of them (`per_file = true`).
+    All,
+    /// The builtins named (`per_file = ["cpp", ...]`): a module serving several generators,
+    /// some of which write one file for all inputs (the Rust generator's entry point).
+    Builtins(Vec<String>),
+}
+
+impl PerFile {
+    /// Whether generator `name` (the entry's own name, or one of its builtins) is per file.
+    pub fn holds_for(&self, name: &str) -> bool {
+        match self {
+            PerFile::No => false,
+            PerFile::All => true,
+            PerFile::Builtins(names) => names.iter().any(|n| n == name),
+        }
+    }
 }
 
 /// One plugin, resolved: paths absolute, sizes and durations parsed.
@@ -105,7 +146,7 @@ pub struct RegistryEntry {
     /// Environment variables the plugin sees, resolved from the allow-list.
     pub env: Vec<(String, String)>,
     /// The plugin generates each file on its own, so a request may be split by files.
-    pub per_file: bool,
+    pub per_file: PerFile,
     /// The buf remote plugins (`HOST/OWNER/NAME`) this entry serves.
     pub serves: Vec<String>,
     /// The `--NAME_out` generators this module serves besides its own name, each run with
@@ -205,6 +246,18 @@ impl Registry {
                     None => std::env::var(item).ok().map(|v| (item.clone(), v)),
                 })
                 .collect();
+            let per_file = match e.per_file {
+                RawPerFile::All(false) => PerFile::No,
+                RawPerFile::All(true) => PerFile::All,
+                RawPerFile::Builtins(names) => {
+                    if let Some(bad) = names.iter().find(|n| !e.builtins.contains(n)) {
+                        return Err(context(format!(
+                            "per_file: \"{bad}\" is not one of this entry's builtins"
+                        )));
+                    }
+                    PerFile::Builtins(names)
+                }
+            };
             let entry = RegistryEntry {
                 name: name.clone(),
                 path,
@@ -216,7 +269,7 @@ impl Registry {
                 memory_limit,
                 timeout,
                 env,
-                per_file: e.per_file,
+                per_file,
                 serves: e.serves,
                 builtins: e.builtins,
             };
@@ -522,6 +575,32 @@ mod tests {
         assert_eq!(
             Registry::parse(&bad, Path::new(".")).unwrap_err(),
             "plugin \"a\": builtins: \"../x\" is not a generator name: expected what goes between -- and _out, e.g. python for --python_out"
+        );
+    }
+
+    #[test]
+    fn per_file_may_name_some_of_the_builtins() {
+        let text = format!(
+            "[plugins.builtins]\nsource = \"b.wasm\"\nsha256 = \"{SHA}\"\nbuiltins = [\"cpp\", \"rust\"]\nper_file = [\"cpp\"]\n"
+        );
+        let r = Registry::parse(&text, Path::new("/repo")).unwrap();
+        let e = r.get("cpp").unwrap();
+        assert!(e.per_file.holds_for("cpp"));
+        assert!(!e.per_file.holds_for("rust"));
+        let all =
+            format!("[plugins.go]\nsource = \"a.wasm\"\nsha256 = \"{SHA}\"\nper_file = true\n");
+        assert_eq!(
+            Registry::parse(&all, Path::new("."))
+                .unwrap()
+                .get("go")
+                .unwrap()
+                .per_file,
+            PerFile::All
+        );
+        let stray = text.replace("per_file = [\"cpp\"]", "per_file = [\"java\"]");
+        assert_eq!(
+            Registry::parse(&stray, Path::new(".")).unwrap_err(),
+            "plugin \"builtins\": per_file: \"java\" is not one of this entry's builtins"
         );
     }
 

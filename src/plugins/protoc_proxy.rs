@@ -152,10 +152,15 @@ mod tests {
         let bytes = response(&[("a/b.py".into(), b"x = 1\n".to_vec())]);
         let r = CodeGeneratorResponse::decode(bytes.as_slice()).unwrap();
         assert_eq!(r.supported_features, Some(3));
-        assert_eq!(
-            (r.minimum_edition, r.maximum_edition),
-            (Some(998), Some(i32::MAX))
-        );
+        #[derive(Clone, PartialEq, Message)]
+        struct Editions {
+            #[prost(int32, optional, tag = "3")]
+            minimum: Option<i32>,
+            #[prost(int32, optional, tag = "4")]
+            maximum: Option<i32>,
+        }
+        let e = Editions::decode(bytes.as_slice()).unwrap();
+        assert_eq!((e.minimum, e.maximum), (Some(998), Some(i32::MAX)));
         assert_eq!(r.file.len(), 1);
         assert_eq!(r.file[0].name.as_deref(), Some("a/b.py"));
         assert_eq!(r.file[0].content.as_deref(), Some("x = 1\n"));

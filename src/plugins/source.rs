@@ -87,7 +87,9 @@ pub fn resolve(name: &str, explicit: &[(String, PathBuf)], registry: &Registry) 
                 stdout_bytes: None,
                 timeout: entry.timeout,
             },
-            per_file: entry.per_file,
+            per_file: entry
+                .per_file
+                .holds_for(name.trim_start_matches("protoc-gen-")),
         };
     }
     plain(match search_path(name) {

@@ -356,7 +356,8 @@ pub const BUILTINS: &[&str] = &[
     "rust",
 ];
 
-/// A plugins-registry.toml entry for the builtins module, pinned to its sha256.
+/// A plugins-registry.toml entry for the builtins module, pinned to its sha256, split across
+/// cores as the repository's registry splits it.
 #[allow(dead_code)]
 pub fn builtins_registry_entry() -> String {
     let module = builtins_module();
@@ -364,10 +365,17 @@ pub fn builtins_registry_entry() -> String {
         std::fs::read(module).unwrap(),
     ));
     let names: Vec<String> = BUILTINS.iter().map(|b| format!("\"{b}\"")).collect();
+    // As the repository's registry: every generator but rust and objc is split across cores.
+    let per_file: Vec<String> = BUILTINS
+        .iter()
+        .filter(|b| !matches!(**b, "rust" | "objc"))
+        .map(|b| format!("\"{b}\""))
+        .collect();
     format!(
-        "[plugins.builtins]\nsource = \"{}\"\nsha256 = \"{sha}\"\nbuiltins = [{}]\n",
+        "[plugins.builtins]\nsource = \"{}\"\nsha256 = \"{sha}\"\nbuiltins = [{}]\nper_file = [{}]\n",
         module.display(),
-        names.join(", ")
+        names.join(", "),
+        per_file.join(", ")
     )
 }
 
