@@ -573,3 +573,53 @@ fn buf_protoc_builtin_runs_protoc_path_as_buf_does_or_else_the_module() {
         run.stderr
     );
 }
+
+/// The checked-in plugins-registry.toml pins the module build-builtins.sh builds here (the build
+/// is reproducible: the same Debian packages give the same bytes, wherever the clone and the
+/// cache are), and serves --python_out and --cpp_out with it as protoc 35.1 generates them.
+#[test]
+fn the_repository_registry_pins_the_built_module() {
+    builtins_module();
+    let registry = repo().join("plugins-registry.toml");
+    let work = tempfile::tempdir().unwrap();
+    let files = [
+        "example/library/v1/book.proto",
+        "example/library/v1/library_service.proto",
+    ];
+    let run = |program: Option<&Path>, out: &str| {
+        std::fs::create_dir_all(work.path().join(out)).unwrap();
+        let mut args = vec![
+            format!("-I{}", repo().join("testdata/proto").display()),
+            format!("--python_out={out}"),
+            format!("--cpp_out={out}"),
+        ];
+        args.extend(files.iter().map(|f| f.to_string()));
+        let output = match program {
+            Some(protoc) => Command::new(protoc)
+                .args(&args)
+                .current_dir(work.path())
+                .output(),
+            None => Command::new(env!("CARGO_BIN_EXE_protowasm"))
+                .arg("protoc")
+                .args(&args)
+                .current_dir(work.path())
+                .env("PROTOWASM_REGISTRY", &registry)
+                .env("PROTOWASM_CACHE_DIR", shared_cache())
+                .output(),
+        }
+        .unwrap();
+        assert!(
+            output.status.success(),
+            "{out}: {} (a pin that no longer matches means the builtins build is no longer reproducible here; re-pin with sha256sum target/plugins/wasm/protoc-gen-builtins.wasm)",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        read_tree(&work.path().join(out))
+    };
+    let theirs = run(Some(&builtins_oracles().join("protoc")), "theirs");
+    let ours = run(None, "ours");
+    assert!(
+        theirs.keys().any(|k| k.ends_with("book.pb.h")),
+        "{theirs:?}"
+    );
+    assert_trees_equal(&ours, &theirs, "the repository's registry");
+}
