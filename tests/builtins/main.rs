@@ -623,3 +623,46 @@ fn the_repository_registry_pins_the_built_module() {
     );
     assert_trees_equal(&ours, &theirs, "the repository's registry");
 }
+
+/// `plugin add --builtins` registers the module for the generators named, and `--python_out`
+/// then runs it; a generator not named is still missing, with the message that says so.
+#[test]
+fn plugin_add_registers_the_builtins_it_is_given() {
+    let module = builtins_module();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("x.proto"),
+        "syntax = \"proto3\";\nmessage A { int32 n = 1; }\n",
+    )
+    .unwrap();
+    let run = |args: &[&str]| protowasm_in(dir.path(), shared_cache(), &s(args));
+    run(&[
+        "plugin",
+        "add",
+        module.to_str().unwrap(),
+        "--name",
+        "builtins",
+        "--builtins",
+        "python,cpp",
+    ])
+    .assert_ok();
+    let text = std::fs::read_to_string(dir.path().join("plugins-registry.toml")).unwrap();
+    assert!(text.contains("builtins = [\"python\", \"cpp\"]"), "{text}");
+    std::fs::create_dir(dir.path().join("out")).unwrap();
+    run(&["protoc", "--python_out=out", "--cpp_out=out", "x.proto"]).assert_ok();
+    let tree = read_tree(&dir.path().join("out"));
+    assert!(
+        tree.contains_key("x_pb2.py") && tree.contains_key("x.pb.h"),
+        "{:?}",
+        tree.keys()
+    );
+    let java = run(&["protoc", "--java_out=out", "x.proto"]);
+    assert_eq!(java.status, 1);
+    assert!(
+        java.stderr.starts_with(
+            "--java_out: protoc's built-in java generator runs in protowasm as a wasm module"
+        ),
+        "{}",
+        java.stderr
+    );
+}
