@@ -6,6 +6,7 @@ pub mod buf_deps;
 pub mod buf_gen;
 pub mod buf_managed;
 pub mod buf_yaml;
+pub mod oci;
 pub mod registry;
 pub mod store;
 
