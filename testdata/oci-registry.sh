@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# A real OCI registry on loopback for the OCI tests (issue #17): Debian's docker-registry (the CNCF
+# distribution server 2.8), fetched with `apt-get download` and unpacked with `dpkg-deb -x`, so no
+# system service starts. The package is cached under $PROTOWASM_BUILD_CACHE/oci-registry (default
+# ~/.cache/protowasm-build).
+#
+#   testdata/oci-registry.sh path                # prints the server binary's path (fetching it once)
+#   testdata/oci-registry.sh serve DIR PORT [HTPASSWD]
+#                                                # runs it in the foreground on 127.0.0.1:PORT,
+#                                                # storing blobs under DIR; with HTPASSWD (bcrypt,
+#                                                # `htpasswd -B`), Basic auth is required
+set -euo pipefail
+
+CACHE="${PROTOWASM_BUILD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/protowasm-build}/oci-registry"
+BIN="$CACHE/root/usr/bin/docker-registry"
+
+die() { echo "oci-registry.sh: $*" >&2; exit 1; }
+
+fetch() {
+    [ -x "$BIN" ] && return 0
+    mkdir -p "$CACHE"
+    local tmp
+    tmp=$(mktemp -d "$CACHE/.fetch.XXXXXX")
+    (cd "$tmp" && apt-get download docker-registry >/dev/null 2>&1) ||
+        (apt-get update >/dev/null && cd "$tmp" && apt-get download docker-registry >/dev/null) ||
+        die "apt-get download docker-registry failed"
+    dpkg-deb -x "$tmp"/docker-registry_*.deb "$tmp/root"
+    [ -x "$tmp/root/usr/bin/docker-registry" ] || die "the package has no usr/bin/docker-registry"
+    rm -rf "$CACHE/root" && mv "$tmp/root" "$CACHE/root" && rm -rf "$tmp"
+}
+
+case "${1:-}" in
+    path)
+        fetch
+        echo "$BIN"
+        ;;
+    serve)
+        [ $# -ge 3 ] || die "usage: oci-registry.sh serve DIR PORT [HTPASSWD]"
+        fetch
+        dir="$2" port="$3"
+        mkdir -p "$dir"
+        {
+            echo "version: 0.1"
+            echo "log: {level: error}"
+            echo "storage: {filesystem: {rootdirectory: $dir/data}, delete: {enabled: true}}"
+            echo "http: {addr: 127.0.0.1:$port}"
+            if [ -n "${4:-}" ]; then
+                echo "auth: {htpasswd: {realm: protowasm-tests, path: $4}}"
+            fi
+        } > "$dir/config.yml"
+        exec "$BIN" serve "$dir/config.yml"
+        ;;
+    *)
+        die "usage: oci-registry.sh path | serve DIR PORT [HTPASSWD]"
+        ;;
+esac
