@@ -1,8 +1,19 @@
-//! `oci://` plugin references (issue #17): `oci://HOST[:PORT]/REPO[:TAG][@sha256:DIGEST]`, with the
-//! distribution spec's grammar for repository names and tags. The client that pushes and pulls
-//! Wasm OCI artifacts is still to come; this is the reference it will take.
+//! Wasm plugins as OCI artifacts (issue #17): `oci://HOST[:PORT]/REPO[:TAG][@sha256:DIGEST]`
+//! references, with the distribution spec's grammar, and a small synchronous client on ureq that
+//! pushes and pulls the CNCF TAG-Runtime layout: an OCI image manifest, a
+//! `application/vnd.wasm.config.v0+json` config, one `application/wasm` layer.
+//!
+//! Every pull is checked: the manifest against the digest asked for (and the registry's
+//! `Docker-Content-Digest`), the layer against the manifest's digest and size. Auth: anonymous,
+//! the bearer-token challenge (ghcr.io, Docker Hub), and Basic credentials. Plain http only for
+//! loopback registries. Not yet wired to `plugin push` / `plugin add`.
 
 use std::fmt;
+use std::io::Read;
+use std::time::Duration;
+
+use base64::Engine as _;
+use sha2::{Digest as _, Sha256};
 
 /// A parsed `oci://` reference.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -144,6 +155,416 @@ fn is_path_component(c: &str) -> bool {
 fn is_tag(t: &str) -> bool {
     let ok = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'-';
     !t.is_empty() && t.len() <= 128 && !t.starts_with(['.', '-']) && t.bytes().all(ok)
+}
+
+pub const MANIFEST_MEDIA_TYPE: &str = "application/vnd.oci.image.manifest.v1+json";
+pub const CONFIG_MEDIA_TYPE: &str = "application/vnd.wasm.config.v0+json";
+pub const LAYER_MEDIA_TYPE: &str = "application/wasm";
+/// Layer media types older tools still push (oci-client and Spin; Trivy and older wasmCloud).
+pub const OLDER_LAYER_MEDIA_TYPES: &[&str] = &[
+    "application/vnd.wasm.content.layer.v1+wasm",
+    "application/vnd.module.wasm.content.layer.v1+wasm",
+];
+/// The largest manifest read.
+const MANIFEST_LIMIT: u64 = 4 << 20;
+
+/// Who the client is to the registry.
+#[derive(Debug, Clone, Default)]
+pub struct Credentials {
+    pub basic: Option<(String, String)>,
+}
+
+/// What a pull brings back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pulled {
+    /// `sha256:...` of the manifest's bytes.
+    pub manifest_digest: String,
+    pub annotations: std::collections::BTreeMap<String, String>,
+    pub module: Vec<u8>,
+}
+
+pub struct Client {
+    agent: ureq::Agent,
+    credentials: Credentials,
+    /// A bearer token from a challenge, reused for the client's later requests.
+    token: std::sync::Mutex<Option<String>>,
+    /// The cap on a layer's size.
+    pub layer_limit: u64,
+}
+
+/// A response's status, headers we use, and body.
+struct Reply {
+    status: u16,
+    header: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn get(&self, name: &str) -> Option<&str> {
+        self.header
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl Client {
+    pub fn new(credentials: Credentials) -> Client {
+        let agent = ureq::Agent::config_builder()
+            .timeout_global(Some(Duration::from_secs(600)))
+            .http_status_as_error(false)
+            .build()
+            .into();
+        Client {
+            agent,
+            credentials,
+            token: std::sync::Mutex::new(None),
+            layer_limit: 512 << 20,
+        }
+    }
+
+    fn base(r: &Reference) -> String {
+        let scheme = if r.is_loopback() { "http" } else { "https" };
+        format!("{scheme}://{}/v2/{}", r.registry, r.repository)
+    }
+
+    /// One request, answering a 401's challenge once (bearer token, or Basic credentials).
+    fn send(
+        &self,
+        r: &Reference,
+        method: &str,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: Option<&[u8]>,
+        limit: u64,
+    ) -> Result<Reply, String> {
+        let mut challenged = false;
+        loop {
+            let auth = self.authorization();
+            let reply = self
+                .once(method, url, headers, auth.as_deref(), body, limit)
+                .map_err(|e| format!("{r}: {e}"))?;
+            if reply.status != 401 || challenged {
+                return Ok(reply);
+            }
+            challenged = true;
+            let challenge = reply.get("www-authenticate").unwrap_or("").to_string();
+            if let Some(params) = challenge.strip_prefix("Bearer ") {
+                let token = self.token_for(r, params)?;
+                *self.token.lock().unwrap() = Some(token);
+            } else if self.credentials.basic.is_none() {
+                return Ok(reply);
+            }
+        }
+    }
+
+    fn authorization(&self) -> Option<String> {
+        if let Some(token) = self.token.lock().unwrap().clone() {
+            return Some(format!("Bearer {token}"));
+        }
+        self.credentials.basic.as_ref().map(|(user, password)| {
+            let pair =
+                base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+            format!("Basic {pair}")
+        })
+    }
+
+    fn once(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(&str, &str)],
+        auth: Option<&str>,
+        body: Option<&[u8]>,
+        limit: u64,
+    ) -> Result<Reply, String> {
+        let mut request = ureq::http::Request::builder().method(method).uri(url);
+        for (k, v) in headers {
+            request = request.header(*k, *v);
+        }
+        if let Some(auth) = auth {
+            request = request.header("Authorization", auth);
+        }
+        let request = request
+            .body(body.map(<[u8]>::to_vec).unwrap_or_default())
+            .map_err(|e| e.to_string())?;
+        let response = self.agent.run(request).map_err(|e| match e {
+            ureq::Error::Io(io) => format!("the registry is unreachable: {io}"),
+            e => e.to_string(),
+        })?;
+        let status = response.status().as_u16();
+        let header = response
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
+            .collect();
+        let mut bytes = Vec::new();
+        response
+            .into_body()
+            .into_reader()
+            .take(limit.saturating_add(1))
+            .read_to_end(&mut bytes)
+            .map_err(|e| format!("reading the response of {method} {url}: {e}"))?;
+        if bytes.len() as u64 > limit {
+            return Err(format!(
+                "{method} {url}: the response is over the {limit}-byte limit"
+            ));
+        }
+        Ok(Reply {
+            status,
+            header,
+            body: bytes,
+        })
+    }
+
+    /// A bearer token from the challenge's realm, with the credentials if any.
+    fn token_for(&self, r: &Reference, params: &str) -> Result<String, String> {
+        let field = |name: &str| {
+            params.split(',').find_map(|kv| {
+                let (k, v) = kv.trim().split_once('=')?;
+                (k == name).then(|| v.trim_matches('"').to_string())
+            })
+        };
+        let realm =
+            field("realm").ok_or_else(|| format!("{r}: a bearer challenge without a realm"))?;
+        let mut url = realm.clone();
+        let mut sep = if realm.contains('?') { '&' } else { '?' };
+        for name in ["service", "scope"] {
+            if let Some(v) = field(name) {
+                url.push_str(&format!("{sep}{name}={v}"));
+                sep = '&';
+            }
+        }
+        let auth = self.credentials.basic.as_ref().map(|(u, p)| {
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"))
+            )
+        });
+        let reply = self
+            .once("GET", &url, &[], auth.as_deref(), None, MANIFEST_LIMIT)
+            .map_err(|e| format!("{r}: getting a token: {e}"))?;
+        if reply.status != 200 {
+            return Err(format!("{r}: the token service answered {}", reply.status));
+        }
+        let json: serde_json::Value = serde_json::from_slice(&reply.body)
+            .map_err(|e| format!("{r}: the token service's answer is not JSON: {e}"))?;
+        json.get("token")
+            .or_else(|| json.get("access_token"))
+            .and_then(|t| t.as_str())
+            .map(str::to_string)
+            .ok_or_else(|| format!("{r}: the token service gave no token"))
+    }
+
+    /// Pulls `r`: the manifest (by tag or digest), then its one wasm layer, each checked.
+    pub fn pull(&self, r: &Reference) -> Result<Pulled, String> {
+        let base = Client::base(r);
+        let wanted = r.digest.as_deref().or(r.tag.as_deref()).unwrap_or("latest");
+        let accept =
+            format!("{MANIFEST_MEDIA_TYPE}, application/vnd.docker.distribution.manifest.v2+json");
+        let reply = self.send(
+            r,
+            "GET",
+            &format!("{base}/manifests/{wanted}"),
+            &[("Accept", &accept)],
+            None,
+            MANIFEST_LIMIT,
+        )?;
+        status_ok(r, &reply, "the manifest")?;
+        let manifest_digest = sha256_digest(&reply.body);
+        if let Some(digest) = &r.digest {
+            if *digest != manifest_digest {
+                return Err(format!(
+                    "{r}: the manifest's digest is {manifest_digest}, not the {digest} asked for"
+                ));
+            }
+        }
+        if let Some(said) = reply.get("docker-content-digest") {
+            if said != manifest_digest {
+                return Err(format!("{r}: the registry says the manifest is {said}, but its bytes are {manifest_digest}"));
+            }
+        }
+        let manifest: serde_json::Value = serde_json::from_slice(&reply.body)
+            .map_err(|e| format!("{r}: the manifest is not JSON: {e}"))?;
+        let layers: Vec<&serde_json::Value> = manifest
+            .get("layers")
+            .and_then(|l| l.as_array())
+            .map(|l| {
+                l.iter()
+                    .filter(|layer| {
+                        layer
+                            .get("mediaType")
+                            .and_then(|m| m.as_str())
+                            .is_some_and(|m| {
+                                m == LAYER_MEDIA_TYPE || OLDER_LAYER_MEDIA_TYPES.contains(&m)
+                            })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let layer = match layers.as_slice() {
+            [one] => *one,
+            [] => {
+                return Err(format!(
+                    "{r}: the manifest has no wasm layer ({LAYER_MEDIA_TYPE})"
+                ))
+            }
+            _ => {
+                return Err(format!(
+                    "{r}: the manifest has {} wasm layers; a plugin is one",
+                    layers.len()
+                ))
+            }
+        };
+        let digest = layer.get("digest").and_then(|d| d.as_str()).unwrap_or("");
+        let size = layer.get("size").and_then(|s| s.as_u64()).unwrap_or(0);
+        if !digest.starts_with("sha256:") {
+            return Err(format!(
+                "{r}: the wasm layer's digest {digest:?} is not sha256"
+            ));
+        }
+        if size > self.layer_limit {
+            return Err(format!(
+                "{r}: the wasm layer is {size} bytes, over the {}-byte limit",
+                self.layer_limit
+            ));
+        }
+        let reply = self.send(
+            r,
+            "GET",
+            &format!("{base}/blobs/{digest}"),
+            &[],
+            None,
+            self.layer_limit,
+        )?;
+        status_ok(r, &reply, "the wasm layer")?;
+        if reply.body.len() as u64 != size {
+            return Err(format!(
+                "{r}: the wasm layer is {} bytes, not the {size} its manifest says (truncated?)",
+                reply.body.len()
+            ));
+        }
+        let got = sha256_digest(&reply.body);
+        if got != digest {
+            return Err(format!(
+                "{r}: the wasm layer's bytes are {got}, not the {digest} its manifest says"
+            ));
+        }
+        let annotations = manifest
+            .get("annotations")
+            .and_then(|a| a.as_object())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(Pulled {
+            manifest_digest,
+            annotations,
+            module: reply.body,
+        })
+    }
+
+    /// Pushes `module` as `r` (its tag, else its digest form is refused: a push names a tag),
+    /// with `annotations`; returns the manifest's digest.
+    pub fn push(
+        &self,
+        r: &Reference,
+        module: &[u8],
+        annotations: &std::collections::BTreeMap<String, String>,
+        created: &str,
+    ) -> Result<String, String> {
+        let tag = r
+            .tag
+            .as_deref()
+            .filter(|_| r.digest.is_none())
+            .ok_or_else(|| format!("{r}: push to a tag (oci://HOST/REPO:TAG), not a digest"))?;
+        let layer_digest = sha256_digest(module);
+        let config = serde_json::json!({
+            "created": created,
+            "architecture": "wasm",
+            "os": "wasip1",
+            "layerDigests": [layer_digest],
+        });
+        let config = serde_json::to_vec(&config).expect("a JSON value serializes");
+        self.upload(r, module)?;
+        self.upload(r, &config)?;
+        let manifest = serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": MANIFEST_MEDIA_TYPE,
+            "config": {"mediaType": CONFIG_MEDIA_TYPE, "digest": sha256_digest(&config), "size": config.len()},
+            "layers": [{"mediaType": LAYER_MEDIA_TYPE, "digest": layer_digest, "size": module.len()}],
+            "annotations": annotations,
+        });
+        let manifest = serde_json::to_vec(&manifest).expect("a JSON value serializes");
+        let url = format!("{}/manifests/{tag}", Client::base(r));
+        let reply = self.send(
+            r,
+            "PUT",
+            &url,
+            &[("Content-Type", MANIFEST_MEDIA_TYPE)],
+            Some(&manifest),
+            MANIFEST_LIMIT,
+        )?;
+        status_ok(r, &reply, "pushing the manifest")?;
+        Ok(sha256_digest(&manifest))
+    }
+
+    /// A blob, unless the registry has it: a monolithic upload (POST, then PUT with the digest).
+    fn upload(&self, r: &Reference, blob: &[u8]) -> Result<(), String> {
+        let base = Client::base(r);
+        let digest = sha256_digest(blob);
+        let head = self.send(r, "HEAD", &format!("{base}/blobs/{digest}"), &[], None, 0)?;
+        if head.status == 200 {
+            return Ok(());
+        }
+        let start = self.send(
+            r,
+            "POST",
+            &format!("{base}/blobs/uploads/"),
+            &[],
+            None,
+            MANIFEST_LIMIT,
+        )?;
+        status_ok(r, &start, "starting an upload")?;
+        let location = start
+            .get("location")
+            .ok_or_else(|| format!("{r}: the registry gave no upload location"))?;
+        let location = if location.starts_with('/') {
+            let scheme_host = base.split("/v2/").next().unwrap_or(&base);
+            format!("{scheme_host}{location}")
+        } else {
+            location.to_string()
+        };
+        let sep = if location.contains('?') { '&' } else { '?' };
+        let put = self.send(
+            r,
+            "PUT",
+            &format!("{location}{sep}digest={digest}"),
+            &[("Content-Type", "application/octet-stream")],
+            Some(blob),
+            MANIFEST_LIMIT,
+        )?;
+        status_ok(r, &put, "uploading a blob")
+    }
+}
+
+fn status_ok(r: &Reference, reply: &Reply, what: &str) -> Result<(), String> {
+    match reply.status {
+        200..=299 => Ok(()),
+        401 => Err(format!("{r}: {what}: 401 Unauthorized (give credentials)")),
+        403 => Err(format!("{r}: {what}: 403 Forbidden")),
+        404 => Err(format!(
+            "{r}: {what}: 404 Not Found (no such repository, tag or blob)"
+        )),
+        s => Err(format!("{r}: {what}: the registry answered {s}")),
+    }
+}
+
+/// `sha256:` and the hex digest of `bytes`.
+pub fn sha256_digest(bytes: &[u8]) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
 }
 
 #[cfg(test)]

@@ -1,0 +1,213 @@
+//! The OCI client (`protowasm::config::oci`) against a real registry: Debian's distribution server
+//! (testdata/oci-registry.sh), started on a loopback port by the test. Push, pull by tag and by
+//! digest, a moved tag, and the faults a pull must refuse.
+
+#[path = "../it/support.rs"]
+#[allow(dead_code)]
+mod support;
+
+use std::collections::BTreeMap;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use protowasm::config::oci::{sha256_digest, Client, Credentials, Reference};
+use support::*;
+
+/// A registry on loopback, stopped when dropped.
+struct Registry {
+    child: Child,
+    port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl Registry {
+    fn start() -> Registry {
+        let dir = tempfile::tempdir().unwrap();
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new("bash")
+            .arg(repo().join("testdata/oci-registry.sh"))
+            .args(["serve", dir.path().to_str().unwrap(), &port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("running testdata/oci-registry.sh");
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "the registry did not start on port {port} (testdata/oci-registry.sh fetches Debian's docker-registry with apt-get)"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Registry { child, port, dir }
+    }
+
+    fn reference(&self, rest: &str) -> Reference {
+        Reference::parse(&format!("oci://127.0.0.1:{}/{rest}", self.port)).unwrap()
+    }
+
+    /// Where the server keeps blob `digest` (`sha256:...`).
+    fn blob_path(&self, digest: &str) -> PathBuf {
+        let hex = digest.trim_start_matches("sha256:");
+        self.dir
+            .path()
+            .join("data/docker/registry/v2/blobs/sha256")
+            .join(&hex[..2])
+            .join(hex)
+            .join("data")
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        // bash exec'd the server, so this is the server's pid.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn module(name: &str) -> Vec<u8> {
+    std::fs::read(wasm_plugin(name)).unwrap()
+}
+
+fn annotations(name: &str) -> BTreeMap<String, String> {
+    BTreeMap::from([(
+        "org.opencontainers.image.title".to_string(),
+        name.to_string(),
+    )])
+}
+
+#[test]
+fn a_pushed_plugin_pulls_back_by_tag_and_by_digest_and_a_moved_tag_leaves_the_digest() {
+    let registry = Registry::start();
+    let client = Client::new(Credentials::default());
+    let prost = module("prost");
+    let tagged = registry.reference("plugins/prost:0.5.0");
+    let digest = client
+        .push(
+            &tagged,
+            &prost,
+            &annotations("prost"),
+            "2026-12-02T00:00:00Z",
+        )
+        .unwrap();
+    assert!(
+        digest.starts_with("sha256:") && digest.len() == 71,
+        "{digest}"
+    );
+
+    let pulled = client.pull(&tagged).unwrap();
+    assert_eq!(pulled.manifest_digest, digest);
+    assert_eq!(pulled.module, prost);
+    assert_eq!(pulled.annotations, annotations("prost"));
+    let pinned = tagged.pinned(&digest);
+    assert_eq!(client.pull(&pinned).unwrap().module, prost);
+
+    // The tag moves to another module: the digest still names the first.
+    let testplug = module("testplug");
+    let moved = client
+        .push(
+            &tagged,
+            &testplug,
+            &annotations("testplug"),
+            "2026-12-02T00:00:01Z",
+        )
+        .unwrap();
+    assert_ne!(moved, digest);
+    assert_eq!(client.pull(&tagged).unwrap().module, testplug);
+    assert_eq!(client.pull(&pinned).unwrap().module, prost);
+}
+
+#[test]
+fn pulls_refuse_a_tampered_layer_a_missing_tag_and_a_wrong_digest() {
+    let registry = Registry::start();
+    let client = Client::new(Credentials::default());
+    let prost = module("prost");
+    let tagged = registry.reference("plugins/prost:v1");
+    client
+        .push(
+            &tagged,
+            &prost,
+            &annotations("prost"),
+            "2026-12-02T00:00:00Z",
+        )
+        .unwrap();
+
+    let missing = registry.reference("plugins/prost:nope");
+    let e = client.pull(&missing).unwrap_err();
+    assert!(
+        e.starts_with(&missing.to_string()) && e.contains("404"),
+        "{e}"
+    );
+
+    let wrong = tagged.pinned(&sha256_digest(b"not the manifest"));
+    let e = client.pull(&wrong).unwrap_err();
+    assert!(e.contains("404") || e.contains("not the"), "{e}");
+
+    // Flip a byte of the stored layer: the server serves it, the client refuses it.
+    let blob = registry.blob_path(&sha256_digest(&prost));
+    let mut bytes = std::fs::read(&blob).unwrap();
+    bytes[100] ^= 0xff;
+    std::fs::write(&blob, &bytes).unwrap();
+    let e = client.pull(&tagged).unwrap_err();
+    assert!(
+        e.contains("the wasm layer's bytes are") && e.contains("not the"),
+        "{e}"
+    );
+
+    let unreachable = Reference::parse("oci://127.0.0.1:1/plugins/prost:v1").unwrap();
+    let e = client.pull(&unreachable).unwrap_err();
+    assert!(e.contains("unreachable"), "{e}");
+}
+
+#[test]
+fn a_manifest_without_one_wasm_layer_is_refused() {
+    let registry = Registry::start();
+    let client = Client::new(Credentials::default());
+    // A manifest whose only layer is not wasm, pushed by hand.
+    let reference = registry.reference("plugins/odd:v1");
+    let blob = b"not a module".to_vec();
+    let url = format!("http://127.0.0.1:{}/v2/plugins/odd", registry.port);
+    let agent = ureq::Agent::new_with_defaults();
+    let start = agent
+        .post(&format!("{url}/blobs/uploads/"))
+        .send_empty()
+        .unwrap();
+    let location = start
+        .headers()
+        .get("location")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let location = if location.starts_with('/') {
+        format!("http://127.0.0.1:{}{location}", registry.port)
+    } else {
+        location
+    };
+    let sep = if location.contains('?') { '&' } else { '?' };
+    agent
+        .put(&format!("{location}{sep}digest={}", sha256_digest(&blob)))
+        .send(&blob[..])
+        .unwrap();
+    let manifest = format!(
+        "{{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"config\":{{\"mediaType\":\"application/vnd.oci.empty.v1+json\",\"digest\":\"{}\",\"size\":{}}},\"layers\":[{{\"mediaType\":\"application/octet-stream\",\"digest\":\"{}\",\"size\":{}}}]}}",
+        sha256_digest(&blob),
+        blob.len(),
+        sha256_digest(&blob),
+        blob.len()
+    );
+    agent
+        .put(&format!("{url}/manifests/v1"))
+        .header("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+        .send(manifest.as_bytes())
+        .unwrap();
+    let e = client.pull(&reference).unwrap_err();
+    assert!(e.contains("has no wasm layer"), "{e}");
+}
