@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::Subcommand;
 
 use crate::cache::ModuleCache;
+use crate::config::oci;
 use crate::config::registry::{self, EntryEdit, FILE_NAME};
 use crate::config::store::{self, is_url, STORE_DIR};
 use crate::config::{PluginStore, Registry};
@@ -38,6 +39,22 @@ pub enum PluginAction {
         #[arg(long = "builtins", value_name = "NAME", value_delimiter = ',')]
         builtins: Vec<String>,
     },
+    /// Publish a WASI module to an OCI registry as a Wasm artifact (oci://HOST[:PORT]/REPO:TAG);
+    /// prints the manifest digest. Plain http only for loopback registries.
+    Push {
+        file: PathBuf,
+        reference: String,
+        /// The plugin's name, in the `org.opencontainers.image.title` annotation (default: the
+        /// file name without `protoc-gen-` and `.wasm`).
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        version: Option<String>,
+        /// A buf remote plugin it serves (HOST/OWNER/NAME), in the `dev.protowasm.serves`
+        /// annotation. May be repeated.
+        #[arg(long = "serves", value_name = "REMOTE")]
+        serves: Vec<String>,
+    },
     /// List the registry's plugins.
     List,
     /// Remove an entry, and its stored module if no other entry uses it.
@@ -57,6 +74,13 @@ pub fn run(action: PluginAction, cwd: &Path) -> ExitCode {
             serves,
             builtins,
         } => add(cwd, &source, name, version, description, &serves, &builtins),
+        PluginAction::Push {
+            file,
+            reference,
+            name,
+            version,
+            serves,
+        } => push(&file, &reference, name, version, &serves),
         PluginAction::List => list(cwd),
         PluginAction::Remove { name } => remove(cwd, &name),
         PluginAction::Verify { name } => verify(cwd, name.as_deref()),
@@ -90,7 +114,15 @@ fn add(
             "\"{name}\" is not a usable plugin name (it serves --NAME_out)"
         ));
     }
-    let wasm = if is_url(source) {
+    // An oci:// reference is recorded pinned to the manifest it resolved to, so a moved tag
+    // changes nothing until the next `plugin add`.
+    let mut pinned_oci = None;
+    let wasm = if store::is_oci(source) {
+        let reference = oci::Reference::parse(source)?;
+        let pulled = oci::Client::new(Default::default()).pull(&reference)?;
+        pinned_oci = Some(reference.pinned(&pulled.manifest_digest).to_string());
+        pulled.module
+    } else if is_url(source) {
         store::download(source)?
     } else {
         std::fs::read(source).map_err(|e| format!("{source}: {e}"))?
@@ -110,7 +142,9 @@ fn add(
         .map_err(|e| format!("storing {source}: {e}"))?;
     // A URL stays the source, so the file says where the module came from; the store holds the
     // copy. A local file is replaced by its stored copy, which cannot drift from the pin.
-    let entry_source = if is_url(source) {
+    let entry_source = if let Some(pinned) = pinned_oci {
+        pinned
+    } else if is_url(source) {
         source.to_string()
     } else {
         format!("{STORE_DIR}/{}", file_name(&stored))
@@ -171,6 +205,12 @@ fn served(
 
 /// `protoc-gen-go.wasm` (or a URL ending in it) -> `go`.
 fn default_name(source: &str) -> Option<String> {
+    let source = source.split('@').next().unwrap_or(source);
+    let source = match source.strip_prefix("oci://") {
+        // The repository's last component, without its tag.
+        Some(_) => source.rsplit('/').next()?.split(':').next()?,
+        None => source,
+    };
     let last = source
         .trim_end_matches('/')
         .rsplit(['/', '\\'])
@@ -180,6 +220,44 @@ fn default_name(source: &str) -> Option<String> {
     let name = last.strip_suffix(".wasm").unwrap_or(last);
     let name = name.strip_prefix("protoc-gen-").unwrap_or(name);
     (!name.is_empty()).then(|| name.to_string())
+}
+
+fn push(
+    file: &Path,
+    reference: &str,
+    name: Option<String>,
+    version: Option<String>,
+    serves: &[String],
+) -> Result<ExitCode, String> {
+    let reference = oci::Reference::parse(reference)?;
+    let wasm = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    store::check_wasi_command(&wasm).map_err(|e| format!("{}: {e}", file.display()))?;
+    let name = name
+        .or_else(|| default_name(&file.display().to_string()))
+        .ok_or_else(|| {
+            format!(
+                "{}: cannot tell the plugin's name; give --name",
+                file.display()
+            )
+        })?;
+    let mut annotations = std::collections::BTreeMap::new();
+    annotations.insert("org.opencontainers.image.title".to_string(), name);
+    if let Some(version) = version {
+        annotations.insert("org.opencontainers.image.version".to_string(), version);
+    }
+    if !serves.is_empty() {
+        annotations.insert("dev.protowasm.serves".to_string(), serves.join(","));
+    }
+    let created = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    let digest =
+        oci::Client::new(Default::default()).push(&reference, &wasm, &annotations, &created)?;
+    println!(
+        "pushed {} ({}) as {reference}@{digest}",
+        file.display(),
+        format_size(wasm.len() as u64)
+    );
+    println!("{digest}");
+    Ok(ExitCode::SUCCESS)
 }
 
 fn file_name(path: &Path) -> String {

@@ -82,12 +82,24 @@ pub fn sha256(bytes: &[u8]) -> [u8; 32] {
     Sha256::digest(bytes).into()
 }
 
+/// A source that is downloaded: an http(s) URL, or an `oci://` reference.
 pub fn is_url(source: &str) -> bool {
-    source.starts_with("http://") || source.starts_with("https://")
+    source.starts_with("http://") || source.starts_with("https://") || is_oci(source)
 }
 
-/// Downloads `url` (http or https), following the usual proxy environment variables.
+pub fn is_oci(source: &str) -> bool {
+    source.starts_with("oci://")
+}
+
+/// Downloads `url` (http or https, following the usual proxy environment variables), or pulls an
+/// `oci://` reference (checked against its digests).
 pub fn download(url: &str) -> Result<Vec<u8>, String> {
+    if is_oci(url) {
+        let reference = super::oci::Reference::parse(url)?;
+        return Ok(super::oci::Client::new(Default::default())
+            .pull(&reference)?
+            .module);
+    }
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(Duration::from_secs(600)))
         .build()

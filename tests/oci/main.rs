@@ -211,3 +211,73 @@ fn a_manifest_without_one_wasm_layer_is_refused() {
     let e = client.pull(&reference).unwrap_err();
     assert!(e.contains("has no wasm layer"), "{e}");
 }
+
+/// `protowasm ARGS` in `cwd`, with the shared cache and no registry from the environment.
+fn protowasm(cwd: &std::path::Path, args: &[&str]) -> Run {
+    let output = Command::new(env!("CARGO_BIN_EXE_protowasm"))
+        .args(args)
+        .current_dir(cwd)
+        .env("PROTOWASM_CACHE_DIR", shared_cache())
+        .env_remove("PROTOWASM_REGISTRY")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    Run::from(output)
+}
+
+/// `plugin push`, then `plugin add oci://...:TAG`: the entry records the reference pinned to
+/// the manifest digest and the layer's sha256; `--prost_out` runs it; a fresh clone (no store)
+/// pulls it again by digest; a moved tag changes nothing.
+#[test]
+fn plugin_push_and_add_pin_the_digest_and_a_fresh_clone_pulls_it_again() {
+    let registry = Registry::start();
+    let work = tempfile::tempdir().unwrap();
+    let tag = registry
+        .reference("team/protoc-gen-prost:0.5.0")
+        .to_string();
+    let prost = wasm_plugin("prost");
+    let pushed = protowasm(
+        work.path(),
+        &[
+            "plugin",
+            "push",
+            prost.to_str().unwrap(),
+            &tag,
+            "--version",
+            "0.5.0",
+        ],
+    );
+    pushed.assert_ok();
+    let digest = pushed.stdout.lines().last().unwrap().to_string();
+    assert!(digest.starts_with("sha256:"), "{}", pushed.stdout);
+
+    protowasm(work.path(), &["plugin", "add", &tag]).assert_ok();
+    let text = std::fs::read_to_string(work.path().join("plugins-registry.toml")).unwrap();
+    let pinned = format!("{}@{digest}", tag.rsplit_once(':').unwrap().0);
+    assert!(text.contains("[plugins.prost]"), "{text}");
+    assert!(text.contains(&format!("source = \"{pinned}\"")), "{text}");
+    let layer_sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
+        std::fs::read(&prost).unwrap(),
+    ));
+    assert!(text.contains(&layer_sha), "{text}");
+
+    let generate = |out: &str| {
+        std::fs::create_dir_all(work.path().join(out)).unwrap();
+        let set = format!("--descriptor_set_in={}", example_set().display());
+        let flag = format!("--prost_out={out}");
+        protowasm(work.path(), &["protoc", &set, &flag, EXAMPLE_FILES[0]]).assert_ok();
+        read_tree(&work.path().join(out))
+    };
+    let first = generate("out1");
+    assert!(!first.is_empty());
+
+    // The tag moves, and the store is gone (a fresh clone): the pinned digest is pulled.
+    let testplug = wasm_plugin("testplug");
+    protowasm(
+        work.path(),
+        &["plugin", "push", testplug.to_str().unwrap(), &tag],
+    )
+    .assert_ok();
+    std::fs::remove_dir_all(work.path().join(".protowasm")).unwrap();
+    assert_eq!(generate("out2"), first);
+}
