@@ -9,6 +9,9 @@
 #                                                # runs it in the foreground on 127.0.0.1:PORT,
 #                                                # storing blobs under DIR; with HTPASSWD (bcrypt,
 #                                                # `htpasswd -B`), Basic auth is required
+#   testdata/oci-registry.sh htpasswd FILE USER PASSWORD
+#                                                # writes a bcrypt htpasswd file (installs Debian's
+#                                                # apache2-utils with apt-get if htpasswd is missing)
 set -euo pipefail
 
 CACHE="${PROTOWASM_BUILD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/protowasm-build}/oci-registry"
@@ -50,7 +53,17 @@ case "${1:-}" in
         } > "$dir/config.yml"
         exec "$BIN" serve "$dir/config.yml"
         ;;
+    htpasswd)
+        [ $# -eq 4 ] || die "usage: oci-registry.sh htpasswd FILE USER PASSWORD"
+        if ! command -v htpasswd >/dev/null; then
+            [ "$(id -u)" -eq 0 ] || die "htpasswd is missing: apt-get install apache2-utils (as root)"
+            DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends apache2-utils >/dev/null ||
+                { apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends apache2-utils >/dev/null; } ||
+                die "apt-get install apache2-utils failed"
+        fi
+        htpasswd -nbB "$3" "$4" > "$2"
+        ;;
     *)
-        die "usage: oci-registry.sh path | serve DIR PORT [HTPASSWD]"
+        die "usage: oci-registry.sh path | serve DIR PORT [HTPASSWD] | htpasswd FILE USER PASSWORD"
         ;;
 esac

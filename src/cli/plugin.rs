@@ -119,7 +119,8 @@ fn add(
     let mut pinned_oci = None;
     let wasm = if store::is_oci(source) {
         let reference = oci::Reference::parse(source)?;
-        let pulled = oci::Client::new(Default::default()).pull(&reference)?;
+        let pulled = oci::Client::new(oci::Credentials::for_registry(&reference.registry))
+            .pull(&reference)?;
         pinned_oci = Some(reference.pinned(&pulled.manifest_digest).to_string());
         pulled.module
     } else if is_url(source) {
@@ -249,8 +250,12 @@ fn push(
         annotations.insert("dev.protowasm.serves".to_string(), serves.join(","));
     }
     let created = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
-    let digest =
-        oci::Client::new(Default::default()).push(&reference, &wasm, &annotations, &created)?;
+    let digest = oci::Client::new(oci::Credentials::for_registry(&reference.registry)).push(
+        &reference,
+        &wasm,
+        &annotations,
+        &created,
+    )?;
     println!(
         "pushed {} ({}) as {reference}@{digest}",
         file.display(),

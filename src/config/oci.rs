@@ -174,6 +174,30 @@ pub struct Credentials {
     pub basic: Option<(String, String)>,
 }
 
+impl Credentials {
+    /// What docker would use for `registry` (`HOST[:PORT]`): `~/.docker/config.json` (or
+    /// `$DOCKER_CONFIG/config.json`), its `auths` or a credential helper. None: anonymous.
+    pub fn for_registry(registry: &str) -> Credentials {
+        // Docker Hub's credentials are stored under its index URL.
+        let server = match registry {
+            "docker.io" | "registry-1.docker.io" => "https://index.docker.io/v1/",
+            other => other,
+        };
+        let basic = match docker_credential::get_credential(server) {
+            Ok(docker_credential::DockerCredential::UsernamePassword(user, password)) => {
+                Some((user, password))
+            }
+            // An identity token is a refresh token for the token service: sent as the password
+            // of the user "<token>", as docker does.
+            Ok(docker_credential::DockerCredential::IdentityToken(token)) => {
+                Some(("<token>".to_string(), token))
+            }
+            Err(_) => None,
+        };
+        Credentials { basic }
+    }
+}
+
 /// What a pull brings back.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pulled {

@@ -96,7 +96,8 @@ pub fn is_oci(source: &str) -> bool {
 pub fn download(url: &str) -> Result<Vec<u8>, String> {
     if is_oci(url) {
         let reference = super::oci::Reference::parse(url)?;
-        return Ok(super::oci::Client::new(Default::default())
+        let credentials = super::oci::Credentials::for_registry(&reference.registry);
+        return Ok(super::oci::Client::new(credentials)
             .pull(&reference)?
             .module);
     }

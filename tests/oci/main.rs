@@ -24,15 +24,34 @@ struct Registry {
 
 impl Registry {
     fn start() -> Registry {
+        Registry::start_with(None)
+    }
+
+    /// With `user` (name, password), the registry requires Basic auth.
+    fn start_with(user: Option<(&str, &str)>) -> Registry {
         let dir = tempfile::tempdir().unwrap();
+        let script = repo().join("testdata/oci-registry.sh");
+        let mut auth = Vec::new();
+        if let Some((name, password)) = user {
+            let file = dir.path().join("htpasswd");
+            let status = Command::new("bash")
+                .arg(&script)
+                .args(["htpasswd", file.to_str().unwrap(), name, password])
+                .stdin(Stdio::null())
+                .status()
+                .unwrap();
+            assert!(status.success(), "oci-registry.sh htpasswd failed");
+            auth.push(file.to_str().unwrap().to_string());
+        }
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
         let child = Command::new("bash")
-            .arg(repo().join("testdata/oci-registry.sh"))
+            .arg(&script)
             .args(["serve", dir.path().to_str().unwrap(), &port.to_string()])
+            .args(&auth)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .spawn()
@@ -280,4 +299,70 @@ fn plugin_push_and_add_pin_the_digest_and_a_fresh_clone_pulls_it_again() {
     .assert_ok();
     std::fs::remove_dir_all(work.path().join(".protowasm")).unwrap();
     assert_eq!(generate("out2"), first);
+}
+
+/// A registry that requires Basic auth: anonymous and wrong credentials get 401 naming the
+/// reference; the right ones push and pull; `plugin add` finds them in $DOCKER_CONFIG.
+#[test]
+fn basic_auth_from_credentials_and_from_the_docker_config() {
+    let registry = Registry::start_with(Some(("alice", "s3cret")));
+    let tagged = registry.reference("private/protoc-gen-prost:1");
+    let prost = module("prost");
+    let stamp = "2026-12-02T00:00:00Z";
+    let e = Client::new(Credentials::default())
+        .push(&tagged, &prost, &annotations("prost"), stamp)
+        .unwrap_err();
+    assert!(
+        e.starts_with(&tagged.to_string()) && e.contains("401"),
+        "{e}"
+    );
+    let wrong = Credentials {
+        basic: Some(("alice".into(), "nope".into())),
+    };
+    let e = Client::new(wrong).pull(&tagged).unwrap_err();
+    assert!(e.contains("401"), "{e}");
+
+    let right = || Credentials {
+        basic: Some(("alice".into(), "s3cret".into())),
+    };
+    let digest = Client::new(right())
+        .push(&tagged, &prost, &annotations("prost"), stamp)
+        .unwrap();
+    assert_eq!(
+        Client::new(right()).pull(&tagged).unwrap().manifest_digest,
+        digest
+    );
+
+    // The CLI reads docker's config for the registry's host:port.
+    let work = tempfile::tempdir().unwrap();
+    let docker = work.path().join("docker");
+    std::fs::create_dir(&docker).unwrap();
+    let auth = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, "alice:s3cret");
+    std::fs::write(
+        docker.join("config.json"),
+        format!(
+            "{{\"auths\": {{\"127.0.0.1:{}\": {{\"auth\": \"{auth}\"}}}}}}",
+            registry.port
+        ),
+    )
+    .unwrap();
+    let add = |config: &std::path::Path| {
+        let output = Command::new(env!("CARGO_BIN_EXE_protowasm"))
+            .args(["plugin", "add", &tagged.to_string()])
+            .current_dir(work.path())
+            .env("PROTOWASM_CACHE_DIR", shared_cache())
+            .env("DOCKER_CONFIG", config)
+            .env_remove("PROTOWASM_REGISTRY")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        Run::from(output)
+    };
+    let anonymous = add(&work.path().join("no-docker-config"));
+    assert_eq!(anonymous.status, 1);
+    assert!(anonymous.stderr.contains("401"), "{}", anonymous.stderr);
+    assert!(!work.path().join("plugins-registry.toml").exists());
+    add(&docker).assert_ok();
+    let text = std::fs::read_to_string(work.path().join("plugins-registry.toml")).unwrap();
+    assert!(text.contains(&digest), "{text}");
 }
