@@ -366,3 +366,137 @@ fn basic_auth_from_credentials_and_from_the_docker_config() {
     let text = std::fs::read_to_string(work.path().join("plugins-registry.toml")).unwrap();
     assert!(text.contains(&digest), "{text}");
 }
+
+/// What the fake registry answers: (status, extra headers, body) for a request's path (with its
+/// query) and Authorization header.
+type Handler = dyn Fn(&str, Option<&str>) -> (u16, Vec<(String, String)>, Vec<u8>) + Send + Sync;
+
+/// A minimal HTTP/1.1 server on loopback, for what the distribution server can't be made to do
+/// (a bearer-token service, a truncated blob, 403). Returns its base URL's host:port.
+fn fake_registry(handler: std::sync::Arc<Handler>) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let handler = handler.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
+                let mut auth = None;
+                loop {
+                    let mut header = String::new();
+                    if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
+                        break;
+                    }
+                    if let Some((k, v)) = header.split_once(':') {
+                        if k.eq_ignore_ascii_case("authorization") {
+                            auth = Some(v.trim().to_string());
+                        }
+                    }
+                }
+                let (status, headers, body) = handler(&path, auth.as_deref());
+                let mut head = format!("HTTP/1.1 {status} X\r\nConnection: close\r\n");
+                for (k, v) in headers {
+                    head.push_str(&format!("{k}: {v}\r\n"));
+                }
+                head.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+                let _ = stream.write_all(head.as_bytes());
+                let _ = stream.write_all(&body);
+            });
+        }
+    });
+    addr
+}
+
+/// A manifest with one wasm layer of `digest` and `size`.
+fn wasm_manifest(digest: &str, size: usize) -> Vec<u8> {
+    format!(
+        "{{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"config\":{{\"mediaType\":\"application/vnd.wasm.config.v0+json\",\"digest\":\"{digest}\",\"size\":2}},\"layers\":[{{\"mediaType\":\"application/wasm\",\"digest\":\"{digest}\",\"size\":{size}}}]}}"
+    )
+    .into_bytes()
+}
+
+/// The bearer challenge: the client gets a token from the realm, once, and retries with it.
+#[test]
+fn a_bearer_challenge_is_answered_with_a_token_from_its_realm() {
+    let module = module("testplug");
+    let digest = sha256_digest(&module);
+    let manifest = wasm_manifest(&digest, module.len());
+    let tokens = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = tokens.clone();
+    let realm = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let realm_url = realm.clone();
+    let addr = fake_registry(std::sync::Arc::new(
+        move |path: &str, auth: Option<&str>| {
+            if path.starts_with("/token?") {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                assert!(
+                    path.contains("service=fake") && path.contains("scope=repository:p/x:pull"),
+                    "{path}"
+                );
+                return (200, vec![], b"{\"token\": \"t0k\"}".to_vec());
+            }
+            if auth != Some("Bearer t0k") {
+                let challenge = format!(
+                    "Bearer realm=\"{}\",service=\"fake\",scope=\"repository:p/x:pull\"",
+                    realm_url.lock().unwrap()
+                );
+                return (401, vec![("WWW-Authenticate".into(), challenge)], vec![]);
+            }
+            if path.ends_with("/manifests/v1") {
+                return (200, vec![], manifest.clone());
+            }
+            (200, vec![], module.clone())
+        },
+    ));
+    *realm.lock().unwrap() = format!("http://{addr}/token");
+    let reference = Reference::parse(&format!("oci://{addr}/p/x:v1")).unwrap();
+    let pulled = Client::new(Credentials::default())
+        .pull(&reference)
+        .unwrap();
+    assert_eq!(pulled.module, self::module("testplug"));
+    assert_eq!(
+        tokens.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "one token, reused"
+    );
+}
+
+/// A truncated blob, a layer over the cap and a 403 are refused, each naming the reference.
+#[test]
+fn truncated_oversized_and_forbidden_pulls_are_refused() {
+    let module = module("testplug");
+    let digest = sha256_digest(&module);
+    let size = module.len();
+    let manifest = wasm_manifest(&digest, size);
+    let addr = fake_registry(std::sync::Arc::new(move |path: &str, _| {
+        if path.contains("/forbidden/") {
+            return (403, vec![], vec![]);
+        }
+        if path.ends_with("/manifests/v1") {
+            return (200, vec![], manifest.clone());
+        }
+        // The blob, cut short.
+        (200, vec![], module[..size - 10].to_vec())
+    }));
+    let reference = |repo: &str| Reference::parse(&format!("oci://{addr}/{repo}:v1")).unwrap();
+    let e = Client::new(Credentials::default())
+        .pull(&reference("p/x"))
+        .unwrap_err();
+    assert!(
+        e.starts_with(&reference("p/x").to_string()) && e.contains("truncated"),
+        "{e}"
+    );
+    let mut small = Client::new(Credentials::default());
+    small.layer_limit = 1000;
+    let e = small.pull(&reference("p/x")).unwrap_err();
+    assert!(e.contains("over the 1000-byte limit"), "{e}");
+    let e = Client::new(Credentials::default())
+        .pull(&reference("forbidden/x"))
+        .unwrap_err();
+    assert!(e.contains("403 Forbidden"), "{e}");
+}
