@@ -55,6 +55,8 @@ pub enum PluginAction {
         #[arg(long = "serves", value_name = "REMOTE")]
         serves: Vec<String>,
     },
+    /// Resolve an `oci://` entry's tag again and pin the entry to what it names now.
+    Update { name: String },
     /// List the registry's plugins.
     List,
     /// Remove an entry, and its stored module if no other entry uses it.
@@ -81,6 +83,7 @@ pub fn run(action: PluginAction, cwd: &Path) -> ExitCode {
             version,
             serves,
         } => push(&file, &reference, name, version, &serves),
+        PluginAction::Update { name } => update(cwd, &name),
         PluginAction::List => list(cwd),
         PluginAction::Remove { name } => remove(cwd, &name),
         PluginAction::Verify { name } => verify(cwd, name.as_deref()),
@@ -221,6 +224,24 @@ fn default_name(source: &str) -> Option<String> {
     let name = last.strip_suffix(".wasm").unwrap_or(last);
     let name = name.strip_prefix("protoc-gen-").unwrap_or(name);
     (!name.is_empty()).then(|| name.to_string())
+}
+
+fn update(cwd: &Path, name: &str) -> Result<ExitCode, String> {
+    let file = registry::locate(cwd).ok_or_else(|| format!("no {FILE_NAME} here or above"))?;
+    let registry = Registry::read(&file)?;
+    let entry = registry
+        .entries()
+        .find(|e| e.name == name)
+        .ok_or_else(|| format!("{}: no plugin \"{name}\"", file.display()))?;
+    let source = entry
+        .url
+        .as_deref()
+        .filter(|u| store::is_oci(u))
+        .ok_or_else(|| {
+            format!("plugin \"{name}\" does not come from an OCI registry; `plugin add` it again instead")
+        })?;
+    let tag = oci::Reference::parse(source)?.unpinned().to_string();
+    add(cwd, &tag, Some(name.to_string()), None, None, &[], &[])
 }
 
 fn push(

@@ -104,11 +104,21 @@ impl Reference {
                 .is_ok_and(|ip| ip.is_loopback())
     }
 
-    /// The same artifact pinned to `digest`, without the tag: what a registry entry records.
+    /// The same artifact pinned to `digest`: what a registry entry records. The tag stays, to
+    /// say where the digest came from (`plugin update` resolves it again); a pull with a digest
+    /// asks for the digest only.
     pub fn pinned(&self, digest: &str) -> Reference {
         Reference {
-            tag: None,
             digest: Some(digest.to_string()),
+            ..self.clone()
+        }
+    }
+
+    /// The reference without its digest: the tag, to resolve again.
+    pub fn unpinned(&self) -> Reference {
+        Reference {
+            digest: None,
+            tag: Some(self.tag.clone().unwrap_or_else(|| "latest".to_string())),
             ..self.clone()
         }
     }
@@ -673,6 +683,7 @@ mod tests {
             .is_loopback());
         assert!(!Reference::parse("oci://ghcr.io/a").unwrap().is_loopback());
         let r = Reference::parse("oci://ghcr.io/a/b:v1").unwrap();
-        assert_eq!(r.pinned(D).to_string(), format!("oci://ghcr.io/a/b@{D}"));
+        assert_eq!(r.pinned(D).to_string(), format!("oci://ghcr.io/a/b:v1@{D}"));
+        assert_eq!(r.pinned(D).unpinned(), r);
     }
 }

@@ -272,7 +272,7 @@ fn plugin_push_and_add_pin_the_digest_and_a_fresh_clone_pulls_it_again() {
 
     protowasm(work.path(), &["plugin", "add", &tag]).assert_ok();
     let text = std::fs::read_to_string(work.path().join("plugins-registry.toml")).unwrap();
-    let pinned = format!("{}@{digest}", tag.rsplit_once(':').unwrap().0);
+    let pinned = format!("{tag}@{digest}");
     assert!(text.contains("[plugins.prost]"), "{text}");
     assert!(text.contains(&format!("source = \"{pinned}\"")), "{text}");
     let layer_sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
