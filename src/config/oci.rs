@@ -175,6 +175,19 @@ pub const OLDER_LAYER_MEDIA_TYPES: &[&str] = &[
     "application/vnd.wasm.content.layer.v1+wasm",
     "application/vnd.module.wasm.content.layer.v1+wasm",
 ];
+/// The default cap on a wasm layer; `$PROTOWASM_OCI_MAX_LAYER` (a size: `64MiB`) changes it.
+const LAYER_LIMIT: u64 = 512 << 20;
+
+fn layer_limit() -> u64 {
+    let Ok(value) = std::env::var("PROTOWASM_OCI_MAX_LAYER") else {
+        return LAYER_LIMIT;
+    };
+    crate::plugins::parse_size("PROTOWASM_OCI_MAX_LAYER", &value).unwrap_or_else(|e| {
+        tracing::warn!("{e}; the default, 512 MiB, applies");
+        LAYER_LIMIT
+    })
+}
+
 /// The largest manifest read.
 const MANIFEST_LIMIT: u64 = 4 << 20;
 
@@ -253,7 +266,7 @@ impl Client {
             agent,
             credentials,
             token: std::sync::Mutex::new(None),
-            layer_limit: 512 << 20,
+            layer_limit: layer_limit(),
         }
     }
 

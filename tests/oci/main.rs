@@ -500,3 +500,138 @@ fn truncated_oversized_and_forbidden_pulls_are_refused() {
         .unwrap_err();
     assert!(e.contains("403 Forbidden"), "{e}");
 }
+
+/// A manifest with `layers` (media type, digest, size).
+fn manifest_with(layers: &[(&str, &str, usize)]) -> Vec<u8> {
+    let layers: Vec<String> = layers
+        .iter()
+        .map(|(m, d, n)| format!("{{\"mediaType\":\"{m}\",\"digest\":\"{d}\",\"size\":{n}}}"))
+        .collect();
+    format!(
+        "{{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"config\":{{\"mediaType\":\"application/vnd.wasm.config.v0+json\",\"digest\":\"sha256:{}\",\"size\":2}},\"layers\":[{}]}}",
+        "0".repeat(64),
+        layers.join(",")
+    )
+    .into_bytes()
+}
+
+/// The older layer media types are accepted; two wasm layers are refused; a manifest that is not
+/// the digest asked for, or not the digest the registry names, is refused.
+#[test]
+fn layer_media_types_and_manifest_digests_are_checked() {
+    let module = module("testplug");
+    let digest = sha256_digest(&module);
+    let n = module.len();
+    let older = manifest_with(&[("application/vnd.wasm.content.layer.v1+wasm", &digest, n)]);
+    let oldest = manifest_with(&[(
+        "application/vnd.module.wasm.content.layer.v1+wasm",
+        &digest,
+        n,
+    )]);
+    let two = manifest_with(&[
+        ("application/wasm", &digest, n),
+        ("application/wasm", &digest, n),
+    ]);
+    let (older_d, two_c) = (sha256_digest(&older), two.clone());
+    let addr = fake_registry(std::sync::Arc::new(move |path: &str, _| {
+        let tagged = |name: &str| path.ends_with(&format!("/manifests/{name}"));
+        let lying = vec![("Docker-Content-Digest".to_string(), sha256_digest(b"other"))];
+        match () {
+            _ if tagged("older") || path.ends_with(&older_d) => (200, vec![], older.clone()),
+            _ if tagged("oldest") => (200, vec![], oldest.clone()),
+            _ if tagged("two") => (200, vec![], two_c.clone()),
+            _ if tagged("lying") => (200, lying, older.clone()),
+            // Any other digest gets the `older` manifest: not the one asked for.
+            _ if path.contains("/manifests/sha256:") => (200, vec![], older.clone()),
+            _ => (200, vec![], module.clone()),
+        }
+    }));
+    let r = |rest: &str| Reference::parse(&format!("oci://{addr}/p/x{rest}")).unwrap();
+    let client = Client::new(Credentials::default());
+    for tag in [":older", ":oldest"] {
+        assert_eq!(
+            client.pull(&r(tag)).unwrap().module,
+            self::module("testplug"),
+            "{tag}"
+        );
+    }
+    let e = client.pull(&r(":two")).unwrap_err();
+    assert!(e.contains("has 2 wasm layers"), "{e}");
+    let e = client.pull(&r(":lying")).unwrap_err();
+    assert!(e.contains("the registry says the manifest is"), "{e}");
+    let asked = sha256_digest(b"some other manifest");
+    let e = client.pull(&r(&format!("@{asked}"))).unwrap_err();
+    assert!(e.contains(&format!("not the {asked} asked for")), "{e}");
+}
+
+/// `plugin add` of an artifact whose layer is not a WASI command refuses it, and writes neither
+/// the store nor the registry file; `plugin push` refuses one before sending anything.
+#[test]
+fn what_is_not_a_wasi_command_is_refused_both_ways() {
+    let registry = Registry::start();
+    let work = tempfile::tempdir().unwrap();
+    let reference = registry.reference("plugins/not-wasi:v1");
+    Client::new(Credentials::default())
+        .push(
+            &reference,
+            b"\0asm\x01\0\0\0",
+            &annotations("x"),
+            "2026-12-02T00:00:00Z",
+        )
+        .unwrap();
+    let add = protowasm(work.path(), &["plugin", "add", &reference.to_string()]);
+    assert_eq!(add.status, 1, "{}", add.stderr);
+    assert!(
+        add.stderr.contains(&reference.to_string()) || add.stderr.contains("_start"),
+        "{}",
+        add.stderr
+    );
+    assert!(!work.path().join("plugins-registry.toml").exists());
+    assert!(!work.path().join(".protowasm").exists());
+
+    std::fs::write(work.path().join("bad.wasm"), b"not wasm").unwrap();
+    let other = registry.reference("plugins/bad:v1");
+    let push = protowasm(
+        work.path(),
+        &["plugin", "push", "bad.wasm", &other.to_string()],
+    );
+    assert_eq!(push.status, 1);
+    assert!(push.stderr.contains("bad.wasm"), "{}", push.stderr);
+    let e = Client::new(Credentials::default())
+        .pull(&other)
+        .unwrap_err();
+    assert!(e.contains("404"), "nothing was pushed: {e}");
+}
+
+/// `$PROTOWASM_OCI_MAX_LAYER` caps the layer a pull accepts.
+#[test]
+fn the_layer_cap_is_configurable() {
+    let registry = Registry::start();
+    let work = tempfile::tempdir().unwrap();
+    let reference = registry.reference("plugins/prost:v1");
+    Client::new(Credentials::default())
+        .push(
+            &reference,
+            &module("prost"),
+            &annotations("prost"),
+            "2026-12-02T00:00:00Z",
+        )
+        .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_protowasm"))
+        .args(["plugin", "add", &reference.to_string()])
+        .current_dir(work.path())
+        .env("PROTOWASM_CACHE_DIR", shared_cache())
+        .env("PROTOWASM_OCI_MAX_LAYER", "64KiB")
+        .env_remove("PROTOWASM_REGISTRY")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let run = Run::from(output);
+    assert_eq!(run.status, 1);
+    assert!(
+        run.stderr.contains("over the 65536-byte limit"),
+        "{}",
+        run.stderr
+    );
+    assert!(!work.path().join("plugins-registry.toml").exists());
+}
