@@ -5,8 +5,8 @@
 //!
 //! Every pull is checked: the manifest against the digest asked for (and the registry's
 //! `Docker-Content-Digest`), the layer against the manifest's digest and size. Auth: anonymous,
-//! the bearer-token challenge (ghcr.io, Docker Hub), and Basic credentials. Plain http only for
-//! loopback registries. Not yet wired to `plugin push` / `plugin add`.
+//! the bearer-token challenge (ghcr.io, Docker Hub), and Basic credentials (docker's config).
+//! Plain http only for loopback registries and those `$PROTOWASM_OCI_PLAIN_HTTP` names.
 
 use std::fmt;
 use std::io::Read;
@@ -270,8 +270,12 @@ impl Client {
         }
     }
 
+    /// `http` for loopback registries and those `$PROTOWASM_OCI_PLAIN_HTTP` names (a comma-separated
+    /// list of `HOST[:PORT]`), else `https`.
     fn base(r: &Reference) -> String {
-        let scheme = if r.is_loopback() { "http" } else { "https" };
+        let opted_in = std::env::var("PROTOWASM_OCI_PLAIN_HTTP")
+            .is_ok_and(|list| list.split(',').any(|h| h.trim() == r.registry));
+        let scheme = if r.is_loopback() || opted_in { "http" } else { "https" };
         format!("{scheme}://{}/v2/{}", r.registry, r.repository)
     }
 
@@ -683,6 +687,18 @@ mod tests {
             let e = Reference::parse(text).unwrap_err();
             assert!(e.starts_with(text) && e.contains(why), "{text}: {e}");
         }
+    }
+
+    #[test]
+    fn plain_http_only_for_loopback_or_the_hosts_named() {
+        let base = |text: &str| Client::base(&Reference::parse(text).unwrap());
+        assert_eq!(base("oci://127.0.0.1:5000/a"), "http://127.0.0.1:5000/v2/a");
+        assert_eq!(base("oci://reg.lan:5000/a"), "https://reg.lan:5000/v2/a");
+        // SAFETY: no other test reads or writes this variable.
+        unsafe { std::env::set_var("PROTOWASM_OCI_PLAIN_HTTP", "other:1, reg.lan:5000") };
+        assert_eq!(base("oci://reg.lan:5000/a"), "http://reg.lan:5000/v2/a");
+        assert_eq!(base("oci://reg.lan/a"), "https://reg.lan/v2/a");
+        unsafe { std::env::remove_var("PROTOWASM_OCI_PLAIN_HTTP") };
     }
 
     #[test]
