@@ -275,7 +275,11 @@ impl Client {
     fn base(r: &Reference) -> String {
         let opted_in = std::env::var("PROTOWASM_OCI_PLAIN_HTTP")
             .is_ok_and(|list| list.split(',').any(|h| h.trim() == r.registry));
-        let scheme = if r.is_loopback() || opted_in { "http" } else { "https" };
+        let scheme = if r.is_loopback() || opted_in {
+            "http"
+        } else {
+            "https"
+        };
         format!("{scheme}://{}/v2/{}", r.registry, r.repository)
     }
 

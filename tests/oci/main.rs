@@ -346,11 +346,17 @@ fn basic_auth_from_credentials_and_from_the_docker_config() {
         ),
     )
     .unwrap();
+    let path = format!(
+        "{}:{}",
+        work.path().join("bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
     let add = |config: &std::path::Path| {
         let output = Command::new(env!("CARGO_BIN_EXE_protowasm"))
             .args(["plugin", "add", &tagged.to_string()])
             .current_dir(work.path())
             .env("PROTOWASM_CACHE_DIR", shared_cache())
+            .env("PATH", &path)
             .env("DOCKER_CONFIG", config)
             .env_remove("PROTOWASM_REGISTRY")
             .stdin(Stdio::null())
@@ -363,6 +369,32 @@ fn basic_auth_from_credentials_and_from_the_docker_config() {
     assert!(anonymous.stderr.contains("401"), "{}", anonymous.stderr);
     assert!(!work.path().join("plugins-registry.toml").exists());
     add(&docker).assert_ok();
+    let text = std::fs::read_to_string(work.path().join("plugins-registry.toml")).unwrap();
+    assert!(text.contains(&digest), "{text}");
+
+    // A credential helper (`credHelpers`), as docker runs it: the server on stdin, JSON out.
+    std::fs::remove_file(work.path().join("plugins-registry.toml")).unwrap();
+    let bin = work.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let helper = bin.join("docker-credential-protowasm-test");
+    std::fs::write(
+        &helper,
+        "#!/bin/sh\n[ \"$1\" = get ] || exit 1\nread server\nprintf '{\"ServerURL\":\"%s\",\"Username\":\"alice\",\"Secret\":\"s3cret\"}' \"$server\"\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let helped = work.path().join("helped");
+    std::fs::create_dir(&helped).unwrap();
+    std::fs::write(
+        helped.join("config.json"),
+        format!(
+            "{{\"credHelpers\": {{\"127.0.0.1:{}\": \"protowasm-test\"}}}}",
+            registry.port
+        ),
+    )
+    .unwrap();
+    add(&helped).assert_ok();
     let text = std::fs::read_to_string(work.path().join("plugins-registry.toml")).unwrap();
     assert!(text.contains(&digest), "{text}");
 }
