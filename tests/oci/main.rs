@@ -667,3 +667,83 @@ fn the_layer_cap_is_configurable() {
     );
     assert!(!work.path().join("plugins-registry.toml").exists());
 }
+
+/// An HTTP proxy on loopback that tunnels CONNECT requests (how ureq goes through a proxy) and
+/// counts them.
+fn tunnelling_proxy() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let tunnels = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = tunnels.clone();
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(mut client) = client else { continue };
+            let counter = counter.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(client.try_clone().unwrap());
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                let mut parts = line.split_whitespace();
+                if parts.next() != Some("CONNECT") {
+                    let _ = client.write_all(b"HTTP/1.1 405 X\r\nContent-Length: 0\r\n\r\n");
+                    return;
+                }
+                let target = parts.next().unwrap_or("").to_string();
+                loop {
+                    let mut h = String::new();
+                    if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                        break;
+                    }
+                }
+                let upstream = std::net::TcpStream::connect(&target).unwrap();
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                client
+                    .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                    .unwrap();
+                let (mut up_read, mut up_write) = (upstream.try_clone().unwrap(), upstream);
+                let mut down_write = client;
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut reader, &mut up_write);
+                    let _ = up_write.shutdown(std::net::Shutdown::Write);
+                });
+                let _ = std::io::copy(&mut up_read, &mut down_write);
+            });
+        }
+    });
+    (addr, tunnels)
+}
+
+/// `http_proxy` applies to OCI pulls, as to URL sources.
+#[test]
+fn pulls_go_through_the_proxy_the_environment_names() {
+    let registry = Registry::start();
+    let reference = registry.reference("plugins/prost:v1");
+    Client::new(Credentials::default())
+        .push(
+            &reference,
+            &module("prost"),
+            &annotations("prost"),
+            "2026-12-02T00:00:00Z",
+        )
+        .unwrap();
+    let (proxy, tunnels) = tunnelling_proxy();
+    let work = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_protowasm"))
+        .args(["plugin", "add", &reference.to_string()])
+        .current_dir(work.path())
+        .env("PROTOWASM_CACHE_DIR", shared_cache())
+        .env("http_proxy", format!("http://{proxy}"))
+        .env("HTTP_PROXY", format!("http://{proxy}"))
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
+        .env_remove("PROTOWASM_REGISTRY")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    Run::from(output).assert_ok();
+    assert!(
+        tunnels.load(std::sync::atomic::Ordering::SeqCst) >= 1,
+        "nothing went through the proxy"
+    );
+}
