@@ -106,7 +106,7 @@ fn add(
     serves: &[String],
     builtins: &[String],
 ) -> Result<ExitCode, String> {
-    let (serves, version) = served(serves, version)?;
+    let (mut serves, mut version) = served(serves, version)?;
     let name = match name {
         Some(n) => n,
         None => default_name(source)
@@ -125,6 +125,16 @@ fn add(
         let pulled = oci::Client::new(oci::Credentials::for_registry(&reference.registry))
             .pull(&reference)?;
         pinned_oci = Some(reference.pinned(&pulled.manifest_digest).to_string());
+        // What the artifact says of itself, where the command line says nothing.
+        if version.is_none() {
+            version = pulled.annotations.get(oci::VERSION_ANNOTATION).cloned();
+        }
+        if serves.is_empty() {
+            if let Some(list) = pulled.annotations.get(oci::SERVES_ANNOTATION) {
+                let listed: Vec<String> = list.split(',').map(str::to_string).collect();
+                serves = served(&listed, version.clone())?.0;
+            }
+        }
         pulled.module
     } else if is_url(source) {
         store::download(source)?
@@ -263,12 +273,12 @@ fn push(
             )
         })?;
     let mut annotations = std::collections::BTreeMap::new();
-    annotations.insert("org.opencontainers.image.title".to_string(), name);
+    annotations.insert(oci::TITLE_ANNOTATION.to_string(), name);
     if let Some(version) = version {
-        annotations.insert("org.opencontainers.image.version".to_string(), version);
+        annotations.insert(oci::VERSION_ANNOTATION.to_string(), version);
     }
     if !serves.is_empty() {
-        annotations.insert("dev.protowasm.serves".to_string(), serves.join(","));
+        annotations.insert(oci::SERVES_ANNOTATION.to_string(), serves.join(","));
     }
     let created = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
     let digest = oci::Client::new(oci::Credentials::for_registry(&reference.registry)).push(

@@ -167,6 +167,12 @@ fn is_tag(t: &str) -> bool {
     !t.is_empty() && t.len() <= 128 && !t.starts_with(['.', '-']) && t.bytes().all(ok)
 }
 
+/// The annotations `plugin push` writes and `plugin add` reads: the plugin's name, version, and
+/// the buf remote plugins it serves (comma-separated).
+pub const TITLE_ANNOTATION: &str = "org.opencontainers.image.title";
+pub const VERSION_ANNOTATION: &str = "org.opencontainers.image.version";
+pub const SERVES_ANNOTATION: &str = "dev.protowasm.serves";
+
 pub const MANIFEST_MEDIA_TYPE: &str = "application/vnd.oci.image.manifest.v1+json";
 pub const CONFIG_MEDIA_TYPE: &str = "application/vnd.wasm.config.v0+json";
 pub const LAYER_MEDIA_TYPE: &str = "application/wasm";

@@ -264,6 +264,8 @@ fn plugin_push_and_add_pin_the_digest_and_a_fresh_clone_pulls_it_again() {
             &tag,
             "--version",
             "0.5.0",
+            "--serves",
+            "buf.build/community/neoeinstein-prost",
         ],
     );
     pushed.assert_ok();
@@ -279,6 +281,12 @@ fn plugin_push_and_add_pin_the_digest_and_a_fresh_clone_pulls_it_again() {
         std::fs::read(&prost).unwrap(),
     ));
     assert!(text.contains(&layer_sha), "{text}");
+    // The artifact's annotations fill in what the command line left out.
+    assert!(text.contains("version = \"0.5.0\""), "{text}");
+    assert!(
+        text.contains("serves = [\"buf.build/community/neoeinstein-prost\"]"),
+        "{text}"
+    );
 
     let generate = |out: &str| {
         std::fs::create_dir_all(work.path().join(out)).unwrap();
