@@ -119,11 +119,7 @@ fn oracle_run(program: &str, args: &[String]) -> Run {
         _ => Command::new(bin.join("protoc")),
     };
     let output = command.args(args).stdin(Stdio::null()).output().unwrap();
-    Run {
-        status: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    Run::from(output)
 }
 
 /// The registry that serves the builtins, in its own directory.
@@ -183,11 +179,7 @@ fn compare(generator: &str, corpus: &Corpus, files: &[String]) -> bool {
         .stdin(Stdio::null())
         .output()
         .unwrap();
-    let got = Run {
-        status: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    };
+    let got = Run::from(output);
     let what = format!(
         "--{generator}_out on {} ({} files)",
         corpus.name,
@@ -310,11 +302,7 @@ fn oracle_at(dir: &Path, args: &[String]) -> Run {
         .stdin(Stdio::null())
         .output()
         .unwrap();
-    Run {
-        status: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    Run::from(output)
 }
 
 /// A generator's own error (not a crash): protoc's message, its exit code, and no files, also
@@ -503,11 +491,7 @@ fn generate_with(program: &Path, dir: &Path) -> Run {
         .stdin(Stdio::null())
         .output()
         .unwrap();
-    Run {
-        status: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    Run::from(output)
 }
 
 /// `protoc_builtin:` with `protoc_path:` runs that protoc as buf does (the tree is buf's, byte

@@ -340,21 +340,8 @@ pub fn builtins_module() -> &'static Path {
 }
 
 /// The generators the builtins module serves.
-#[allow(dead_code)]
-pub const BUILTINS: &[&str] = &[
-    "cpp",
-    "csharp",
-    "grpc_python",
-    "java",
-    "kotlin",
-    "objc",
-    "php",
-    "pyi",
-    "python",
-    "rbs",
-    "ruby",
-    "rust",
-];
+#[allow(unused_imports)]
+pub use protowasm::plugins::builtins::NAMES as BUILTINS;
 
 /// A plugins-registry.toml entry for the builtins module, pinned to its sha256, split across
 /// cores as the repository's registry splits it.

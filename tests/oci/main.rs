@@ -54,6 +54,8 @@ impl Registry {
             .args(&auth)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
+            // The server logs every 404 (a HEAD before each upload) at level error.
+            .stderr(Stdio::null())
             .spawn()
             .expect("running testdata/oci-registry.sh");
         let deadline = Instant::now() + Duration::from_secs(120);
@@ -93,6 +95,33 @@ impl Drop for Registry {
 
 fn module(name: &str) -> Vec<u8> {
     std::fs::read(wasm_plugin(name)).unwrap()
+}
+
+/// Pushes the prost plugin as `reference`, anonymously.
+fn push_prost(reference: &Reference) -> String {
+    Client::new(Credentials::default())
+        .push(
+            reference,
+            &module("prost"),
+            &annotations("prost"),
+            "2026-12-02T00:00:00Z",
+        )
+        .unwrap()
+}
+
+/// `protowasm ARGS` in `cwd` with the shared cache, no registry from the environment, and `env`.
+fn protowasm_with(cwd: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_protowasm"));
+    command
+        .args(args)
+        .current_dir(cwd)
+        .env("PROTOWASM_CACHE_DIR", shared_cache())
+        .env_remove("PROTOWASM_REGISTRY")
+        .stdin(Stdio::null());
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    Run::from(command.output().unwrap())
 }
 
 fn annotations(name: &str) -> BTreeMap<String, String> {
@@ -233,15 +262,7 @@ fn a_manifest_without_one_wasm_layer_is_refused() {
 
 /// `protowasm ARGS` in `cwd`, with the shared cache and no registry from the environment.
 fn protowasm(cwd: &std::path::Path, args: &[&str]) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_protowasm"))
-        .args(args)
-        .current_dir(cwd)
-        .env("PROTOWASM_CACHE_DIR", shared_cache())
-        .env_remove("PROTOWASM_REGISTRY")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    Run::from(output)
+    protowasm_with(cwd, args, &[])
 }
 
 /// `plugin push`, then `plugin add oci://...:TAG`: the entry records the reference pinned to
@@ -649,24 +670,12 @@ fn the_layer_cap_is_configurable() {
     let registry = Registry::start();
     let work = tempfile::tempdir().unwrap();
     let reference = registry.reference("plugins/prost:v1");
-    Client::new(Credentials::default())
-        .push(
-            &reference,
-            &module("prost"),
-            &annotations("prost"),
-            "2026-12-02T00:00:00Z",
-        )
-        .unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_protowasm"))
-        .args(["plugin", "add", &reference.to_string()])
-        .current_dir(work.path())
-        .env("PROTOWASM_CACHE_DIR", shared_cache())
-        .env("PROTOWASM_OCI_MAX_LAYER", "64KiB")
-        .env_remove("PROTOWASM_REGISTRY")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    let run = Run::from(output);
+    push_prost(&reference);
+    let run = protowasm_with(
+        work.path(),
+        &["plugin", "add", &reference.to_string()],
+        &[("PROTOWASM_OCI_MAX_LAYER", "64KiB")],
+    );
     assert_eq!(run.status, 1);
     assert!(
         run.stderr.contains("over the 65536-byte limit"),
@@ -727,29 +736,21 @@ fn tunnelling_proxy() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>
 fn pulls_go_through_the_proxy_the_environment_names() {
     let registry = Registry::start();
     let reference = registry.reference("plugins/prost:v1");
-    Client::new(Credentials::default())
-        .push(
-            &reference,
-            &module("prost"),
-            &annotations("prost"),
-            "2026-12-02T00:00:00Z",
-        )
-        .unwrap();
+    push_prost(&reference);
     let (proxy, tunnels) = tunnelling_proxy();
     let work = tempfile::tempdir().unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_protowasm"))
-        .args(["plugin", "add", &reference.to_string()])
-        .current_dir(work.path())
-        .env("PROTOWASM_CACHE_DIR", shared_cache())
-        .env("http_proxy", format!("http://{proxy}"))
-        .env("HTTP_PROXY", format!("http://{proxy}"))
-        .env_remove("NO_PROXY")
-        .env_remove("no_proxy")
-        .env_remove("PROTOWASM_REGISTRY")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    Run::from(output).assert_ok();
+    let proxy = format!("http://{proxy}");
+    protowasm_with(
+        work.path(),
+        &["plugin", "add", &reference.to_string()],
+        &[
+            ("http_proxy", &proxy),
+            ("HTTP_PROXY", &proxy),
+            ("NO_PROXY", ""),
+            ("no_proxy", ""),
+        ],
+    )
+    .assert_ok();
     assert!(
         tunnels.load(std::sync::atomic::Ordering::SeqCst) >= 1,
         "nothing went through the proxy"
