@@ -122,8 +122,7 @@ fn add(
     let mut pinned_oci = None;
     let wasm = if store::is_oci(source) {
         let reference = oci::Reference::parse(source)?;
-        let pulled = oci::Client::new(oci::Credentials::for_registry(&reference.registry))
-            .pull(&reference)?;
+        let pulled = oci::Client::for_registry(&reference.registry).pull(&reference)?;
         pinned_oci = Some(reference.pinned(&pulled.manifest_digest).to_string());
         // What the artifact says of itself, where the command line says nothing.
         if version.is_none() {
@@ -281,7 +280,7 @@ fn push(
         annotations.insert(oci::SERVES_ANNOTATION.to_string(), serves.join(","));
     }
     let created = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
-    let digest = oci::Client::new(oci::Credentials::for_registry(&reference.registry)).push(
+    let digest = oci::Client::for_registry(&reference.registry).push(
         &reference,
         &wasm,
         &annotations,

@@ -289,7 +289,14 @@ impl Client {
         format!("{scheme}://{}/v2/{}", r.registry, r.repository)
     }
 
-    /// One request, answering a 401's challenge once (bearer token, or Basic credentials).
+    /// The client docker's credentials for `registry` make.
+    pub fn for_registry(registry: &str) -> Client {
+        Client::new(Credentials::for_registry(registry))
+    }
+
+    /// One request, with the bearer token or else the Basic credentials. A 401 with a bearer
+    /// challenge gets a token from its realm and one retry; any other 401 is the answer (Basic
+    /// credentials, if any, went with the first request).
     fn send(
         &self,
         r: &Reference,
@@ -299,30 +306,33 @@ impl Client {
         body: Option<&[u8]>,
         limit: u64,
     ) -> Result<Reply, String> {
-        let mut challenged = false;
-        loop {
+        let request = || {
             let auth = self.authorization();
-            let reply = self
-                .once(method, url, headers, auth.as_deref(), body, limit)
-                .map_err(|e| format!("{r}: {e}"))?;
-            if reply.status != 401 || challenged {
-                return Ok(reply);
-            }
-            challenged = true;
-            let challenge = reply.get("www-authenticate").unwrap_or("").to_string();
-            if let Some(params) = challenge.strip_prefix("Bearer ") {
-                let token = self.token_for(r, params)?;
-                *self.token.lock().unwrap() = Some(token);
-            } else if self.credentials.basic.is_none() {
-                return Ok(reply);
-            }
-        }
+            self.once(method, url, headers, auth.as_deref(), body, limit)
+                .map_err(|e| format!("{r}: {e}"))
+        };
+        let reply = request()?;
+        let challenge = match reply.status {
+            401 => reply.get("www-authenticate").unwrap_or(""),
+            _ => return Ok(reply),
+        };
+        let Some(params) = challenge.strip_prefix("Bearer ") else {
+            return Ok(reply);
+        };
+        let token = self.token_for(r, params)?;
+        *self.token.lock().unwrap() = Some(token);
+        request()
     }
 
     fn authorization(&self) -> Option<String> {
-        if let Some(token) = self.token.lock().unwrap().clone() {
-            return Some(format!("Bearer {token}"));
+        match self.token.lock().unwrap().clone() {
+            Some(token) => Some(format!("Bearer {token}")),
+            None => self.basic(),
         }
+    }
+
+    /// The Basic `Authorization` value of the credentials, if there are any.
+    fn basic(&self) -> Option<String> {
         self.credentials.basic.as_ref().map(|(user, password)| {
             let pair =
                 base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
@@ -396,14 +406,15 @@ impl Client {
                 sep = '&';
             }
         }
-        let auth = self.credentials.basic.as_ref().map(|(u, p)| {
-            format!(
-                "Basic {}",
-                base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"))
-            )
-        });
         let reply = self
-            .once("GET", &url, &[], auth.as_deref(), None, MANIFEST_LIMIT)
+            .once(
+                "GET",
+                &url,
+                &[],
+                self.basic().as_deref(),
+                None,
+                MANIFEST_LIMIT,
+            )
             .map_err(|e| format!("{r}: getting a token: {e}"))?;
         if reply.status != 200 {
             return Err(format!("{r}: the token service answered {}", reply.status));

@@ -96,10 +96,8 @@ pub fn is_oci(source: &str) -> bool {
 pub fn download(url: &str) -> Result<Vec<u8>, String> {
     if is_oci(url) {
         let reference = super::oci::Reference::parse(url)?;
-        let credentials = super::oci::Credentials::for_registry(&reference.registry);
-        return Ok(super::oci::Client::new(credentials)
-            .pull(&reference)?
-            .module);
+        let client = super::oci::Client::for_registry(&reference.registry);
+        return Ok(client.pull(&reference)?.module);
     }
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(Duration::from_secs(600)))
