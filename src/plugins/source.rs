@@ -75,7 +75,8 @@ pub fn resolve(name: &str, explicit: &[(String, PathBuf)], registry: &Registry) 
     if let Some((_, path)) = explicit.iter().rev().find(|(n, _)| n == name) {
         return plain(PluginSource::File(path.clone()));
     }
-    if let Some(entry) = registry.get(name.trim_start_matches("protoc-gen-")) {
+    let short = name.trim_start_matches("protoc-gen-");
+    if let Some(entry) = registry.get(short) {
         return Resolved {
             source: PluginSource::Registry {
                 entry: Box::new(entry.clone()),
@@ -87,9 +88,7 @@ pub fn resolve(name: &str, explicit: &[(String, PathBuf)], registry: &Registry) 
                 stdout_bytes: None,
                 timeout: entry.timeout,
             },
-            per_file: entry
-                .per_file
-                .holds_for(name.trim_start_matches("protoc-gen-")),
+            per_file: entry.per_file.holds_for(short),
         };
     }
     plain(match search_path(name) {
