@@ -432,45 +432,70 @@ fn basic_auth_from_credentials_and_from_the_docker_config() {
 /// query) and Authorization header.
 type Handler = dyn Fn(&str, Option<&str>) -> (u16, Vec<(String, String)>, Vec<u8>) + Send + Sync;
 
-/// A minimal HTTP/1.1 server on loopback, for what the distribution server can't be made to do
-/// (a bearer-token service, a truncated blob, 403). Returns its base URL's host:port.
-fn fake_registry(handler: std::sync::Arc<Handler>) -> String {
-    use std::io::{BufRead, BufReader, Write};
+/// A request's head as a loopback server reads it: the request line's words, and the headers.
+struct Head {
+    line: Vec<String>,
+    headers: Vec<(String, String)>,
+}
+
+/// Serves each connection to a loopback port on its own thread: `serve` gets the connection,
+/// a reader past the request's head, and the head. Returns the port's `127.0.0.1:PORT`.
+fn on_loopback(
+    serve: impl Fn(std::net::TcpStream, std::io::BufReader<std::net::TcpStream>, Head)
+        + Send
+        + Sync
+        + 'static,
+) -> String {
+    use std::io::BufRead;
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap().to_string();
+    let serve = std::sync::Arc::new(serve);
     std::thread::spawn(move || {
         for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let handler = handler.clone();
+            let Ok(stream) = stream else { continue };
+            let serve = serve.clone();
             std::thread::spawn(move || {
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
                 let mut line = String::new();
                 reader.read_line(&mut line).unwrap();
-                let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
-                let mut auth = None;
+                let mut headers = Vec::new();
                 loop {
                     let mut header = String::new();
                     if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
                         break;
                     }
                     if let Some((k, v)) = header.split_once(':') {
-                        if k.eq_ignore_ascii_case("authorization") {
-                            auth = Some(v.trim().to_string());
-                        }
+                        headers.push((k.to_string(), v.trim().to_string()));
                     }
                 }
-                let (status, headers, body) = handler(&path, auth.as_deref());
-                let mut head = format!("HTTP/1.1 {status} X\r\nConnection: close\r\n");
-                for (k, v) in headers {
-                    head.push_str(&format!("{k}: {v}\r\n"));
-                }
-                head.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
-                let _ = stream.write_all(head.as_bytes());
-                let _ = stream.write_all(&body);
+                let line = line.split_whitespace().map(str::to_string).collect();
+                serve(stream, reader, Head { line, headers });
             });
         }
     });
     addr
+}
+
+/// A minimal HTTP/1.1 server on loopback, for what the distribution server can't be made to do
+/// (a bearer-token service, a truncated blob, 403). Returns its base URL's host:port.
+fn fake_registry(handler: std::sync::Arc<Handler>) -> String {
+    use std::io::Write;
+    on_loopback(move |mut stream, _, head| {
+        let path = head.line.get(1).map_or("/", String::as_str);
+        let auth = head
+            .headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+            .map(|(_, v)| v.as_str());
+        let (status, headers, body) = handler(path, auth);
+        let mut reply = format!("HTTP/1.1 {status} X\r\nConnection: close\r\n");
+        for (k, v) in headers {
+            reply.push_str(&format!("{k}: {v}\r\n"));
+        }
+        reply.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+        let _ = stream.write_all(reply.as_bytes());
+        let _ = stream.write_all(&body);
+    })
 }
 
 /// A manifest with one wasm layer of `digest` and `size`.
@@ -688,45 +713,27 @@ fn the_layer_cap_is_configurable() {
 /// An HTTP proxy on loopback that tunnels CONNECT requests (how ureq goes through a proxy) and
 /// counts them.
 fn tunnelling_proxy() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
-    use std::io::{BufRead, BufReader, Write};
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
+    use std::io::Write;
     let tunnels = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let counter = tunnels.clone();
-    std::thread::spawn(move || {
-        for client in listener.incoming() {
-            let Ok(mut client) = client else { continue };
-            let counter = counter.clone();
-            std::thread::spawn(move || {
-                let mut reader = BufReader::new(client.try_clone().unwrap());
-                let mut line = String::new();
-                reader.read_line(&mut line).unwrap();
-                let mut parts = line.split_whitespace();
-                if parts.next() != Some("CONNECT") {
-                    let _ = client.write_all(b"HTTP/1.1 405 X\r\nContent-Length: 0\r\n\r\n");
-                    return;
-                }
-                let target = parts.next().unwrap_or("").to_string();
-                loop {
-                    let mut h = String::new();
-                    if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
-                        break;
-                    }
-                }
-                let upstream = std::net::TcpStream::connect(&target).unwrap();
-                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                client
-                    .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
-                    .unwrap();
-                let (mut up_read, mut up_write) = (upstream.try_clone().unwrap(), upstream);
-                let mut down_write = client;
-                std::thread::spawn(move || {
-                    let _ = std::io::copy(&mut reader, &mut up_write);
-                    let _ = up_write.shutdown(std::net::Shutdown::Write);
-                });
-                let _ = std::io::copy(&mut up_read, &mut down_write);
-            });
-        }
+    let addr = on_loopback(move |mut client, mut reader, head| {
+        let (Some("CONNECT"), Some(target)) =
+            (head.line.first().map(String::as_str), head.line.get(1))
+        else {
+            let _ = client.write_all(b"HTTP/1.1 405 X\r\nContent-Length: 0\r\n\r\n");
+            return;
+        };
+        let upstream = std::net::TcpStream::connect(target).unwrap();
+        counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        client
+            .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            .unwrap();
+        let (mut up_read, mut up_write) = (upstream.try_clone().unwrap(), upstream);
+        std::thread::spawn(move || {
+            let _ = std::io::copy(&mut reader, &mut up_write);
+            let _ = up_write.shutdown(std::net::Shutdown::Write);
+        });
+        let _ = std::io::copy(&mut up_read, &mut client);
     });
     (addr, tunnels)
 }
