@@ -71,10 +71,15 @@ ensure_backports() {
 
 installed() { [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]; }
 
-missing=()
-for p in "${APT_PACKAGES[@]}"; do
-    installed "$p" || missing+=("$p")
-done
+# not_installed PACKAGE...: prints each one dpkg does not have installed, a line each.
+not_installed() {
+    local p
+    for p in "$@"; do
+        installed "$p" || echo "$p"
+    done
+}
+
+mapfile -t missing < <(not_installed "${APT_PACKAGES[@]}")
 
 if [ ${#missing[@]} -eq 0 ]; then
     echo "apt packages ${APT_PACKAGES[*]}: already installed, apt skipped"
@@ -94,10 +99,7 @@ echo "go: $(/usr/lib/go-1.23/bin/go version)"
 # --- The builtins' C++ toolchain (--builtins) ------------------------------------------------
 if $BUILTINS; then
     CXX_PACKAGES=(clang-19 lld-19 llvm-19 libc++-19-dev-wasm32 libc++abi-19-dev-wasm32 libclang-rt-19-dev-wasm32)
-    missing=()
-    for p in "${CXX_PACKAGES[@]}"; do
-        installed "$p" || missing+=("$p")
-    done
+    mapfile -t missing < <(not_installed "${CXX_PACKAGES[@]}")
     # The backports wasi-libc is the one with pthread.h.
     [ -f /usr/include/wasm32-wasi/pthread.h ] || missing+=(wasi-libc)
     if [ ${#missing[@]} -eq 0 ]; then
