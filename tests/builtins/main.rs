@@ -109,6 +109,11 @@ fn include_args(roots: &[PathBuf]) -> Vec<String> {
 
 /// An oracle (`protoc` 35.1, or `grpc_tools` for grpc_python) with `args`.
 fn oracle_run(program: &str, args: &[String]) -> Run {
+    oracle_in(Path::new("."), program, args)
+}
+
+/// An oracle with `args`, in `dir`.
+fn oracle_in(dir: &Path, program: &str, args: &[String]) -> Run {
     let bin = builtins_oracles();
     let mut command = match program {
         "grpc_tools" => {
@@ -118,7 +123,12 @@ fn oracle_run(program: &str, args: &[String]) -> Run {
         }
         _ => Command::new(bin.join("protoc")),
     };
-    let output = command.args(args).stdin(Stdio::null()).output().unwrap();
+    let output = command
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
     Run::from(output)
 }
 
@@ -296,13 +306,7 @@ fn protowasm_at(dir: &Path, args: &[String]) -> Run {
 
 /// protoc 35.1 with `args` in `dir`.
 fn oracle_at(dir: &Path, args: &[String]) -> Run {
-    let output = Command::new(builtins_oracles().join("protoc"))
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    Run::from(output)
+    oracle_in(dir, "protoc", args)
 }
 
 /// A generator's own error (not a crash): protoc's message, its exit code, and no files, also
