@@ -5,11 +5,15 @@
 //! - `OUT_DIR/include/...` and `OUT_DIR/builtin_protos.rs`: every file of protoc's include
 //!   directory, embedded in the binary so `import "google/protobuf/timestamp.proto"` works with
 //!   no `-I`, as it does with protoc (which finds its include directory beside its binary).
+//! - `PROTOWASM_TARGET`: the target triple.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 fn main() {
+    // The target triple, in the remote cache's key for compiled modules.
+    let target = std::env::var("TARGET").expect("cargo sets TARGET");
+    println!("cargo:rustc-env=PROTOWASM_TARGET={target}");
     let include = protoc_bin_vendored::include_path()
         .expect("protoc-bin-vendored ships its include directory");
     let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));

@@ -16,14 +16,18 @@
 
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use sha2::{Digest, Sha256};
 use wasmtime::{Engine, Module};
 
 mod digests;
+pub mod remote;
 mod responses;
 mod store;
 
 pub use digests::{DigestMemo, Digested};
+pub use remote::{Lookup, RemoteCache, RemoteSettings};
 pub use responses::ResponseCache;
 pub use store::{default_dir, CacheEntry};
 
@@ -34,6 +38,8 @@ pub enum CacheOutcome {
     Memory,
     /// Loaded from the on-disk cache.
     Hit,
+    /// Fetched from the remote cache (an opt-in) into the on-disk one.
+    RemoteHit,
     /// Compiled and stored.
     Compiled,
     /// Compiled; storing failed or there is no cache directory.
@@ -45,21 +51,42 @@ impl CacheOutcome {
         match self {
             CacheOutcome::Memory => "module in memory",
             CacheOutcome::Hit => "module from cache",
+            CacheOutcome::RemoteHit => "module from remote cache",
             CacheOutcome::Compiled => "module compiled and cached",
             CacheOutcome::CompiledUncached => "module compiled (not cached)",
         }
     }
 }
 
-/// The on-disk module cache. `None` directory means caching is off.
-#[derive(Debug, Clone)]
+/// The on-disk module cache. `None` directory means caching is off. Behind it, the remote
+/// cache, for responses always and for compiled modules if its settings opt in.
+#[derive(Clone)]
 pub struct ModuleCache {
     dir: Option<PathBuf>,
+    remote: Option<Arc<RemoteCache>>,
+}
+
+impl std::fmt::Debug for ModuleCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ModuleCache")
+            .field("dir", &self.dir)
+            .field("remote", &self.remote.as_ref().map(|r| r.settings()))
+            .finish()
+    }
 }
 
 impl ModuleCache {
     pub fn new(dir: Option<PathBuf>) -> Self {
-        ModuleCache { dir }
+        ModuleCache { dir, remote: None }
+    }
+
+    /// The same cache with `remote` behind it.
+    pub fn with_remote(self, remote: Option<Arc<RemoteCache>>) -> Self {
+        ModuleCache { remote, ..self }
+    }
+
+    pub fn remote(&self) -> Option<&Arc<RemoteCache>> {
+        self.remote.as_ref()
     }
 
     /// The cache at `$PROTOWASM_CACHE_DIR` or the platform's cache directory.
@@ -73,12 +100,10 @@ impl ModuleCache {
 
     /// The file a module compiled by `engine` is stored in.
     pub fn entry_path(&self, engine: &Engine, sha256: &[u8; 32]) -> Option<PathBuf> {
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        engine.precompile_compatibility_hash().hash(&mut hasher);
         let name = format!(
             "{}-{:016x}-{}.cwasm",
             hex::encode(sha256),
-            hasher.finish(),
+            engine_tag(engine),
             env!("CARGO_PKG_VERSION")
         );
         self.dir.as_ref().map(|d| d.join("modules").join(name))
@@ -93,14 +118,35 @@ impl ModuleCache {
         sha256: &[u8; 32],
     ) -> wasmtime::Result<(Module, CacheOutcome)> {
         match self.load(engine, sha256) {
-            Some(module) => Ok((module, CacheOutcome::Hit)),
+            Some(found) => Ok(found),
             None => self.compile(engine, wasm, sha256),
         }
     }
 
-    /// The module from the cache, if it has a whole, usable entry; a damaged or foreign one is
-    /// logged.
-    pub fn load(&self, engine: &Engine, sha256: &[u8; 32]) -> Option<Module> {
+    /// The module from the cache, or else from the remote cache if modules are shared.
+    pub fn load(&self, engine: &Engine, sha256: &[u8; 32]) -> Option<(Module, CacheOutcome)> {
+        if let Some(module) = self.load_local(engine, sha256) {
+            return Some((module, CacheOutcome::Hit));
+        }
+        let remote = self.remote.as_ref().filter(|r| r.shares_modules())?;
+        let path = self.entry_path(engine, sha256)?;
+        let key = remote_module_key(engine, sha256);
+        let what = format!("the compiled module {}", hex::encode(&sha256[..8]));
+        let Lookup::Hit { blob, .. } = remote.get(&key, remote::MODULE_FILE, &what) else {
+            return None;
+        };
+        if let Err(e) = store::write_atomic(&path, &blob) {
+            tracing::warn!("could not store the module from the remote cache in {}: {e}", path.display());
+            return None;
+        }
+        // The trust decision was the user's opt-in: from here the entry is the local cache's.
+        self.load_local(engine, sha256)
+            .map(|module| (module, CacheOutcome::RemoteHit))
+    }
+
+    /// The module from the on-disk cache, if it has a whole, usable entry; a damaged or foreign
+    /// one is logged.
+    fn load_local(&self, engine: &Engine, sha256: &[u8; 32]) -> Option<Module> {
         let path = self.entry_path(engine, sha256)?;
         match store::read_verified(&path) {
             Ok(Some(())) => {
@@ -144,6 +190,10 @@ impl ModuleCache {
         }
         // SAFETY: `compiled` came from this engine's precompile_module a moment ago.
         let module = unsafe { Module::deserialize(engine, &compiled)? };
+        if let Some(remote) = self.remote.as_ref().filter(|r| r.shares_modules()) {
+            let key = remote_module_key(engine, sha256);
+            remote.put(key, remote::MODULE_FILE, compiled, Vec::new());
+        }
         Ok((module, CacheOutcome::Compiled))
     }
 
@@ -162,6 +212,31 @@ impl ModuleCache {
             None => Ok((0, 0)),
         }
     }
+}
+
+/// The engine's compatibility hash (wasmtime's version, the target, the compiler settings), as
+/// entry names carry it.
+fn engine_tag(engine: &Engine) -> u64 {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut hasher);
+    hasher.finish()
+}
+
+/// A compiled module's key in the remote cache: everything the local entry's name holds, and
+/// the target spelled out, since machines of other kinds share the cache.
+pub fn remote_module_key(engine: &Engine, sha256: &[u8; 32]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    for part in [
+        &b"protowasm compiled module 1"[..],
+        env!("CARGO_PKG_VERSION").as_bytes(),
+        env!("PROTOWASM_TARGET").as_bytes(),
+        &engine_tag(engine).to_le_bytes(),
+        sha256,
+    ] {
+        h.update((part.len() as u64).to_le_bytes());
+        h.update(part);
+    }
+    h.finalize().into()
 }
 
 #[cfg(test)]

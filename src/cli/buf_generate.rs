@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
+use crate::config::remote_cache::RemoteFlags;
 use crate::config::buf_gen::{self, PluginConfig, PluginRef, Strategy, Template};
 use crate::config::Registry;
 use crate::config::{buf_deps, buf_yaml};
@@ -71,6 +72,34 @@ pub struct GenerateArgs {
     /// Run a `remote:` plugin whose pinned version differs from its registry entry's.
     #[arg(long)]
     accept_version_mismatch: bool,
+    /// A Bazel HTTP remote cache shared by machines (https://HOST[/INSTANCE]; http:// on
+    /// loopback), behind the local cache. Default: $PROTOWASM_REMOTE_CACHE; an empty URL turns
+    /// it off. Credentials come from $PROTOWASM_REMOTE_CACHE_TOKEN, or
+    /// $PROTOWASM_REMOTE_CACHE_USER and $PROTOWASM_REMOTE_CACHE_PASSWORD.
+    #[arg(long, value_name = "URL")]
+    remote_cache: Option<String>,
+    /// Read the remote cache, never write it (developer machines; CI writes).
+    #[arg(long)]
+    remote_cache_read_only: bool,
+    /// Share compiled modules through the remote cache too. Loading one runs code that came
+    /// from the cache: only if you trust everyone who can write it.
+    #[arg(long)]
+    remote_cache_modules: bool,
+    /// Bound on each request to the remote cache, and on the wait for uploads (default 10s).
+    #[arg(long, value_name = "DURATION")]
+    remote_cache_timeout: Option<String>,
+}
+
+impl GenerateArgs {
+    /// The `--remote-cache*` flags, as protoc mode has them.
+    pub fn remote_flags(&self) -> RemoteFlags {
+        RemoteFlags {
+            url: self.remote_cache.clone(),
+            read_only: self.remote_cache_read_only,
+            modules: self.remote_cache_modules,
+            timeout: self.remote_cache_timeout.clone(),
+        }
+    }
 }
 
 #[derive(Args, Debug)]

@@ -12,7 +12,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::cache::{DigestMemo, ModuleCache, ResponseCache};
+use crate::cache::{DigestMemo, ModuleCache, RemoteCache, ResponseCache};
+use crate::config::remote_cache::RemoteFlags;
 use crate::config::Registry;
 use crate::engine;
 use crate::model::Run;
@@ -146,7 +147,8 @@ fn run_protoc(args: Vec<String>, program: &str) -> ExitCode {
         }
     };
     let timings = parsed.timings;
-    execute(&protoc_run::to_run(*parsed, &registry), timings)
+    let remote = parsed.remote_cache.clone();
+    execute(&protoc_run::to_run(*parsed, &registry), timings, &remote)
 }
 
 fn run_generate(args: &buf_generate::GenerateArgs) -> ExitCode {
@@ -158,7 +160,7 @@ fn run_generate(args: &buf_generate::GenerateArgs) -> ExitCode {
         }
     };
     match buf_generate::to_run(args, &cwd) {
-        Ok(run) => execute(&run, args.timings),
+        Ok(run) => execute(&run, args.timings, &args.remote_flags()),
         Err(e) => {
             eprintln!("{e}");
             ExitCode::FAILURE
@@ -167,8 +169,20 @@ fn run_generate(args: &buf_generate::GenerateArgs) -> ExitCode {
 }
 
 /// Runs `run` and reports it: timings on request, failures as protoc prints them.
-fn execute(run: &Run, timings: bool) -> ExitCode {
-    match engine::execute(run, ModuleCache::from_env()) {
+fn execute(run: &Run, timings: bool, remote: &RemoteFlags) -> ExitCode {
+    let remote = match remote.resolve() {
+        Ok(settings) => settings.map(|s| std::sync::Arc::new(RemoteCache::new(s))),
+        Err(e) => {
+            eprintln!("protowasm: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = engine::execute(run, ModuleCache::from_env().with_remote(remote.clone()));
+    // Uploads started during the run may still be in flight; the exit waits for them, bounded.
+    if let Some(remote) = &remote {
+        remote.finish();
+    }
+    match result {
         Ok(report) => {
             if timings {
                 let mut err = std::io::stderr().lock();

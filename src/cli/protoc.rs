@@ -7,6 +7,7 @@
 
 use std::path::PathBuf;
 
+use crate::config::remote_cache::RemoteFlags;
 use crate::model::ErrorFormat;
 use crate::plugins::{parse_duration, parse_size, CacheMode, LimitFlags};
 pub use crate::request::CompilerVersion;
@@ -58,6 +59,8 @@ pub struct ProtocArgs {
     pub timings: bool,
     /// `--no-cache` / `--verify-cache` (protowasm's own flags): the output cache.
     pub output_cache: CacheMode,
+    /// `--remote-cache=URL` and its companions (protowasm's own flags).
+    pub remote_cache: RemoteFlags,
     /// `-o`/`--descriptor_set_out`.
     pub descriptor_set_out: Option<PathBuf>,
     pub include_imports: bool,
@@ -92,6 +95,8 @@ const NO_VALUE_FLAGS: &[&str] = &[
     "--timings",
     "--no-cache",
     "--verify-cache",
+    "--remote-cache-read-only",
+    "--remote-cache-modules",
 ];
 
 /// protoc flags that exist but that protowasm does not implement yet; using one is an error
@@ -264,6 +269,13 @@ pub fn parse(args: Vec<String>, usage_name: &str) -> Result<Parsed, UsageError> 
             "--timings" => parsed.timings = true,
             "--no-cache" => parsed.output_cache = CacheMode::Off,
             "--verify-cache" => parsed.output_cache = CacheMode::Verify,
+            "--remote-cache" => parsed.remote_cache.url = Some(value),
+            "--remote-cache-read-only" => parsed.remote_cache.read_only = true,
+            "--remote-cache-modules" => parsed.remote_cache.modules = true,
+            "--remote-cache-timeout" => {
+                parse_duration(&name, &value).map_err(UsageError)?;
+                parsed.remote_cache.timeout = Some(value);
+            }
             n if NOT_YET.contains(&n) => {
                 return Err(UsageError(format!(
                     "{n}: this protoc flag is not supported by protowasm yet."
@@ -409,6 +421,15 @@ protowasm's own flags:
   --verify-cache              Run every wasm plugin and fail if a cached response
                               differs (the cache assumes plugins are
                               deterministic).
+  --remote-cache=URL          A Bazel HTTP remote cache shared by machines
+                              (https://HOST[/INSTANCE]; http:// on loopback), behind
+                              the local cache. Also $PROTOWASM_REMOTE_CACHE.
+                              Credentials: $PROTOWASM_REMOTE_CACHE_TOKEN, or
+                              $PROTOWASM_REMOTE_CACHE_USER and _PASSWORD.
+  --remote-cache-read-only    Read the remote cache, never write it.
+  --remote-cache-modules      Share compiled modules too: code from the cache is
+                              executed, so only if you trust its writers.
+  --remote-cache-timeout=DURATION  Bound on each request to it (default 10s).
   --timings                   Print where the time went, to stderr.
 "
     )

@@ -25,6 +25,7 @@ pub struct Ran {
 /// Runs every job; the outcomes come back in the jobs' order.
 pub fn plugins(run: &Run, jobs: Vec<Job>, cache: ModuleCache) -> Result<Vec<Ran>, Failure> {
     let dir = cache.dir().map(|d| d.to_path_buf());
+    let remote = cache.remote().cloned();
     // Only build the wasm engine when a wasm plugin is in play: it costs a few milliseconds.
     let wasm = if jobs.iter().any(|j| j.runnable.kind == PluginKind::Wasm) {
         Some(WasmRuntime::new(cache).map_err(|e| Failure::one(e.to_string()))?)
@@ -39,6 +40,7 @@ pub fn plugins(run: &Run, jobs: Vec<Job>, cache: ModuleCache) -> Result<Vec<Ran>
             let cached = wasm.as_ref().map(|wasm| CachedRunner {
                 wasm,
                 responses: ResponseCache::new(dir.as_deref()),
+                remote: remote.clone(),
                 mode: plugin.cache,
             });
             let runner: &dyn PluginRunner = match (&job.runnable.kind, &cached) {

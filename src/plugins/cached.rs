@@ -5,14 +5,21 @@
 //! code generators are; `--verify-cache` checks that assumption by running the plugin anyway.
 //!
 //! Native plugins are never cached: they can read any file and the whole environment.
+//!
+//! The remote cache (`--remote-cache`) sits behind the local one under the same key: a remote
+//! hit is checked to decode as a `CodeGeneratorResponse` and fills the local cache; a run's
+//! response goes to both.
 
 use std::io::Write;
+use std::sync::Arc;
 use std::time::Instant;
 
+use prost::Message;
+use prost_types::compiler::CodeGeneratorResponse;
 use sha2::{Digest, Sha256};
 
-use super::{Limits, Plugin, PluginError, PluginRunner, RunOutput, WasmRuntime};
-use crate::cache::ResponseCache;
+use super::{Limits, Plugin, PluginError, PluginRunner, ResponseSource, RunOutput, WasmRuntime};
+use crate::cache::{remote, Lookup, RemoteCache, ResponseCache};
 
 /// `--no-cache`, the default, or `--verify-cache`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -26,11 +33,56 @@ pub enum CacheMode {
     Verify,
 }
 
-/// Wasm plugin runs through the output cache.
+/// Wasm plugin runs through the output cache: the local one, then the remote one if set.
 pub struct CachedRunner<'a> {
     pub wasm: &'a WasmRuntime,
     pub responses: ResponseCache,
+    pub remote: Option<Arc<RemoteCache>>,
     pub mode: CacheMode,
+}
+
+/// A response found in a cache.
+struct Stored {
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+    source: ResponseSource,
+}
+
+impl CachedRunner<'_> {
+    /// The stored response for `key`, local first. A remote hit fills the local cache. A damaged
+    /// remote entry is a miss: the plugin runs, and its upload replaces the entry.
+    fn lookup(&self, key: &[u8; 32], plugin: &Plugin) -> Option<Stored> {
+        let local = self.responses.get(key);
+        if let Some((stdout, stderr)) = local.as_deref().and_then(split_value) {
+            let stored = Stored {
+                stdout: stdout.to_vec(),
+                stderr: stderr.to_vec(),
+                source: ResponseSource::LocalCache,
+            };
+            return Some(stored);
+        }
+        let remote = self.remote.as_ref()?;
+        match remote.get(key, remote::RESPONSE_FILE, &plugin.name) {
+            Lookup::Hit { blob, stderr } => {
+                if let Err(e) = CodeGeneratorResponse::decode(&blob[..]) {
+                    tracing::warn!(
+                        "remote cache: the response stored for {} ({}) does not decode: {e}; running the plugin, and its response will replace it",
+                        plugin.name,
+                        hex::encode(key)
+                    );
+                    return None;
+                }
+                self.responses.put(key, &join_value(&blob, &stderr));
+                let stored = Stored {
+                    stdout: blob,
+                    stderr,
+                    source: ResponseSource::RemoteCache,
+                };
+                Some(stored)
+            }
+            Lookup::Damaged | Lookup::Miss => None,
+        }
+    }
 }
 
 impl PluginRunner for CachedRunner<'_> {
@@ -47,30 +99,43 @@ impl PluginRunner for CachedRunner<'_> {
         let started = Instant::now();
         let key = response_key(&self.wasm.module_sha256(plugin)?, plugin, limits, &request);
         let keyed = started.elapsed();
-        let value = self.responses.get(&key);
-        let stored = value.as_deref().and_then(split_value);
-        if let (CacheMode::On, Some((stdout, stderr))) = (self.mode, stored) {
+        let stored = self.lookup(&key, plugin);
+        if let (CacheMode::On, Some(stored)) = (self.mode, &stored) {
             // Print what the plugin printed when it ran, so a warning is not lost to the cache.
-            let _ = std::io::stderr().lock().write_all(stderr);
+            let _ = std::io::stderr().lock().write_all(&stored.stderr);
+            tracing::info!(plugin = %plugin.name, "response from {}", stored.source.label());
+            let looked_up = match stored.source {
+                ResponseSource::RemoteCache => "response from remote cache",
+                _ => "response from cache",
+            };
             return Ok(RunOutput {
-                stdout: stdout.to_vec(),
-                stderr: stderr.to_vec(),
-                timings: vec![
-                    ("request key", keyed),
-                    ("response from cache", started.elapsed() - keyed),
-                ],
+                stdout: stored.stdout.clone(),
+                stderr: stored.stderr.clone(),
+                timings: vec![("request key", keyed), (looked_up, started.elapsed() - keyed)],
+                source: stored.source,
             });
         }
         let mut out = self.wasm.run(plugin, label, request, limits)?;
         out.timings.insert(0, ("request key", keyed));
-        if let Some((stdout, _)) = stored {
-            if stdout != out.stdout {
+        tracing::info!(plugin = %plugin.name, "response from a run");
+        match stored {
+            Some(stored) if stored.stdout != out.stdout => {
                 self.responses.remove(&key);
                 return Err(PluginError::NotDeterministic(hex::encode(key)));
             }
-        } else {
-            self.responses
-                .put(&key, &join_value(&out.stdout, &out.stderr));
+            Some(_) => {}
+            None => {
+                self.responses
+                    .put(&key, &join_value(&out.stdout, &out.stderr));
+                if let Some(remote) = &self.remote {
+                    remote.put(
+                        key,
+                        remote::RESPONSE_FILE,
+                        out.stdout.clone(),
+                        out.stderr.clone(),
+                    );
+                }
+            }
         }
         Ok(out)
     }

@@ -97,6 +97,27 @@ pub struct RunOutput {
     pub stderr: Vec<u8>,
     /// Where the time went, for `--timings`.
     pub timings: Vec<(&'static str, Duration)>,
+    /// Whether the plugin ran or its response came from a cache.
+    pub source: ResponseSource,
+}
+
+/// Where a response came from, for `--timings` and logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ResponseSource {
+    #[default]
+    Ran,
+    LocalCache,
+    RemoteCache,
+}
+
+impl ResponseSource {
+    pub fn label(self) -> &'static str {
+        match self {
+            ResponseSource::Ran => "run",
+            ResponseSource::LocalCache => "local cache",
+            ResponseSource::RemoteCache => "remote cache",
+        }
+    }
 }
 
 /// Why a plugin run failed. `Display` gives the text after `protoc-gen-X: `, as protoc prints it.

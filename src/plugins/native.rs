@@ -7,7 +7,9 @@ use std::time::Instant;
 
 use super::stdio::StderrRelay;
 use super::wasm::timeout_message;
-use super::{format_size, watchdog, Limits, Plugin, PluginError, PluginRunner, RunOutput};
+use super::{
+    format_size, watchdog, Limits, Plugin, PluginError, PluginRunner, ResponseSource, RunOutput,
+};
 
 pub struct NativeRunner;
 
@@ -100,6 +102,7 @@ impl PluginRunner for NativeRunner {
             stdout,
             stderr: Vec::new(),
             timings,
+            source: ResponseSource::Ran,
         })
     }
 }

@@ -15,7 +15,9 @@ use wasmtime_wasi::p2::pipe::MemoryInputPipe;
 use wasmtime_wasi::{I32Exit, WasiCtxBuilder};
 
 use super::stdio::{CappedPipe, StderrRelay};
-use super::{format_size, watchdog, Limits, Plugin, PluginError, PluginRunner, RunOutput};
+use super::{
+    format_size, watchdog, Limits, Plugin, PluginError, PluginRunner, ResponseSource, RunOutput,
+};
 use crate::cache::{CacheOutcome, DigestMemo, ModuleCache};
 
 /// Per-run store state.
@@ -161,8 +163,8 @@ impl WasmRuntime {
         let mut outcome = CacheOutcome::Memory;
         let pre = slot.get_or_init(|| {
             let module = match self.cache.load(&self.engine, &sha) {
-                Some(module) => {
-                    outcome = CacheOutcome::Hit;
+                Some((module, how)) => {
+                    outcome = how;
                     module
                 }
                 None => {
@@ -284,6 +286,7 @@ impl PluginRunner for WasmRuntime {
                 stdout: stdout.take(),
                 stderr: stderr.transcript(),
                 timings,
+                source: ResponseSource::Ran,
             }),
             // Guests react to a refused memory.grow in their own way (Go exits 2, Rust aborts with a
             // trap); either way the cap is the cause worth reporting.

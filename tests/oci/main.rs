@@ -6,6 +6,9 @@
 #[allow(dead_code)]
 mod support;
 
+#[path = "../common/loopback.rs"]
+mod loopback;
+
 use std::collections::BTreeMap;
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -13,6 +16,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use protowasm::config::oci::{sha256_digest, Client, Credentials, Reference};
+use loopback::{on_loopback, tunnelling_proxy};
 use support::*;
 
 /// A registry on loopback, stopped when dropped.
@@ -432,50 +436,6 @@ fn basic_auth_from_credentials_and_from_the_docker_config() {
 /// query) and Authorization header.
 type Handler = dyn Fn(&str, Option<&str>) -> (u16, Vec<(String, String)>, Vec<u8>) + Send + Sync;
 
-/// A request's head as a loopback server reads it: the request line's words, and the headers.
-struct Head {
-    line: Vec<String>,
-    headers: Vec<(String, String)>,
-}
-
-/// Serves each connection to a loopback port on its own thread: `serve` gets the connection,
-/// a reader past the request's head, and the head. Returns the port's `127.0.0.1:PORT`.
-fn on_loopback(
-    serve: impl Fn(std::net::TcpStream, std::io::BufReader<std::net::TcpStream>, Head)
-        + Send
-        + Sync
-        + 'static,
-) -> String {
-    use std::io::BufRead;
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
-    let serve = std::sync::Arc::new(serve);
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(stream) = stream else { continue };
-            let serve = serve.clone();
-            std::thread::spawn(move || {
-                let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
-                let mut line = String::new();
-                reader.read_line(&mut line).unwrap();
-                let mut headers = Vec::new();
-                loop {
-                    let mut header = String::new();
-                    if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
-                        break;
-                    }
-                    if let Some((k, v)) = header.split_once(':') {
-                        headers.push((k.to_string(), v.trim().to_string()));
-                    }
-                }
-                let line = line.split_whitespace().map(str::to_string).collect();
-                serve(stream, reader, Head { line, headers });
-            });
-        }
-    });
-    addr
-}
-
 /// A minimal HTTP/1.1 server on loopback, for what the distribution server can't be made to do
 /// (a bearer-token service, a truncated blob, 403). Returns its base URL's host:port.
 fn fake_registry(handler: std::sync::Arc<Handler>) -> String {
@@ -708,34 +668,6 @@ fn the_layer_cap_is_configurable() {
         run.stderr
     );
     assert!(!work.path().join("plugins-registry.toml").exists());
-}
-
-/// An HTTP proxy on loopback that tunnels CONNECT requests (how ureq goes through a proxy) and
-/// counts them.
-fn tunnelling_proxy() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
-    use std::io::Write;
-    let tunnels = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let counter = tunnels.clone();
-    let addr = on_loopback(move |mut client, mut reader, head| {
-        let (Some("CONNECT"), Some(target)) =
-            (head.line.first().map(String::as_str), head.line.get(1))
-        else {
-            let _ = client.write_all(b"HTTP/1.1 405 X\r\nContent-Length: 0\r\n\r\n");
-            return;
-        };
-        let upstream = std::net::TcpStream::connect(target).unwrap();
-        counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        client
-            .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
-            .unwrap();
-        let (mut up_read, mut up_write) = (upstream.try_clone().unwrap(), upstream);
-        std::thread::spawn(move || {
-            let _ = std::io::copy(&mut reader, &mut up_write);
-            let _ = up_write.shutdown(std::net::Shutdown::Write);
-        });
-        let _ = std::io::copy(&mut up_read, &mut client);
-    });
-    (addr, tunnels)
 }
 
 /// `http_proxy` applies to OCI pulls, as to URL sources.
