@@ -267,6 +267,11 @@ def cache_case(setup: Setup, kind: str, inp_key: str, inp: Input, warm_cache: Pa
     if setup.output_cache:
         # Its own cache dir, filled by the warm-up round: the re-run of unchanged inputs.
         tools.append(pw("cached", "protowasm, re-run, all cached", "out-cached", d / "cache-full", []))
+    if setup.remote_cache:
+        # A fresh machine every run (the local cache removed), the remote cache filled by this
+        # tool's warm-up run: a CI runner after another one generated the same inputs.
+        tools.append(pw("remote", "protowasm, fresh machine, warm remote cache", "out-remote",
+                        d / "cache-remote", [f"--remote-cache={setup.remote_cache}/{cid}"], cold=True))
     tools.append(Tool("protoc", "protoc 36.2, native", [str(setup.protoc), "-Imod", *natives,
                       *protoc_args(plugins, params, d / "out-protoc"), "@files"], d,
                       out=d / "out-protoc", baseline=True))
@@ -276,6 +281,8 @@ def cache_case(setup: Setup, kind: str, inp_key: str, inp: Input, warm_cache: Pa
                  same_tree(d / "out-warm", d / "out-protoc", "warm vs protoc")]
         if setup.output_cache:
             notes.append(same_tree(d / "out-cached", d / "out-protoc", "cached re-run vs protoc"))
+        if setup.remote_cache:
+            notes.append(same_tree(d / "out-remote", d / "out-protoc", "remote-cache replay vs protoc"))
         else:
             notes.append("output cache: not in this protowasm build (no --no-cache flag); re-run row left out")
         return notes

@@ -87,6 +87,31 @@ def run_case(case: cases.Case, rounds: int, logs: Path) -> dict:
     }
 
 
+def start_remote_cache(repo: Path, d: Path) -> str:
+    """Debian's nginx with WebDAV PUT on a loopback port (testdata/remote-cache.sh), empty,
+    stopped when the harness exits; returns its URL."""
+    import atexit
+    import socket
+    shutil.rmtree(d, ignore_errors=True)
+    d.mkdir(parents=True)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(["bash", repo / "testdata/remote-cache.sh", "nginx", d, str(port)],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    atexit.register(proc.kill)
+    deadline = time.time() + 300
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if proc.poll() is not None or time.time() > deadline:
+                sys.exit(f"bench/harness.py: nginx did not start on port {port} (testdata/remote-cache.sh)")
+            time.sleep(0.05)
+    return f"http://127.0.0.1:{port}"
+
+
 def first_line(argv: list) -> str:
     try:
         r = subprocess.run(argv, capture_output=True, text=True, timeout=60)
@@ -153,6 +178,8 @@ def main() -> int:
         buf=Path(env["BENCH_BUF"]), quick=args.quick, output_cache="--no-cache" in help_text,
         protoc35=Path(env["BENCH_PROTOC35"]) if env.get("BENCH_PROTOC35") else None)
     setup.work.mkdir(parents=True, exist_ok=True)
+    if "cache" in groups and "--remote-cache" in help_text:
+        setup.remote_cache = start_remote_cache(repo, setup.work / "remote-cache")
     logs = repo / "target/bench/logs"
     logs.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(setup.work / "cache-warm", ignore_errors=True)

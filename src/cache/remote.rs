@@ -8,8 +8,8 @@
 //! `stderr_raw`.
 //!
 //! The remote cache never fails or stalls a run. Every request is bounded by the timeout; the
-//! first transport error, 5xx or refused upload gives one warning and ends remote reads (or
-//! writes) for the rest of the run, which goes on with the local caches. A blob that does not
+//! first transport error or 5xx on a read gives one warning and ends remote reads and writes
+//! for the rest of the run, a refused upload ends writes; the run goes on with the local caches. A blob that does not
 //! hash to its digest, or an entry that does not decode, is a miss, logged; the caller runs the
 //! plugin and its upload replaces the bad object. Uploads run in the background on a few threads;
 //! [`RemoteCache::finish`] waits for them, at most one timeout.
@@ -142,7 +142,9 @@ impl RemoteCache {
                 Lookup::Damaged
             }
             Err(Trouble::Server(why)) => {
+                // A server that fails reads is not written either: each try could cost a timeout.
                 self.reads_off.store(true, Ordering::Relaxed);
+                self.writes_off.store(true, Ordering::Relaxed);
                 self.warn_once(&why);
                 Lookup::Miss
             }

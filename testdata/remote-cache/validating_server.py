@@ -157,7 +157,9 @@ class Handler(BaseHTTPRequestHandler):
             if data is None or kind == "cas":
                 return data
             result = self.store.ActionResult.FromString(data)
-            needed = [f.digest.hash for f in result.output_files if not f.contents]
+            # Debian's schema predates OutputFile.contents (inlined blobs); nothing is inlined.
+            inlined = lambda f: "contents" in f.DESCRIPTOR.fields_by_name and f.contents
+            needed = [f.digest.hash for f in result.output_files if not inlined(f)]
             if any(("cas", h) not in self.store.blobs for h in needed):
                 return None
             return data
@@ -200,6 +202,15 @@ class Handler(BaseHTTPRequestHandler):
         self.reply(200)
 
 
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        # A client that closes a kept-alive connection at exit is no error worth a traceback.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 def main():
     if sys.argv[2] == "--decode":
         result = action_result_class(sys.argv[1]).FromString(Path(sys.argv[3]).read_bytes())
@@ -211,9 +222,7 @@ def main():
     protos_dir, directory, port = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
     directory.mkdir(parents=True, exist_ok=True)
     Handler.store = Store(action_result_class(protos_dir), directory / "rejected.log")
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    server.daemon_threads = True
-    server.serve_forever()
+    Server(("127.0.0.1", port), Handler).serve_forever()
 
 
 if __name__ == "__main__":
