@@ -181,7 +181,7 @@ impl WasmRuntime {
                 .map_err(|e| format!("{e:#}"))
         });
         timings.push((outcome.label(), started.elapsed()));
-        tracing::info!(plugin = %plugin.name, module = %hex::encode(&sha[..8]), "module {}", outcome.label());
+        tracing::info!(plugin = %plugin.name, module = %hex::encode(&sha[..8]), "{}", outcome.label());
         pre.clone().map_err(|message| PluginError::BadModule {
             path: plugin.path.display().to_string(),
             message,
