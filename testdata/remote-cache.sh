@@ -61,14 +61,21 @@ fetch_validating() {
     fi
 }
 
+# Tests start servers in parallel: one fetch at a time, the others wait for it. The lock is
+# held in a subshell, so that the server exec'd afterwards does not inherit it.
+locked() {
+    mkdir -p "$CACHE"
+    ( flock 9 && "$@" ) 9>"$CACHE/.lock"
+}
+
 case "${1:-}" in
     setup)
-        fetch_nginx
-        fetch_validating
+        locked fetch_nginx
+        locked fetch_validating
         ;;
     nginx)
         [ $# -ge 3 ] || die "usage: remote-cache.sh nginx DIR PORT [HTPASSWD]"
-        fetch_nginx
+        locked fetch_nginx
         dir="$(cd "$2" && pwd)" port="$3"
         mkdir -p "$dir/store" "$dir/tmp" "$dir/logs"
         auth=""
@@ -107,13 +114,13 @@ EOF
         ;;
     validating)
         [ $# -eq 3 ] || die "usage: remote-cache.sh validating DIR PORT"
-        fetch_validating
+        locked fetch_validating
         mkdir -p "$2"
         exec "$VENV/bin/python" "$HERE/remote-cache/validating_server.py" "$REAPI" "$2" "$3"
         ;;
     decode)
         [ $# -eq 2 ] || die "usage: remote-cache.sh decode FILE"
-        fetch_validating
+        locked fetch_validating
         exec "$VENV/bin/python" "$HERE/remote-cache/validating_server.py" "$REAPI" --decode "$2"
         ;;
     *)

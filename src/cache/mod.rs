@@ -136,7 +136,10 @@ impl ModuleCache {
             return None;
         };
         if let Err(e) = store::write_atomic(&path, &blob) {
-            tracing::warn!("could not store the module from the remote cache in {}: {e}", path.display());
+            tracing::warn!(
+                "could not store the module from the remote cache in {}: {e}",
+                path.display()
+            );
             return None;
         }
         // The trust decision was the user's opt-in: from here the entry is the local cache's.

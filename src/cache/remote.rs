@@ -26,7 +26,6 @@ use bazel_remote_apis::build::bazel::remote::execution::v2::{
 use prost::Message;
 use sha2::{Digest as _, Sha256};
 
-
 /// The output file an entry's blob is recorded as, by kind.
 pub const RESPONSE_FILE: &str = "response.pb";
 pub const MODULE_FILE: &str = "module.cwasm";
@@ -65,7 +64,10 @@ impl std::fmt::Debug for RemoteSettings {
 /// What a lookup found.
 #[derive(Debug, PartialEq)]
 pub enum Lookup {
-    Hit { blob: Vec<u8>, stderr: Vec<u8> },
+    Hit {
+        blob: Vec<u8>,
+        stderr: Vec<u8>,
+    },
     Miss,
     /// There is an entry, but it or its blob is bad (logged); a new upload should replace it.
     Damaged,
@@ -158,7 +160,9 @@ impl RemoteCache {
         let result = ActionResult::decode(&entry[..])
             .map_err(|e| Trouble::Object(format!("the action-cache entry does not decode: {e}")))?;
         let Some(output) = result.output_files.iter().find(|f| f.path == file) else {
-            return Err(Trouble::Object(format!("the action-cache entry has no output {file}")));
+            return Err(Trouble::Object(format!(
+                "the action-cache entry has no output {file}"
+            )));
         };
         let digest = output.digest.clone().unwrap_or_default();
         // A server may inline small blobs (REAPI allows it); else the blob is in the CAS.
@@ -230,7 +234,13 @@ impl RemoteCache {
 
     /// Stores `blob` (with the plugin's `stderr`) under `key`, in the background. Nothing in
     /// read-only mode or after an upload failed.
-    pub fn put(self: &Arc<Self>, key: [u8; 32], file: &'static str, blob: Vec<u8>, stderr: Vec<u8>) {
+    pub fn put(
+        self: &Arc<Self>,
+        key: [u8; 32],
+        file: &'static str,
+        blob: Vec<u8>,
+        stderr: Vec<u8>,
+    ) {
         if self.settings.read_only || self.writes_off.load(Ordering::Relaxed) {
             return;
         }
@@ -290,9 +300,7 @@ impl RemoteCache {
         if let Some(auth) = &self.settings.authorization {
             request = request.header("Authorization", auth);
         }
-        let response = request
-            .send(body)
-            .map_err(|e| format!("PUT {url}: {e}"))?;
+        let response = request.send(body).map_err(|e| format!("PUT {url}: {e}"))?;
         match response.status().as_u16() {
             200..=299 => Ok(()),
             507 => Err(format!("PUT {url}: HTTP 507: the server's storage is full")),

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use crate::config::remote_cache::RemoteFlags;
 use crate::config::buf_gen::{self, PluginConfig, PluginRef, Strategy, Template};
+use crate::config::remote_cache::RemoteFlags;
 use crate::config::Registry;
 use crate::config::{buf_deps, buf_yaml};
 use crate::model::{

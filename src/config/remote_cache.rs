@@ -73,9 +73,7 @@ impl RemoteFlags {
 
 /// `http(s)://host[:port][/instance/prefix]`, checked, as the base of request URLs.
 fn parse_base(url: &str, plain_http_hosts: &str) -> Result<String, String> {
-    let uri: ureq::http::Uri = url
-        .parse()
-        .map_err(|e| format!("not a URL ({e})"))?;
+    let uri: ureq::http::Uri = url.parse().map_err(|e| format!("not a URL ({e})"))?;
     let scheme = uri.scheme_str().unwrap_or_default();
     if scheme != "http" && scheme != "https" {
         return Err(match scheme {
@@ -161,9 +159,14 @@ fn authorization(env: &impl Fn(&str) -> Option<String>) -> Result<Option<String>
 mod tests {
     use super::*;
 
-    fn resolve(flags: &RemoteFlags, env: &[(&str, &str)]) -> Result<Option<RemoteSettings>, String> {
+    fn resolve(
+        flags: &RemoteFlags,
+        env: &[(&str, &str)],
+    ) -> Result<Option<RemoteSettings>, String> {
         flags.resolve_with(|name| {
-            env.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
+            env.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
         })
     }
 
@@ -181,7 +184,9 @@ mod tests {
         assert_eq!(from_env.base, "https://cache.example.com/ci");
         assert_eq!(from_env.timeout, DEFAULT_TIMEOUT);
         assert!(!from_env.read_only && !from_env.modules);
-        let flag = resolve(&url("http://127.0.0.1:9090/"), &env).unwrap().unwrap();
+        let flag = resolve(&url("http://127.0.0.1:9090/"), &env)
+            .unwrap()
+            .unwrap();
         assert_eq!(flag.base, "http://127.0.0.1:9090");
         assert_eq!(resolve(&url(""), &env).unwrap(), None);
         assert_eq!(resolve(&RemoteFlags::default(), &[]).unwrap(), None);
@@ -192,19 +197,31 @@ mod tests {
         let cases = [
             ("grpc://cache:9092", "not gRPC"),
             ("ftp://cache", "must start with https://"),
-            ("https://user:secret@cache.example.com", "credentials in the URL are refused"),
-            ("http://cache.example.com:8080", "plain http is used only on loopback"),
+            (
+                "https://user:secret@cache.example.com",
+                "credentials in the URL are refused",
+            ),
+            (
+                "http://cache.example.com:8080",
+                "plain http is used only on loopback",
+            ),
             ("https://cache.example.com/?x=1", "no query"),
             ("https://", "not a URL"),
         ];
         for (text, why) in cases {
             let err = resolve(&url(text), &[]).unwrap_err();
-            assert!(err.starts_with(&format!("--remote-cache={}: ", redacted(text))), "{err}");
+            assert!(
+                err.starts_with(&format!("--remote-cache={}: ", redacted(text))),
+                "{err}"
+            );
             assert!(err.contains(why), "{text}: {err}");
             assert!(!err.contains("secret"), "the password is not shown: {err}");
         }
         let err = resolve(&RemoteFlags::default(), &[(ENV_URL, "grpc://x")]).unwrap_err();
-        assert!(err.starts_with("PROTOWASM_REMOTE_CACHE=grpc://x: "), "{err}");
+        assert!(
+            err.starts_with("PROTOWASM_REMOTE_CACHE=grpc://x: "),
+            "{err}"
+        );
     }
 
     #[test]
@@ -215,7 +232,11 @@ mod tests {
 
     #[test]
     fn plain_http_on_loopback_or_on_the_hosts_named() {
-        for ok in ["http://localhost:8080", "http://127.0.0.2/x", "http://[::1]:80"] {
+        for ok in [
+            "http://localhost:8080",
+            "http://127.0.0.2/x",
+            "http://[::1]:80",
+        ] {
             assert!(resolve(&url(ok), &[]).is_ok(), "{ok}");
         }
         let env = [(ENV_PLAIN_HTTP, "a.lan:1, cache.lan:8080")];
@@ -225,27 +246,42 @@ mod tests {
 
     #[test]
     fn credentials_and_switches_come_from_the_environment() {
-        let bearer = resolve(&url("https://c"), &[(ENV_TOKEN, "t0k\n")]).unwrap().unwrap();
+        let bearer = resolve(&url("https://c"), &[(ENV_TOKEN, "t0k\n")])
+            .unwrap()
+            .unwrap();
         assert_eq!(bearer.authorization.as_deref(), Some("Bearer t0k"));
         let basic = resolve(&url("https://c"), &[(ENV_USER, "ci"), (ENV_PASSWORD, "pw")])
             .unwrap()
             .unwrap();
         assert_eq!(basic.authorization.as_deref(), Some("Basic Y2k6cHc="));
-        assert!(!format!("{basic:?}").contains("Y2k6cHc"), "Debug shows no credentials");
+        assert!(
+            !format!("{basic:?}").contains("Y2k6cHc"),
+            "Debug shows no credentials"
+        );
         assert!(resolve(&url("https://c"), &[(ENV_TOKEN, "t"), (ENV_USER, "u")]).is_err());
         assert!(resolve(&url("https://c"), &[(ENV_PASSWORD, "p")]).is_err());
 
-        let env = [(ENV_READ_ONLY, "1"), (ENV_MODULES, "true"), (ENV_TIMEOUT, "250ms")];
+        let env = [
+            (ENV_READ_ONLY, "1"),
+            (ENV_MODULES, "true"),
+            (ENV_TIMEOUT, "250ms"),
+        ];
         let s = resolve(&url("https://c"), &env).unwrap().unwrap();
         assert!(s.read_only && s.modules);
         assert_eq!(s.timeout, Duration::from_millis(250));
         let err = resolve(&url("https://c"), &[(ENV_READ_ONLY, "maybe")]).unwrap_err();
-        assert!(err.contains("PROTOWASM_REMOTE_CACHE_READ_ONLY=maybe"), "{err}");
+        assert!(
+            err.contains("PROTOWASM_REMOTE_CACHE_READ_ONLY=maybe"),
+            "{err}"
+        );
         let flags = RemoteFlags {
             timeout: Some("0s".into()),
             ..url("https://c")
         };
         let err = resolve(&flags, &[]).unwrap_err();
-        assert!(err.starts_with("--remote-cache-timeout: invalid duration \"0s\""), "{err}");
+        assert!(
+            err.starts_with("--remote-cache-timeout: invalid duration \"0s\""),
+            "{err}"
+        );
     }
 }

@@ -118,9 +118,11 @@ fn decode(
             .timings
             .push(timing(&format!("{} {what}", plugin.name), *took));
     }
-    report
-        .timings
-        .push(format!("{} response from: {}", plugin.name, out.source.label()));
+    report.timings.push(format!(
+        "{} response from: {}",
+        plugin.name,
+        out.source.label()
+    ));
     let unparseable = |_| {
         PluginError::Io(format!(
             "Plugin output is unparseable: {}",

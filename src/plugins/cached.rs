@@ -12,7 +12,7 @@
 
 use std::io::Write;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use prost::Message;
 use prost_types::compiler::CodeGeneratorResponse;
@@ -99,22 +99,10 @@ impl PluginRunner for CachedRunner<'_> {
         let started = Instant::now();
         let key = response_key(&self.wasm.module_sha256(plugin)?, plugin, limits, &request);
         let keyed = started.elapsed();
-        let stored = self.lookup(&key, plugin);
-        if let (CacheMode::On, Some(stored)) = (self.mode, &stored) {
-            // Print what the plugin printed when it ran, so a warning is not lost to the cache.
-            let _ = std::io::stderr().lock().write_all(&stored.stderr);
-            tracing::info!(plugin = %plugin.name, "response from {}", stored.source.label());
-            let looked_up = match stored.source {
-                ResponseSource::RemoteCache => "response from remote cache",
-                _ => "response from cache",
-            };
-            return Ok(RunOutput {
-                stdout: stored.stdout.clone(),
-                stderr: stored.stderr.clone(),
-                timings: vec![("request key", keyed), (looked_up, started.elapsed() - keyed)],
-                source: stored.source,
-            });
-        }
+        let stored = match (self.mode, self.lookup(&key, plugin)) {
+            (CacheMode::On, Some(stored)) => return Ok(replay(stored, plugin, keyed, started)),
+            (_, stored) => stored,
+        };
         let mut out = self.wasm.run(plugin, label, request, limits)?;
         out.timings.insert(0, ("request key", keyed));
         tracing::info!(plugin = %plugin.name, "response from a run");
@@ -138,6 +126,26 @@ impl PluginRunner for CachedRunner<'_> {
             }
         }
         Ok(out)
+    }
+}
+
+/// A stored response as the run's output. What the plugin printed when it ran is printed again,
+/// so that a warning is not lost to the cache.
+fn replay(stored: Stored, plugin: &Plugin, keyed: Duration, started: Instant) -> RunOutput {
+    let _ = std::io::stderr().lock().write_all(&stored.stderr);
+    tracing::info!(plugin = %plugin.name, "response from {}", stored.source.label());
+    let looked_up = match stored.source {
+        ResponseSource::RemoteCache => "response from remote cache",
+        _ => "response from cache",
+    };
+    RunOutput {
+        stdout: stored.stdout,
+        stderr: stored.stderr,
+        timings: vec![
+            ("request key", keyed),
+            (looked_up, started.elapsed() - keyed),
+        ],
+        source: stored.source,
     }
 }
 
@@ -193,7 +201,6 @@ fn split_value(value: &[u8]) -> Option<(&[u8], &[u8])> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     fn plugin() -> Plugin {
         Plugin {

@@ -93,7 +93,7 @@ fn corpora() -> &'static [Corpus] {
         ];
         for set in &sets {
             assert!(
-                set.files.len() >= 1,
+                !set.files.is_empty(),
                 "no .proto files for {} under {:?}",
                 set.name,
                 set.roots

@@ -15,8 +15,8 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use protowasm::config::oci::{sha256_digest, Client, Credentials, Reference};
 use loopback::{on_loopback, tunnelling_proxy};
+use protowasm::config::oci::{sha256_digest, Client, Credentials, Reference};
 use support::*;
 
 /// A registry on loopback, stopped when dropped.

@@ -169,12 +169,18 @@ impl Machine {
     fn run(&self, extra: &[&str], env: &[(&str, &str)]) -> Run {
         let mut args = s(&["protoc", "--timings"]);
         args.push(format!("--descriptor_set_in={}", example_set().display()));
-        args.push(format!("--plugin=protoc-gen-prost={}", wasm_plugin("prost").display()));
+        args.push(format!(
+            "--plugin=protoc-gen-prost={}",
+            wasm_plugin("prost").display()
+        ));
         args.push("--prost_out=out/prost".into());
         for (i, name) in TESTPLUGS.iter().enumerate() {
             let dir = self.dir.path().join("out").join(name);
             std::fs::create_dir_all(&dir).unwrap();
-            args.push(format!("--plugin=protoc-gen-{name}={}", wasm_plugin("testplug").display()));
+            args.push(format!(
+                "--plugin=protoc-gen-{name}={}",
+                wasm_plugin("testplug").display()
+            ));
             let param = if i == 0 { "stderr=2" } else { "list" };
             args.push(format!("--{name}_out={param}:out/{name}"));
         }
@@ -207,7 +213,10 @@ impl Machine {
 fn sources(run: &Run) -> BTreeMap<String, String> {
     run.stderr
         .lines()
-        .filter_map(|l| l.strip_prefix("timing: protoc-gen-")?.split_once(" response from: "))
+        .filter_map(|l| {
+            l.strip_prefix("timing: protoc-gen-")?
+                .split_once(" response from: ")
+        })
         .map(|(plugin, source)| (plugin.to_string(), source.to_string()))
         .collect()
 }
@@ -234,7 +243,10 @@ fn expected_tree() -> &'static BTreeMap<String, Vec<u8>> {
         let m = Machine::warm();
         m.run(&["--no-cache"], &[]).assert_ok();
         let tree = m.out();
-        assert!(tree.len() > TESTPLUGS.len(), "the plugins wrote too little: {tree:?}");
+        assert!(
+            tree.len() > TESTPLUGS.len(),
+            "the plugins wrote too little: {tree:?}"
+        );
         tree
     })
 }
@@ -262,7 +274,12 @@ fn fill_and_replay(url: &str) {
     let b = Machine::warm();
     let replayed = b.run(&[&flag], &[]);
     replayed.assert_ok();
-    assert_eq!(sources(&replayed), all_from("remote cache"), "{}", replayed.stderr);
+    assert_eq!(
+        sources(&replayed),
+        all_from("remote cache"),
+        "{}",
+        replayed.stderr
+    );
     assert!(remote_warnings(&replayed).is_empty(), "{}", replayed.stderr);
     let plugin_lines = |r: &Run| {
         r.stderr
@@ -299,7 +316,11 @@ fn a_fresh_machine_replays_what_another_stored_in_nginx() {
 fn a_validating_server_accepts_every_entry_and_replays_them() {
     let server = Server::validating();
     fill_and_replay(&server.url());
-    assert_eq!(server.rejected(), "", "the validating server refused uploads");
+    assert_eq!(
+        server.rejected(),
+        "",
+        "the validating server refused uploads"
+    );
     // It does validate: a CAS blob under another digest, and an entry that is no ActionResult.
     let agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
@@ -315,7 +336,11 @@ fn a_validating_server_accepts_every_entry_and_replays_them() {
     };
     assert_eq!(put(&format!("cas/{}", "0".repeat(64)), b"x"), 400);
     assert_eq!(put(&format!("ac/{}", "0".repeat(64)), b"\xff\xff"), 400);
-    assert!(server.rejected().contains("hashsum mismatch"), "{}", server.rejected());
+    assert!(
+        server.rejected().contains("hashsum mismatch"),
+        "{}",
+        server.rejected()
+    );
 }
 
 #[test]
@@ -325,7 +350,9 @@ fn an_instance_name_is_a_path_prefix() {
     let stored = server.stored();
     assert!(!stored.is_empty());
     assert!(
-        stored.keys().all(|k| k.starts_with("team-a/protowasm/ac/") || k.starts_with("team-a/protowasm/cas/")),
+        stored.keys().all(
+            |k| k.starts_with("team-a/protowasm/ac/") || k.starts_with("team-a/protowasm/cas/")
+        ),
         "{:?}",
         stored.keys()
     );
@@ -343,7 +370,9 @@ fn entries_are_reapi_action_results_pointing_at_their_blobs() {
     let decoded = decode_action_result(entry);
     let path = decoded["output_files"][0]["path"].as_str().unwrap();
     assert_eq!(path, "response.pb", "{decoded}");
-    let hash = decoded["output_files"][0]["digest"]["hash"].as_str().unwrap();
+    let hash = decoded["output_files"][0]["digest"]["hash"]
+        .as_str()
+        .unwrap();
     let size: usize = decoded["output_files"][0]["digest"]["size_bytes"]
         .as_str()
         .unwrap()
@@ -366,7 +395,11 @@ fn decode_action_result(entry: &[u8]) -> serde_json::Value {
         .stdin(Stdio::null())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -388,18 +421,33 @@ fn a_corrupted_blob_is_a_miss_and_is_overwritten() {
     let b = Machine::warm();
     let run = b.run(&[&flag], &[]);
     run.assert_ok();
-    let damaged: Vec<_> = run.stderr.lines().filter(|l| l.contains("is damaged")).collect();
+    let damaged: Vec<_> = run
+        .stderr
+        .lines()
+        .filter(|l| l.contains("is damaged"))
+        .collect();
     assert_eq!(damaged.len(), 1, "{}", run.stderr);
-    let ran: Vec<_> = sources(&run).into_iter().filter(|(_, s)| s == "run").collect();
+    let ran: Vec<_> = sources(&run)
+        .into_iter()
+        .filter(|(_, s)| s == "run")
+        .collect();
     assert_eq!(ran.len(), 1, "one plugin ran: {}", run.stderr);
     assert_tree(&b);
-    assert_eq!(std::fs::read(&on_disk).unwrap(), good, "the blob was overwritten after the run");
+    assert_eq!(
+        std::fs::read(&on_disk).unwrap(),
+        good,
+        "the blob was overwritten after the run"
+    );
 
     // A blob that is whole but no CodeGeneratorResponse is refused too.
     let garbage = b"\xff\xff\xff";
     let hash = hex::encode(Sha256::digest(garbage));
     let store = server.dir.path().join("store");
-    let entry_name = server.stored().into_keys().find(|k| k.starts_with("ac/")).unwrap();
+    let entry_name = server
+        .stored()
+        .into_keys()
+        .find(|k| k.starts_with("ac/"))
+        .unwrap();
     let entry = protowasm::cache::remote::action_result("response.pb", &hash, garbage, b"");
     std::fs::write(store.join(&entry_name), entry).unwrap();
     std::fs::write(store.join(format!("cas/{hash}")), garbage).unwrap();
@@ -437,7 +485,10 @@ fn a_server_that_stops_mid_run_costs_one_warning() {
     killer.join().unwrap();
     run.assert_ok();
     assert!(child.lock().unwrap().is_none(), "the server was stopped");
-    assert!(!server.access_log().is_empty(), "the server answered before it stopped");
+    assert!(
+        !server.access_log().is_empty(),
+        "the server answered before it stopped"
+    );
     assert_eq!(remote_warnings(&run).len(), 1, "{}", run.stderr);
     assert_tree(&a);
     server.stop();
@@ -456,11 +507,14 @@ fn an_unreachable_server_costs_one_warning() {
     assert_tree(&m);
 }
 
+/// A request a fake saw: method, path, Authorization header.
+type Seen = (String, String, Option<String>);
+
 /// A loopback server of the test's own: `answer` gives (status, body) for (method, path); every
 /// request is recorded with its Authorization header.
 struct Fake {
     addr: String,
-    requests: Arc<Mutex<Vec<(String, String, Option<String>)>>>,
+    requests: Arc<Mutex<Vec<Seen>>>,
 }
 
 fn fake(answer: impl Fn(&str, &str) -> (u16, Vec<u8>) + Send + Sync + 'static) -> Fake {
@@ -476,7 +530,9 @@ fn fake(answer: impl Fn(&str, &str) -> (u16, Vec<u8>) + Send + Sync + 'static) -
                 .find(|(k, _)| k.eq_ignore_ascii_case(name))
                 .map(|(_, v)| v.clone())
         };
-        let length: u64 = header("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
+        let length: u64 = header("content-length")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
         let _ = std::io::copy(&mut (&mut reader).take(length), &mut std::io::sink());
         seen.lock()
             .unwrap()
@@ -498,7 +554,12 @@ impl Fake {
     }
 
     fn count(&self, method: &str) -> usize {
-        self.requests.lock().unwrap().iter().filter(|r| r.0 == method).count()
+        self.requests
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|r| r.0 == method)
+            .count()
     }
 }
 
@@ -512,8 +573,15 @@ fn server_errors_and_a_full_disk_cost_one_warning_each_run() {
     let warnings = remote_warnings(&run);
     assert_eq!(warnings.len(), 1, "{}", run.stderr);
     assert!(warnings[0].contains("HTTP 503"), "{}", warnings[0]);
-    assert!(unavailable.count("GET") < 5, "reads went on after the failure");
-    assert_eq!(unavailable.count("PUT"), 0, "nothing is uploaded to a server that failed");
+    assert!(
+        unavailable.count("GET") < 5,
+        "reads went on after the failure"
+    );
+    assert_eq!(
+        unavailable.count("PUT"),
+        0,
+        "nothing is uploaded to a server that failed"
+    );
     assert_tree(&m);
 
     // A miss on every read and 507 on every write, as bazel-remote answers when its disk is full.
@@ -575,13 +643,48 @@ fn a_slow_server_is_given_up_on_after_the_timeout() {
     let proxy = slow_proxy(server.port, Duration::from_secs(20));
     let b = Machine::warm();
     let started = Instant::now();
-    let run = b.run(&[&remote_flag(&format!("http://{proxy}")), "--remote-cache-timeout=500ms"], &[]);
+    let run = b.run(
+        &[
+            &remote_flag(&format!("http://{proxy}")),
+            "--remote-cache-timeout=500ms",
+        ],
+        &[],
+    );
     let took = started.elapsed();
     run.assert_ok();
     assert_eq!(remote_warnings(&run).len(), 1, "{}", run.stderr);
-    assert!(took < Duration::from_secs(15), "the run waited for the slow server: {took:?}");
+    assert!(
+        took < Duration::from_secs(15),
+        "the run waited for the slow server: {took:?}"
+    );
     assert_eq!(sources(&run), all_from("run"));
     assert_tree(&b);
+}
+
+#[test]
+fn uploads_that_hang_hold_the_exit_back_at_most_the_timeout() {
+    // Lookups miss at once; every upload hangs far longer than the timeout.
+    let hanging = fake(|method, _| {
+        if method == "PUT" {
+            std::thread::sleep(Duration::from_secs(30));
+        }
+        (404, Vec::new())
+    });
+    let m = Machine::warm();
+    let started = Instant::now();
+    let run = m.run(
+        &[&remote_flag(&hanging.url()), "--remote-cache-timeout=1s"],
+        &[],
+    );
+    let took = started.elapsed();
+    run.assert_ok();
+    assert!(
+        took < Duration::from_secs(10),
+        "the exit waited for the uploads: {took:?}"
+    );
+    assert_eq!(remote_warnings(&run).len(), 1, "{}", run.stderr);
+    assert!(hanging.count("PUT") >= 1, "nothing was uploaded");
+    assert_tree(&m);
 }
 
 #[test]
@@ -591,8 +694,16 @@ fn read_only_reads_and_never_writes() {
     let dev = Machine::warm();
     let run = dev.run(&[&flag, "--remote-cache-read-only"], &[]);
     run.assert_ok();
-    assert!(server.stored().is_empty(), "a read-only run stored {:?}", server.stored().keys());
-    assert!(!server.access_log().contains("\"PUT "), "{}", server.access_log());
+    assert!(
+        server.stored().is_empty(),
+        "a read-only run stored {:?}",
+        server.stored().keys()
+    );
+    assert!(
+        !server.access_log().contains("\"PUT "),
+        "{}",
+        server.access_log()
+    );
 
     Machine::warm().run(&[&flag], &[]).assert_ok();
     let filled = server.stored();
@@ -633,7 +744,10 @@ fn module_sources(run: &Run) -> Vec<String> {
     run.stderr
         .lines()
         .filter_map(|l| l.strip_prefix("timing: protoc-gen-"))
-        .filter_map(|l| l.split_once(" module ").map(|(_, rest)| rest.split(':').next().unwrap().to_string()))
+        .filter_map(|l| {
+            l.split_once(" module ")
+                .map(|(_, rest)| rest.split(':').next().unwrap().to_string())
+        })
         .collect()
 }
 
@@ -645,17 +759,35 @@ fn compiled_modules_are_shared_only_when_opted_in() {
     let a = Machine::cold();
     let run = a.run(&[&flag, "--no-cache", "--remote-cache-modules"], &[]);
     run.assert_ok();
-    assert!(module_sources(&run).iter().all(|s| s == "compiled and cached" || s == "in memory"), "{}", run.stderr);
+    assert!(
+        module_sources(&run)
+            .iter()
+            .all(|s| s == "compiled and cached" || s == "in memory"),
+        "{}",
+        run.stderr
+    );
 
     let not_opted_in = Machine::cold();
     let run = not_opted_in.run(&[&flag, "--no-cache"], &[]);
     run.assert_ok();
-    assert!(!module_sources(&run).iter().any(|s| s == "from remote cache"), "{}", run.stderr);
+    assert!(
+        !module_sources(&run)
+            .iter()
+            .any(|s| s == "from remote cache"),
+        "{}",
+        run.stderr
+    );
 
     let b = Machine::cold();
-    let run = b.run(&[&flag, "--no-cache"], &[("PROTOWASM_REMOTE_CACHE_MODULES", "1")]);
+    let run = b.run(
+        &[&flag, "--no-cache"],
+        &[("PROTOWASM_REMOTE_CACHE_MODULES", "1")],
+    );
     run.assert_ok();
-    let from_remote = module_sources(&run).iter().filter(|s| *s == "from remote cache").count();
+    let from_remote = module_sources(&run)
+        .iter()
+        .filter(|s| *s == "from remote cache")
+        .count();
     assert_eq!(from_remote, 2, "prost and testplug: {}", run.stderr);
     assert_tree(&b);
     assert_eq!(server.rejected(), "");
@@ -688,12 +820,17 @@ fn basic_auth_and_bearer_tokens_come_from_the_environment() {
 
     let recorder = fake(|_, _| (404, Vec::new()));
     let m = Machine::warm();
-    m.run(&[&remote_flag(&recorder.url())], &[("PROTOWASM_REMOTE_CACHE_TOKEN", "t0ken")])
-        .assert_ok();
+    m.run(
+        &[&remote_flag(&recorder.url())],
+        &[("PROTOWASM_REMOTE_CACHE_TOKEN", "t0ken")],
+    )
+    .assert_ok();
     let requests = recorder.requests.lock().unwrap();
     assert!(!requests.is_empty());
     assert!(
-        requests.iter().all(|r| r.2.as_deref() == Some("Bearer t0ken")),
+        requests
+            .iter()
+            .all(|r| r.2.as_deref() == Some("Bearer t0ken")),
         "{requests:?}"
     );
 }
@@ -711,14 +848,18 @@ fn requests_go_through_the_proxy_the_environment_names() {
     ];
     let m = Machine::warm();
     m.run(&[&remote_flag(&server.url())], &env).assert_ok();
-    assert!(tunnels.load(Ordering::SeqCst) >= 1, "nothing went through the proxy");
+    assert!(
+        tunnels.load(Ordering::SeqCst) >= 1,
+        "nothing went through the proxy"
+    );
     assert!(!server.stored().is_empty());
 }
 
 #[test]
 fn generate_takes_the_flags_and_the_environment() {
     let server = Server::nginx();
-    let template = "version: v2\nplugins:\n  - local: protoc-gen-testplug\n    out: gen\n    opt: list\n";
+    let template =
+        "version: v2\nplugins:\n  - local: protoc-gen-testplug\n    out: gen\n    opt: list\n";
     let setup = |m: &Machine| {
         write_file(m.dir.path(), "buf.yaml", "version: v2\n");
         write_file(m.dir.path(), "buf.gen.yaml", template);
@@ -734,7 +875,11 @@ fn generate_takes_the_flags_and_the_environment() {
     };
     let a = Machine::warm();
     let bin = setup(&a);
-    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
     let run = a.protowasm(
         &s(&["generate", "--timings", &remote_flag(&server.url())]),
         &[("PATH", &path)],
@@ -742,7 +887,11 @@ fn generate_takes_the_flags_and_the_environment() {
     run.assert_ok();
     let b = Machine::warm();
     let bin = setup(&b);
-    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
     let url = server.url();
     let run = b.protowasm(
         &s(&["generate", "--timings"]),
@@ -750,7 +899,8 @@ fn generate_takes_the_flags_and_the_environment() {
     );
     run.assert_ok();
     assert!(
-        run.stderr.contains("timing: protoc-gen-testplug response from: remote cache"),
+        run.stderr
+            .contains("timing: protoc-gen-testplug response from: remote cache"),
         "{}",
         run.stderr
     );
@@ -758,19 +908,42 @@ fn generate_takes_the_flags_and_the_environment() {
         read_tree(&a.dir.path().join("gen")),
         read_tree(&b.dir.path().join("gen"))
     );
-    let bad = b.protowasm(&s(&["generate", "--remote-cache=grpc://cache:9092"]), &[("PATH", &path)]);
+    let bad = b.protowasm(
+        &s(&["generate", "--remote-cache=grpc://cache:9092"]),
+        &[("PATH", &path)],
+    );
     bad.assert_failed();
-    assert!(bad.stderr.contains("--remote-cache=grpc://cache:9092: "), "{}", bad.stderr);
+    assert!(
+        bad.stderr.contains("--remote-cache=grpc://cache:9092: "),
+        "{}",
+        bad.stderr
+    );
 }
 
 #[test]
 fn a_bad_url_or_setting_is_refused_before_anything_runs() {
     let m = Machine::warm();
     for (args, env, expect) in [
-        (vec!["--remote-cache=https://u:pw@cache.example.com"], vec![], "credentials in the URL are refused"),
-        (vec!["--remote-cache=http://cache.example.com"], vec![], "plain http is used only on loopback"),
-        (vec![], vec![("PROTOWASM_REMOTE_CACHE", "ftp://x")], "PROTOWASM_REMOTE_CACHE=ftp://x: "),
-        (vec!["--remote-cache=https://c", "--remote-cache-timeout=soon"], vec![], "--remote-cache-timeout: invalid duration"),
+        (
+            vec!["--remote-cache=https://u:pw@cache.example.com"],
+            vec![],
+            "credentials in the URL are refused",
+        ),
+        (
+            vec!["--remote-cache=http://cache.example.com"],
+            vec![],
+            "plain http is used only on loopback",
+        ),
+        (
+            vec![],
+            vec![("PROTOWASM_REMOTE_CACHE", "ftp://x")],
+            "PROTOWASM_REMOTE_CACHE=ftp://x: ",
+        ),
+        (
+            vec!["--remote-cache=https://c", "--remote-cache-timeout=soon"],
+            vec![],
+            "--remote-cache-timeout: invalid duration",
+        ),
     ] {
         let run = m.run(&args, &env);
         run.assert_failed();
@@ -779,4 +952,3 @@ fn a_bad_url_or_setting_is_refused_before_anything_runs() {
         assert!(m.out().is_empty(), "{args:?} wrote files");
     }
 }
-
