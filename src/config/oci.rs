@@ -97,11 +97,7 @@ impl Reference {
             Some(v6) => v6.split(']').next().unwrap_or(""),
             None => self.registry.split(':').next().unwrap_or(""),
         };
-        host == "localhost"
-            || host == "::1"
-            || host
-                .parse::<std::net::Ipv4Addr>()
-                .is_ok_and(|ip| ip.is_loopback())
+        super::remote_cache::is_loopback_host(host)
     }
 
     /// The same artifact pinned to `digest`: what a registry entry records. The tag stays, to
