@@ -32,14 +32,22 @@ fetch() {
     rm -rf "$CACHE/root" && mv "$tmp/root" "$CACHE/root" && rm -rf "$tmp"
 }
 
+# Tests start registries in parallel: one fetch at a time, the others wait for it (without the
+# lock, one test's fetch replaced the directory another was starting the server from). The lock
+# is held in a subshell, so that the server exec'd afterwards does not inherit it.
+locked_fetch() {
+    mkdir -p "$CACHE"
+    ( flock 9 && fetch ) 9>"$CACHE/.lock"
+}
+
 case "${1:-}" in
     path)
-        fetch
+        locked_fetch
         echo "$BIN"
         ;;
     serve)
         [ $# -ge 3 ] || die "usage: oci-registry.sh serve DIR PORT [HTPASSWD]"
-        fetch
+        locked_fetch
         dir="$2" port="$3"
         mkdir -p "$dir"
         {
