@@ -22,6 +22,7 @@ use sha2::{Digest, Sha256};
 use wasmtime::{Engine, Module};
 
 mod digests;
+pub mod prune;
 pub mod remote;
 mod responses;
 mod store;
@@ -157,7 +158,10 @@ impl ModuleCache {
                 // next to it, and it was renamed into place whole), and wasmtime checks its header
                 // and engine compatibility before using it.
                 match unsafe { Module::deserialize_file(engine, &path) } {
-                    Ok(module) => return Some(module),
+                    Ok(module) => {
+                        prune::touch(&path);
+                        return Some(module);
+                    }
                     Err(e) => tracing::warn!(
                         "cache entry {} is unusable, recompiling: {e:#}",
                         path.display()

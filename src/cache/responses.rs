@@ -37,7 +37,12 @@ impl ResponseCache {
     pub fn get(&self, key: &[u8; 32]) -> Option<Vec<u8>> {
         let path = self.entry_path(key)?;
         match store::read_checked(&path) {
-            Ok(found) => found,
+            Ok(found) => {
+                if found.is_some() {
+                    super::prune::touch(&path);
+                }
+                found
+            }
             Err(reason) => {
                 tracing::warn!(
                     "output cache entry {} is damaged ({reason}); running the plugin",
@@ -67,20 +72,6 @@ impl ResponseCache {
             let _ = std::fs::remove_file(store::sum_path(&path));
             let _ = std::fs::remove_file(path);
         }
-    }
-
-    /// How many entries there are and their total size.
-    pub fn usage(&self) -> std::io::Result<(usize, u64)> {
-        let mut usage = (0, 0);
-        for shard in self.shards()? {
-            for entry in store::paths_in(&shard)? {
-                if entry.extension().is_some_and(|e| e == "resp") {
-                    usage.0 += 1;
-                    usage.1 += std::fs::metadata(&entry).map(|m| m.len()).unwrap_or(0);
-                }
-            }
-        }
-        Ok(usage)
     }
 
     /// Removes every entry; returns how many files and bytes were removed.

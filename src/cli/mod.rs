@@ -12,12 +12,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::cache::{DigestMemo, ModuleCache, RemoteCache, ResponseCache};
+use crate::cache::{prune, DigestMemo, ModuleCache, RemoteCache, ResponseCache};
 use crate::config::remote_cache::RemoteFlags;
 use crate::config::Registry;
 use crate::engine;
 use crate::model::Run;
-use crate::plugins::format_size;
+use crate::plugins::{format_size, parse_duration, parse_size};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -62,6 +62,16 @@ enum CacheAction {
     Dir,
     /// List the compiled modules in the cache, and count the cached responses.
     List,
+    /// Remove the least recently used entries until the cache fits: to `--max` (default
+    /// $PROTOWASM_CACHE_MAX, else 4 GiB), and every entry unused for `--older-than`.
+    Prune {
+        /// The size to prune to, e.g. 2GiB (0 empties the cache).
+        #[arg(long, value_name = "SIZE")]
+        max: Option<String>,
+        /// Also remove every entry not used for this long, e.g. 30d or 12h.
+        #[arg(long, value_name = "DURATION")]
+        older_than: Option<String>,
+    },
     /// Empty the cache: compiled modules and cached responses.
     Clean {
         /// Remove only the compiled modules (and the remembered digests of module files).
@@ -168,6 +178,17 @@ fn run_generate(args: &buf_generate::GenerateArgs) -> ExitCode {
     }
 }
 
+/// `42s`, `17m`, `5h`, `3d`: an age in its largest whole unit.
+fn format_age(age: std::time::Duration) -> String {
+    let s = age.as_secs();
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m", s / 60),
+        3600..86400 => format!("{}h", s / 3600),
+        _ => format!("{}d", s / 86400),
+    }
+}
+
 /// Runs `run` and reports it: timings on request, failures as protoc prints them.
 fn execute(run: &Run, timings: bool, remote: &RemoteFlags) -> ExitCode {
     let remote = match remote.resolve() {
@@ -177,10 +198,15 @@ fn execute(run: &Run, timings: bool, remote: &RemoteFlags) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result = engine::execute(run, ModuleCache::from_env().with_remote(remote.clone()));
+    let cache = ModuleCache::from_env().with_remote(remote.clone());
+    let dir = cache.dir().map(|d| d.to_path_buf());
+    let result = engine::execute(run, cache);
     // Uploads started during the run may still be in flight; the exit waits for them, bounded.
     if let Some(remote) = &remote {
         remote.finish();
+    }
+    if let Some(dir) = dir {
+        prune::after_run(&dir);
     }
     match result {
         Ok(report) => {
@@ -219,21 +245,58 @@ fn run_cache(action: CacheAction) -> ExitCode {
             println!("{}", dir.display());
             Ok(())
         }
-        CacheAction::List => cache.list().and_then(|entries| {
-            for e in &entries {
+        CacheAction::List => prune::entries(dir).and_then(|entries| {
+            let now = std::time::SystemTime::now();
+            let age =
+                |e: &prune::Entry| format_age(now.duration_since(e.last_used).unwrap_or_default());
+            let (modules, responses): (Vec<_>, Vec<_>) = entries
+                .iter()
+                .partition(|e| e.path.extension().is_some_and(|x| x == "cwasm"));
+            for e in modules.iter().rev() {
+                let name = e.path.file_name().unwrap_or_default().to_string_lossy();
                 println!(
-                    "{}  {:>10}  {}",
-                    e.module_sha256,
+                    "{}  {:>10}  used {:>4} ago  {}",
+                    name.split('-').next().unwrap_or_default(),
                     format_size(e.size),
+                    age(e),
                     e.path.display()
                 );
             }
-            let total: u64 = entries.iter().map(|e| e.size).sum();
-            println!("{} modules, {}", entries.len(), format_size(total));
-            let (count, bytes) = responses.usage()?;
-            println!("{count} cached responses, {}", format_size(bytes));
+            let total = |es: &[&prune::Entry]| format_size(es.iter().map(|e| e.size).sum());
+            println!("{} modules, {}", modules.len(), total(&modules));
+            let oldest = responses
+                .first()
+                .map(|e| format!("; least recently used {} ago", age(e)))
+                .unwrap_or_default();
+            println!(
+                "{} cached responses, {}{oldest}",
+                responses.len(),
+                total(&responses)
+            );
             Ok(())
         }),
+        CacheAction::Prune { max, older_than } => (|| {
+            let bounds = prune::Bounds {
+                max: match max {
+                    Some(text) => Some(parse_size("--max", &text).map_err(std::io::Error::other)?),
+                    None => prune::max_from_env().map_err(std::io::Error::other)?,
+                },
+                older_than: older_than
+                    .map(|text| parse_duration("--older-than", &text))
+                    .transpose()
+                    .map_err(std::io::Error::other)?,
+            };
+            let pruned = prune::prune(dir, bounds, std::time::SystemTime::now())?;
+            println!(
+                "removed {} entries ({}); {} left ({}) in {}",
+                pruned.removed,
+                format_size(pruned.removed_bytes),
+                pruned.kept,
+                format_size(pruned.kept_bytes),
+                dir.display()
+            );
+            Ok(())
+        })(),
         CacheAction::Clean {
             modules,
             responses: only_responses,

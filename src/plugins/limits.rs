@@ -97,7 +97,7 @@ pub fn parse_size(flag: &str, value: &str) -> Result<u64, String> {
     }
 }
 
-/// Durations: `90s`, `500ms`, `2m`, or a plain number of seconds.
+/// Durations: `90s`, `500ms`, `2m`, `12h`, `7d`, or a plain number of seconds.
 pub fn parse_duration(flag: &str, value: &str) -> Result<Duration, String> {
     let v = value.trim();
     let split = v
@@ -108,6 +108,8 @@ pub fn parse_duration(flag: &str, value: &str) -> Result<Duration, String> {
         "" | "s" => Some(n),
         "ms" => Some(n / 1000.0),
         "m" | "min" => Some(n * 60.0),
+        "h" => Some(n * 3600.0),
+        "d" => Some(n * 86400.0),
         _ => None,
     });
     match seconds {

@@ -301,3 +301,159 @@ fn two_processes_filling_one_cache_leave_one_good_entry() {
         "",
     );
 }
+
+/// `protowasm protoc` with testplug (`PARAM`) into `cwd/out`, with `PROTOWASM_CACHE_MAX`.
+fn run_bounded(cwd: &Path, cache: &Path, param: &str, max: &str) -> Run {
+    std::fs::create_dir_all(cwd.join("out")).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_protowasm"))
+        .arg("protoc")
+        .arg(format!("--descriptor_set_in={}", example_set().display()))
+        .arg(format!(
+            "--plugin=protoc-gen-testplug={}",
+            wasm_plugin("testplug").display()
+        ))
+        .arg(format!("--testplug_out={param}:out"))
+        .arg("--timings")
+        .args(EXAMPLE_FILES)
+        .current_dir(cwd)
+        .env("PROTOWASM_CACHE_DIR", cache)
+        .env("PROTOWASM_CACHE_MAX", max)
+        .env_remove("PROTOWASM_LOG")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    Run::from(output)
+}
+
+/// Modules and responses in the cache, as `cache list` counts them.
+fn cached_entries(cwd: &Path, cache: &Path) -> (usize, usize) {
+    let list = protowasm_in(cwd, cache, &s(&["cache", "list"]));
+    list.assert_ok();
+    let count = |what: &str| -> usize {
+        let line = list.stdout.lines().find(|l| l.contains(what)).unwrap();
+        line.split(' ').next().unwrap().parse().unwrap()
+    };
+    (count(" modules, "), count(" cached responses, "))
+}
+
+#[test]
+fn the_cache_max_prunes_after_a_run_at_most_every_ten_minutes() {
+    let work = tempfile::tempdir().unwrap();
+    let cache = work.path().join("cache");
+    // A bound of 1 byte: the run's own entries are pruned after it, and the tree is written.
+    run_bounded(work.path(), &cache, "stderr=1", "1").assert_ok();
+    assert_eq!(cached_entries(work.path(), &cache), (0, 0));
+    let expected = read_tree(&work.path().join("out"));
+    assert!(!expected.is_empty());
+    // Checked again only ten minutes later: this run's entries stay.
+    assert_ran(&run_bounded(work.path(), &cache, "stderr=1", "1"));
+    assert_eq!(cached_entries(work.path(), &cache), (1, 1));
+    std::fs::remove_file(cache.join(".last-prune")).unwrap();
+    // Under the bound nothing goes; `off` turns the bound off.
+    run_bounded(work.path(), &cache, "stderr=1", "1GiB").assert_ok();
+    assert_eq!(cached_entries(work.path(), &cache), (1, 1));
+    std::fs::remove_file(cache.join(".last-prune")).unwrap();
+    assert_answered_from_cache(&run_bounded(work.path(), &cache, "stderr=1", "off"));
+    assert_eq!(cached_entries(work.path(), &cache), (1, 1));
+    // A bad bound is a warning, not a failure (`off` wrote no stamp).
+    assert!(!cache.join(".last-prune").exists());
+    let bad = run_bounded(work.path(), &cache, "stderr=1", "lots");
+    bad.assert_ok();
+    assert!(
+        bad.stderr
+            .contains("PROTOWASM_CACHE_MAX: invalid size \"lots\""),
+        "{}",
+        bad.stderr
+    );
+    assert_trees_equal(&read_tree(&work.path().join("out")), &expected, "");
+}
+
+#[test]
+fn prune_keeps_the_recently_used_and_removes_by_age() {
+    let work = tempfile::tempdir().unwrap();
+    let cache = work.path().join("cache");
+    run(work.path(), &cache, "prefix=a_", &[]).assert_ok();
+    run(work.path(), &cache, "prefix=b_", &[]).assert_ok();
+    assert_eq!(cached_entries(work.path(), &cache), (1, 2));
+    // Make every entry a day old, then use the b_ one again: it is the one kept.
+    let day_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(86_400);
+    for shard in std::fs::read_dir(cache.join("responses")).unwrap() {
+        for f in std::fs::read_dir(shard.unwrap().path()).unwrap() {
+            let f = std::fs::File::options()
+                .write(true)
+                .open(f.unwrap().path())
+                .unwrap();
+            f.set_modified(day_ago).unwrap();
+        }
+    }
+    assert_answered_from_cache(&run(work.path(), &cache, "prefix=b_", &[]));
+    let pruned = protowasm_in(
+        work.path(),
+        &cache,
+        &s(&["cache", "prune", "--older-than", "12h"]),
+    );
+    pruned.assert_ok();
+    assert!(
+        pruned.stdout.starts_with("removed 1 entries"),
+        "{}",
+        pruned.stdout
+    );
+    assert_eq!(cached_entries(work.path(), &cache), (1, 1));
+    assert_answered_from_cache(&run(work.path(), &cache, "prefix=b_", &[]));
+    assert_ran(&run(work.path(), &cache, "prefix=a_", &[]));
+    let emptied = protowasm_in(work.path(), &cache, &s(&["cache", "prune", "--max", "0"]));
+    emptied.assert_ok();
+    assert_eq!(cached_entries(work.path(), &cache), (0, 0));
+    let bad = protowasm_in(
+        work.path(),
+        &cache,
+        &s(&["cache", "prune", "--older-than", "soon"]),
+    );
+    bad.assert_failed();
+    assert!(
+        bad.stderr
+            .contains("--older-than: invalid duration \"soon\""),
+        "{}",
+        bad.stderr
+    );
+}
+
+/// Runs and prunes at once on one cache: every run succeeds with the same tree.
+#[test]
+fn pruning_while_other_processes_use_the_cache() {
+    let work = tempfile::tempdir().unwrap();
+    let cache = work.path().join("cache");
+    let reference = work.path().join("reference");
+    run_bounded(&reference, &cache, "stderr=1", "off").assert_ok();
+    let expected = read_tree(&reference.join("out"));
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let pruner = scope.spawn(|| {
+            let mut prunes = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                protowasm_in(work.path(), &cache, &s(&["cache", "prune", "--max", "0"]))
+                    .assert_ok();
+                prunes += 1;
+            }
+            prunes
+        });
+        let runners: Vec<_> = (0..3)
+            .map(|i| {
+                let dir = work.path().join(format!("p{i}"));
+                let (cache, expected) = (&cache, &expected);
+                scope.spawn(move || {
+                    for _ in 0..4 {
+                        let run = run_bounded(&dir, cache, "stderr=1", "off");
+                        run.assert_ok();
+                        assert_trees_equal(&read_tree(&dir.join("out")), expected, "");
+                    }
+                })
+            })
+            .collect();
+        for r in runners {
+            r.join().unwrap();
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        assert!(pruner.join().unwrap() > 0);
+    });
+}
