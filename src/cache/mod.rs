@@ -28,7 +28,7 @@ mod responses;
 mod store;
 
 pub use digests::{DigestMemo, Digested};
-pub use remote::{Lookup, RemoteCache, RemoteSettings};
+pub use remote::{Hit, RemoteCache, RemoteSettings};
 pub use responses::ResponseCache;
 pub use store::{default_dir, CacheEntry};
 
@@ -133,9 +133,7 @@ impl ModuleCache {
         let path = self.entry_path(engine, sha256)?;
         let key = remote_module_key(engine, sha256);
         let what = format!("the compiled module {}", hex::encode(&sha256[..8]));
-        let Lookup::Hit { blob, .. } = remote.get(&key, remote::MODULE_FILE, &what) else {
-            return None;
-        };
+        let Hit { blob, .. } = remote.get(&key, remote::MODULE_FILE, &what)?;
         if let Err(e) = store::write_atomic(&path, &blob) {
             tracing::warn!(
                 "could not store the module from the remote cache in {}: {e}",

@@ -56,13 +56,10 @@ pub fn entries(root: &Path) -> std::io::Result<Vec<Entry>> {
                 let Ok(meta) = std::fs::symlink_metadata(&path) else {
                     continue;
                 };
-                let sum = std::fs::symlink_metadata(store::sum_path(&path)).ok();
+                let sum = std::fs::symlink_metadata(store::sum_path(&path)).map_or(0, |m| m.len());
                 out.push(Entry {
-                    size: meta.len() + sum.as_ref().map_or(0, |m| m.len()),
-                    // An entry without its sidecar is unusable: the first to go.
-                    last_used: sum
-                        .and_then(|m| m.modified().ok())
-                        .unwrap_or(SystemTime::UNIX_EPOCH),
+                    size: meta.len() + sum,
+                    last_used: store::last_used(&path),
                     path,
                 });
             }
@@ -81,7 +78,11 @@ pub fn entries(root: &Path) -> std::io::Result<Vec<Entry>> {
 
 /// Removes the least recently used entries under `root` until the rest fit `bounds`.
 pub fn prune(root: &Path, bounds: Bounds, now: SystemTime) -> std::io::Result<Pruned> {
-    let entries = entries(root)?;
+    prune_entries(entries(root)?, bounds, now)
+}
+
+/// As [`prune`], on `entries` as [`entries`] listed them.
+fn prune_entries(entries: Vec<Entry>, bounds: Bounds, now: SystemTime) -> std::io::Result<Pruned> {
     let mut total: u64 = entries.iter().map(|e| e.size).sum();
     let mut pruned = Pruned::default();
     for entry in entries {
@@ -155,7 +156,7 @@ pub fn after_run(root: &Path) {
             max: Some(max / 10 * 8),
             older_than: None,
         };
-        prune(root, bounds, now).map(Some)
+        prune_entries(entries, bounds, now).map(Some)
     });
     match result {
         Ok(Some(p)) => tracing::info!(

@@ -7,12 +7,12 @@
 //! it. Types from the `bazel-remote-apis` crate. A plugin's stderr transcript goes inline, in
 //! `stderr_raw`.
 //!
-//! The remote cache never fails or stalls a run. Every request is bounded by the timeout; the
-//! first transport error or 5xx on a read gives one warning and ends remote reads and writes
-//! for the rest of the run, a refused upload ends writes; the run goes on with the local caches. A blob that does not
-//! hash to its digest, or an entry that does not decode, is a miss, logged; the caller runs the
-//! plugin and its upload replaces the bad object. Uploads run in the background on a few threads;
-//! [`RemoteCache::finish`] waits for them, at most one timeout.
+//! The remote cache never fails or stalls a run. Every request is bounded by the timeout. The
+//! first transport error or 5xx on a read gives one warning and ends remote reads and writes for
+//! the rest of the run; a refused upload ends writes; the run goes on with the local caches. A
+//! blob that does not hash to its digest, or an entry that does not decode, is a miss, logged;
+//! the caller runs the plugin and its upload replaces the bad object. Uploads run in the
+//! background on a few threads; [`RemoteCache::finish`] waits for them, at most one timeout.
 
 use std::collections::VecDeque;
 use std::io::Read;
@@ -61,16 +61,12 @@ impl std::fmt::Debug for RemoteSettings {
     }
 }
 
-/// What a lookup found.
+/// An entry found, its blob checked against its digest.
 #[derive(Debug, PartialEq)]
-pub enum Lookup {
-    Hit {
-        blob: Vec<u8>,
-        stderr: Vec<u8>,
-    },
-    Miss,
-    /// There is an entry, but it or its blob is bad (logged); a new upload should replace it.
-    Damaged,
+pub struct Hit {
+    pub blob: Vec<u8>,
+    /// The plugin's stderr transcript (empty for a module).
+    pub stderr: Vec<u8>,
 }
 
 pub struct RemoteCache {
@@ -130,9 +126,10 @@ impl RemoteCache {
     }
 
     /// The entry for `key`, its blob checked against its digest. `what` names the entry in logs.
-    pub fn get(&self, key: &[u8; 32], file: &str, what: &str) -> Lookup {
+    /// A damaged entry is a miss, logged: the caller's upload replaces it.
+    pub fn get(&self, key: &[u8; 32], file: &str, what: &str) -> Option<Hit> {
         if self.reads_off.load(Ordering::Relaxed) {
-            return Lookup::Miss;
+            return None;
         }
         match self.lookup(key, file) {
             Ok(found) => found,
@@ -141,21 +138,21 @@ impl RemoteCache {
                     "remote cache: the entry for {what} ({}) is damaged: {why}; treating it as a miss, to be overwritten",
                     hex::encode(key)
                 );
-                Lookup::Damaged
+                None
             }
             Err(Trouble::Server(why)) => {
                 // A server that fails reads is not written either: each try could cost a timeout.
                 self.reads_off.store(true, Ordering::Relaxed);
                 self.writes_off.store(true, Ordering::Relaxed);
                 self.warn_once(&why);
-                Lookup::Miss
+                None
             }
         }
     }
 
-    fn lookup(&self, key: &[u8; 32], file: &str) -> Result<Lookup, Trouble> {
+    fn lookup(&self, key: &[u8; 32], file: &str) -> Result<Option<Hit>, Trouble> {
         let Some(entry) = self.fetch(&format!("ac/{}", hex::encode(key)))? else {
-            return Ok(Lookup::Miss);
+            return Ok(None);
         };
         let result = ActionResult::decode(&entry[..])
             .map_err(|e| Trouble::Object(format!("the action-cache entry does not decode: {e}")))?;
@@ -169,12 +166,16 @@ impl RemoteCache {
         let blob = if !output.contents.is_empty() {
             output.contents.clone()
         } else {
-            let hash = parse_hash(&digest.hash)
-                .ok_or_else(|| Trouble::Object(format!("bad digest hash {:?}", digest.hash)))?;
-            match self.fetch(&format!("cas/{}", hex::encode(hash)))? {
+            if !is_sha256_hex(&digest.hash) {
+                return Err(Trouble::Object(format!(
+                    "bad digest hash {:?}",
+                    digest.hash
+                )));
+            }
+            match self.fetch(&format!("cas/{}", digest.hash))? {
                 Some(blob) => blob,
                 // An AC entry without its blob: the CAS evicted it, or an upload is half done.
-                None => return Ok(Lookup::Miss),
+                None => return Ok(None),
             }
         };
         let actual = Sha256::digest(&blob);
@@ -187,10 +188,10 @@ impl RemoteCache {
                 digest.hash
             )));
         }
-        Ok(Lookup::Hit {
+        Ok(Some(Hit {
             blob,
             stderr: result.stderr_raw,
-        })
+        }))
     }
 
     /// `GET base/path`: the body, or `None` on 404.
@@ -354,12 +355,9 @@ enum Trouble {
     Object(String),
 }
 
-fn parse_hash(hash: &str) -> Option<[u8; 32]> {
-    let mut out = [0u8; 32];
-    (hash.len() == 64 && !hash.bytes().any(|b| b.is_ascii_uppercase()))
-        .then(|| hex::decode_to_slice(hash, &mut out).ok())
-        .flatten()
-        .map(|()| out)
+/// A sha256 as the protocol names blobs: 64 lowercase hex digits.
+fn is_sha256_hex(hash: &str) -> bool {
+    hash.len() == 64 && hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 /// The action-cache entry for a blob: one output file pointing at its digest, the stderr inline.
@@ -406,9 +404,9 @@ mod tests {
     #[test]
     fn digest_hashes_are_lowercase_sha256_hex() {
         let h = "ab".repeat(32);
-        assert_eq!(parse_hash(&h), Some([0xab; 32]));
-        assert_eq!(parse_hash(&h.to_uppercase()), None);
-        assert_eq!(parse_hash(&h[2..]), None);
-        assert_eq!(parse_hash(&"zz".repeat(32)), None);
+        assert!(is_sha256_hex(&h));
+        assert!(!is_sha256_hex(&h.to_uppercase()));
+        assert!(!is_sha256_hex(&h[2..]));
+        assert!(!is_sha256_hex(&"zz".repeat(32)));
     }
 }

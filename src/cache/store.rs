@@ -120,6 +120,16 @@ pub struct CacheEntry {
     pub module_sha256: String,
     pub size: u64,
     pub modified: Option<SystemTime>,
+    /// When a run last used it ([`last_used`]).
+    pub last_used: SystemTime,
+}
+
+/// An entry's last use: its sidecar's modification time, which a hit refreshes. An entry
+/// without a sidecar is unusable, and as old as can be.
+pub fn last_used(entry: &Path) -> SystemTime {
+    std::fs::symlink_metadata(sum_path(entry))
+        .and_then(|m| m.modified())
+        .unwrap_or(SystemTime::UNIX_EPOCH)
 }
 
 pub fn list(dir: &Path) -> std::io::Result<Vec<CacheEntry>> {
@@ -138,6 +148,7 @@ pub fn list(dir: &Path) -> std::io::Result<Vec<CacheEntry>> {
             module_sha256: name.split('-').next().unwrap_or_default().to_string(),
             size: meta.len(),
             modified: meta.modified().ok(),
+            last_used: last_used(&path),
             path,
         });
     }

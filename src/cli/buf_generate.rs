@@ -86,8 +86,9 @@ pub struct GenerateArgs {
     #[arg(long)]
     remote_cache_modules: bool,
     /// Bound on each request to the remote cache, and on the wait for uploads (default 10s).
-    #[arg(long, value_name = "DURATION")]
-    remote_cache_timeout: Option<String>,
+    #[arg(long, value_name = "DURATION",
+          value_parser = |v: &str| plugins::parse_duration("--remote-cache-timeout", v))]
+    remote_cache_timeout: Option<std::time::Duration>,
 }
 
 impl GenerateArgs {
@@ -97,7 +98,7 @@ impl GenerateArgs {
             url: self.remote_cache.clone(),
             read_only: self.remote_cache_read_only,
             modules: self.remote_cache_modules,
-            timeout: self.remote_cache_timeout.clone(),
+            timeout: self.remote_cache_timeout,
         }
     }
 }

@@ -245,33 +245,34 @@ fn run_cache(action: CacheAction) -> ExitCode {
             println!("{}", dir.display());
             Ok(())
         }
-        CacheAction::List => prune::entries(dir).and_then(|entries| {
+        CacheAction::List => cache.list().and_then(|modules| {
             let now = std::time::SystemTime::now();
-            let age =
-                |e: &prune::Entry| format_age(now.duration_since(e.last_used).unwrap_or_default());
-            let (modules, responses): (Vec<_>, Vec<_>) = entries
-                .iter()
-                .partition(|e| e.path.extension().is_some_and(|x| x == "cwasm"));
-            for e in modules.iter().rev() {
-                let name = e.path.file_name().unwrap_or_default().to_string_lossy();
+            let age = |used| format_age(now.duration_since(used).unwrap_or_default());
+            for e in &modules {
                 println!(
                     "{}  {:>10}  used {:>4} ago  {}",
-                    name.split('-').next().unwrap_or_default(),
+                    e.module_sha256,
                     format_size(e.size),
-                    age(e),
+                    age(e.last_used),
                     e.path.display()
                 );
             }
-            let total = |es: &[&prune::Entry]| format_size(es.iter().map(|e| e.size).sum());
-            println!("{} modules, {}", modules.len(), total(&modules));
+            let total: u64 = modules.iter().map(|e| e.size).sum();
+            println!("{} modules, {}", modules.len(), format_size(total));
+            // Least recently used first, so the first is the oldest.
+            let responses: Vec<_> = prune::entries(dir)?
+                .into_iter()
+                .filter(|e| e.path.extension().is_some_and(|x| x == "resp"))
+                .collect();
             let oldest = responses
                 .first()
-                .map(|e| format!("; least recently used {} ago", age(e)))
+                .map(|e| format!("; least recently used {} ago", age(e.last_used)))
                 .unwrap_or_default();
+            let bytes: u64 = responses.iter().map(|e| e.size).sum();
             println!(
                 "{} cached responses, {}{oldest}",
                 responses.len(),
-                total(&responses)
+                format_size(bytes)
             );
             Ok(())
         }),

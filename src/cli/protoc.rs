@@ -273,8 +273,8 @@ pub fn parse(args: Vec<String>, usage_name: &str) -> Result<Parsed, UsageError> 
             "--remote-cache-read-only" => parsed.remote_cache.read_only = true,
             "--remote-cache-modules" => parsed.remote_cache.modules = true,
             "--remote-cache-timeout" => {
-                parse_duration(&name, &value).map_err(UsageError)?;
-                parsed.remote_cache.timeout = Some(value);
+                parsed.remote_cache.timeout =
+                    Some(parse_duration(&name, &value).map_err(UsageError)?)
             }
             n if NOT_YET.contains(&n) => {
                 return Err(UsageError(format!(

@@ -14,3 +14,22 @@ pub mod store;
 
 pub use registry::{Registry, RegistryEntry};
 pub use store::PluginStore;
+
+/// Whether plain http may go to `authority` (`HOST[:PORT]`, a v6 host in brackets): on loopback
+/// (`localhost`, 127.0.0.0/8, `::1`), or when `listed`, a comma-separated list of authorities
+/// (an environment variable's value), names it. OCI registries and the remote cache share it.
+pub fn plain_http_allowed(authority: &str, listed: &str) -> bool {
+    is_loopback(authority) || listed.split(',').any(|h| h.trim() == authority)
+}
+
+/// Whether `authority` names a loopback host.
+pub fn is_loopback(authority: &str) -> bool {
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => authority.split(':').next().unwrap_or(""),
+    };
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}

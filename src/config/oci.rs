@@ -93,11 +93,7 @@ impl Reference {
 
     /// Whether the registry is on loopback, where plain http is allowed without a flag.
     pub fn is_loopback(&self) -> bool {
-        let host = match self.registry.strip_prefix('[') {
-            Some(v6) => v6.split(']').next().unwrap_or(""),
-            None => self.registry.split(':').next().unwrap_or(""),
-        };
-        super::remote_cache::is_loopback_host(host)
+        super::is_loopback(&self.registry)
     }
 
     /// The same artifact pinned to `digest`: what a registry entry records. The tag stays, to
@@ -275,9 +271,8 @@ impl Client {
     /// `http` for loopback registries and those `$PROTOWASM_OCI_PLAIN_HTTP` names (a comma-separated
     /// list of `HOST[:PORT]`), else `https`.
     fn base(r: &Reference) -> String {
-        let opted_in = std::env::var("PROTOWASM_OCI_PLAIN_HTTP")
-            .is_ok_and(|list| list.split(',').any(|h| h.trim() == r.registry));
-        let scheme = if r.is_loopback() || opted_in {
+        let listed = std::env::var("PROTOWASM_OCI_PLAIN_HTTP").unwrap_or_default();
+        let scheme = if super::plain_http_allowed(&r.registry, &listed) {
             "http"
         } else {
             "https"

@@ -22,7 +22,7 @@ pub struct RemoteFlags {
     /// `--remote-cache-modules`
     pub modules: bool,
     /// `--remote-cache-timeout=DURATION`
-    pub timeout: Option<String>,
+    pub timeout: Option<Duration>,
 }
 
 pub const ENV_URL: &str = "PROTOWASM_REMOTE_CACHE";
@@ -56,8 +56,8 @@ impl RemoteFlags {
         }
         let base = parse_base(&url, &env(ENV_PLAIN_HTTP).unwrap_or_default())
             .map_err(|why| format!("{origin}={}: {why}", redacted(&url)))?;
-        let timeout = match (&flags.timeout, env(ENV_TIMEOUT)) {
-            (Some(text), _) => parse_duration("--remote-cache-timeout", text)?,
+        let timeout = match (flags.timeout, env(ENV_TIMEOUT)) {
+            (Some(timeout), _) => timeout,
             (None, Some(text)) if !text.is_empty() => parse_duration(ENV_TIMEOUT, &text)?,
             _ => DEFAULT_TIMEOUT,
         };
@@ -92,12 +92,7 @@ fn parse_base(url: &str, plain_http_hosts: &str) -> Result<String, String> {
     if uri.query().is_some() || url.contains('#') {
         return Err("the URL may have a path (the instance name) but no query or fragment".into());
     }
-    if scheme == "http"
-        && !is_loopback_host(authority.host())
-        && !plain_http_hosts
-            .split(',')
-            .any(|h| h.trim() == authority.as_str())
-    {
+    if scheme == "http" && !super::plain_http_allowed(authority.as_str(), plain_http_hosts) {
         return Err(format!(
             "plain http is used only on loopback; use https://, or name {} in {ENV_PLAIN_HTTP} on a network you trust",
             authority.as_str()
@@ -115,15 +110,6 @@ fn redacted(url: &str) -> String {
         Some(at) => format!("{}***{}", &url[..start], &url[start + at..]),
         None => url.to_string(),
     }
-}
-
-/// `localhost`, `127.0.0.0/8` and `::1` (bracketed or not).
-pub fn is_loopback_host(host: &str) -> bool {
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    host == "localhost"
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
 }
 
 fn env_flag(env: &impl Fn(&str) -> Option<String>, name: &str) -> Result<bool, String> {
@@ -274,13 +260,16 @@ mod tests {
             err.contains("PROTOWASM_REMOTE_CACHE_READ_ONLY=maybe"),
             "{err}"
         );
+        // The flag (parsed by the front-end) wins over the environment's, which is checked.
         let flags = RemoteFlags {
-            timeout: Some("0s".into()),
+            timeout: Some(Duration::from_secs(3)),
             ..url("https://c")
         };
-        let err = resolve(&flags, &[]).unwrap_err();
+        let s = resolve(&flags, &env).unwrap().unwrap();
+        assert_eq!(s.timeout, Duration::from_secs(3));
+        let err = resolve(&url("https://c"), &[(ENV_TIMEOUT, "0s")]).unwrap_err();
         assert!(
-            err.starts_with("--remote-cache-timeout: invalid duration \"0s\""),
+            err.starts_with("PROTOWASM_REMOTE_CACHE_TIMEOUT: invalid duration \"0s\""),
             "{err}"
         );
     }

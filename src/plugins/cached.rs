@@ -19,7 +19,7 @@ use prost_types::compiler::CodeGeneratorResponse;
 use sha2::{Digest, Sha256};
 
 use super::{Limits, Plugin, PluginError, PluginRunner, ResponseSource, RunOutput, WasmRuntime};
-use crate::cache::{remote, Lookup, RemoteCache, ResponseCache};
+use crate::cache::{remote, Hit, RemoteCache, ResponseCache};
 
 /// `--no-cache`, the default, or `--verify-cache`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -62,26 +62,21 @@ impl CachedRunner<'_> {
             return Some(stored);
         }
         let remote = self.remote.as_ref()?;
-        match remote.get(key, remote::RESPONSE_FILE, &plugin.name) {
-            Lookup::Hit { blob, stderr } => {
-                if let Err(e) = CodeGeneratorResponse::decode(&blob[..]) {
-                    tracing::warn!(
-                        "remote cache: the response stored for {} ({}) does not decode: {e}; running the plugin, and its response will replace it",
-                        plugin.name,
-                        hex::encode(key)
-                    );
-                    return None;
-                }
-                self.responses.put(key, &join_value(&blob, &stderr));
-                let stored = Stored {
-                    stdout: blob,
-                    stderr,
-                    source: ResponseSource::RemoteCache,
-                };
-                Some(stored)
-            }
-            Lookup::Damaged | Lookup::Miss => None,
+        let Hit { blob, stderr } = remote.get(key, remote::RESPONSE_FILE, &plugin.name)?;
+        if let Err(e) = CodeGeneratorResponse::decode(&blob[..]) {
+            tracing::warn!(
+                "remote cache: the response stored for {} ({}) does not decode: {e}; running the plugin, and its response will replace it",
+                plugin.name,
+                hex::encode(key)
+            );
+            return None;
         }
+        self.responses.put(key, &join_value(&blob, &stderr));
+        Some(Stored {
+            stdout: blob,
+            stderr,
+            source: ResponseSource::RemoteCache,
+        })
     }
 }
 
