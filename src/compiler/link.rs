@@ -387,35 +387,6 @@ pub(super) fn to_camel_case(name: &str, upper_first: bool) -> String {
     out
 }
 
-/// protoc's `io::SimpleFtoa`: `%.6g`, else `%.9g` when that does not round-trip.
-pub fn simple_ftoa(v: f32) -> String {
-    if v.is_nan() {
-        return "nan".into();
-    }
-    if v.is_infinite() {
-        return if v > 0.0 { "inf".into() } else { "-inf".into() };
-    }
-    let short = literals::format_g(f64::from(v), 6);
-    if short.parse::<f32>().ok() == Some(v) {
-        short
-    } else {
-        literals::format_g(f64::from(v), 9)
-    }
-}
-
-/// A float default as descriptor.cc stores it: `strtod`, then `SafeDoubleToFloat`.
-fn float_default(text: &[u8]) -> Option<String> {
-    let d: f64 = std::str::from_utf8(text).ok()?.parse().ok()?;
-    let f = if d > f64::from(f32::MAX) {
-        f32::INFINITY
-    } else if d < -f64::from(f32::MAX) {
-        f32::NEG_INFINITY
-    } else {
-        d as f32
-    };
-    Some(simple_ftoa(f))
-}
-
 /// Field paths inside a `FieldDescriptorProto`, for error positions.
 const FIELD_EXTENDEE: i32 = 2;
 const FIELD_TYPE_NAME: i32 = 6;
@@ -689,9 +660,9 @@ impl Linker<'_> {
             f.json_name = Some(to_json_name(f.name()).into_bytes());
         }
         let sub = |tag: i32| [path, &[tag]].concat();
-        if f.r#type == Some(2) {
-            if let Some(d) = f.default_value.as_deref().and_then(float_default) {
-                f.default_value = Some(d.into_bytes());
+        if let (Some(ty), Some(text)) = (f.r#type, f.default_value.as_deref()) {
+            if let Some(canonical) = literals::stored_default(ty, text) {
+                f.default_value = Some(canonical);
             }
         }
         if let Some(written) = f.extendee.clone() {

@@ -1,7 +1,8 @@
 //! Linker unit tests: protoc's json names, float formatting and scope walking on in-memory
 //! files (the protoc comparisons live in tests/compile_oracle.rs).
 
-use super::link::{simple_ftoa, to_json_name};
+use super::link::to_json_name;
+use super::literals::simple_ftoa;
 use super::set::compile;
 
 #[test]
@@ -19,6 +20,30 @@ fn float_defaults_use_simple_ftoa() {
     assert_eq!(simple_ftoa(f32::NEG_INFINITY), "-inf");
     assert_eq!(simple_ftoa(16777217.0), "16777216");
     assert_eq!(simple_ftoa(3.4028235e38), "3.40282347e+38");
+    // Subnormals: glibc's strtof reports ERANGE, so protoc always prints nine digits.
+    assert_eq!(simple_ftoa(f32::from_bits(6652)), "9.32143738e-42");
+}
+
+#[test]
+fn stored_defaults_are_reprinted_as_protoc_reprints_them() {
+    use super::literals::stored_default;
+    let s = |ty, t: &str| stored_default(ty, t.as_bytes()).map(|v| String::from_utf8(v).unwrap());
+    // Past FLT_MAX by less than half an ulp: FLT_MAX; further: infinity.
+    assert_eq!(
+        s(2, "3.40282347183919e+38").as_deref(),
+        Some("3.40282347e+38")
+    );
+    assert_eq!(s(2, "3.4028236e+38").as_deref(), Some("inf"));
+    assert_eq!(
+        s(2, "-3.40282347183919e+38").as_deref(),
+        Some("-3.40282347e+38")
+    );
+    assert_eq!(s(1, "-nan").as_deref(), Some("nan"));
+    assert_eq!(s(2, "-nan").as_deref(), Some("nan"));
+    assert_eq!(s(1, "-0").as_deref(), Some("-0"));
+    assert_eq!(s(5, "-0").as_deref(), Some("0"));
+    assert_eq!(s(5, "-12").as_deref(), None);
+    assert_eq!(s(9, "-0").as_deref(), None);
 }
 
 fn files<'a>(srcs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<Vec<u8>> + 'a {

@@ -198,6 +198,71 @@ pub fn simple_dtoa(v: f64) -> String {
     }
 }
 
+/// protoc's `io::SimpleFtoa`: `%.6g`, else `%.9g` when that does not read back as the same float.
+/// "Reads back" is protoc's `safe_strtof`, which also fails when glibc's `strtof` sets `ERANGE`:
+/// it does for every subnormal, so subnormals always get nine digits.
+pub fn simple_ftoa(v: f32) -> String {
+    if v.is_nan() {
+        return "nan".into();
+    }
+    if v.is_infinite() {
+        return if v > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    let short = format_g(f64::from(v), 6);
+    if !v.is_subnormal() && short.parse::<f32>().ok() == Some(v) {
+        short
+    } else {
+        format_g(f64::from(v), 9)
+    }
+}
+
+/// protoc's `io::SafeDoubleToFloat`: values past `FLT_MAX` but no further than half a float ulp
+/// beyond it become `FLT_MAX`, the rest infinity; everything else is C's rounding cast.
+pub fn safe_double_to_float(d: f64) -> f32 {
+    const MAX_FLOAT_AS_DOUBLE_ROUNDED: f64 = 3.4028235677973366e+38;
+    if d > f64::from(f32::MAX) {
+        if d <= MAX_FLOAT_AS_DOUBLE_ROUNDED {
+            f32::MAX
+        } else {
+            f32::INFINITY
+        }
+    } else if d < -f64::from(f32::MAX) {
+        if d >= -MAX_FLOAT_AS_DOUBLE_ROUNDED {
+            -f32::MAX
+        } else {
+            f32::NEG_INFINITY
+        }
+    } else {
+        d as f32
+    }
+}
+
+/// The `default_value` protoc writes for a field whose parser text is `text`: descriptor.cc
+/// parses the text into the field's C++ type, and `FieldDescriptor::CopyTo` prints it again
+/// (`DefaultValueAsString`). For what our parser produces that is the identity except for
+/// floats (rounded to float, then `SimpleFtoa`), `-nan` (printed `nan`) and an integer `-0`
+/// (printed `0`). `None`: keep the text (not a number field, or text protoc would reject later).
+pub fn stored_default(ty: i32, text: &[u8]) -> Option<Vec<u8>> {
+    let text = std::str::from_utf8(text).ok()?;
+    let number = |t: &str| -> Option<f64> {
+        match t {
+            "inf" => Some(f64::INFINITY),
+            "-inf" => Some(f64::NEG_INFINITY),
+            "nan" | "-nan" => Some(f64::NAN),
+            _ => t.parse().ok(),
+        }
+    };
+    match ty {
+        // TYPE_DOUBLE
+        1 => Some(simple_dtoa(number(text)?).into_bytes()),
+        // TYPE_FLOAT
+        2 => Some(simple_ftoa(safe_double_to_float(number(text)?)).into_bytes()),
+        // the signed integer types: int64, int32, sfixed32, sfixed64, sint32, sint64
+        3 | 5 | 15 | 16 | 17 | 18 if text == "-0" => Some(b"0".to_vec()),
+        _ => None,
+    }
+}
+
 /// `absl::CEscape`, used by protoc for `bytes` default values.
 pub fn c_escape(bytes: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(bytes.len());

@@ -303,7 +303,14 @@ fn scalar(
             _ => return Err(got("double", lx)),
         };
         lx.next();
-        return Ok(Scalar::Float(if negative { -v } else { v }));
+        let v = if negative { -v } else { v };
+        // text_format.cc stores a float field's value through `SafeDoubleToFloat`.
+        let v = if t == 2 {
+            f64::from(literals::safe_double_to_float(v))
+        } else {
+            v
+        };
+        return Ok(Scalar::Float(v));
     }
     if t == 8 {
         if lx.current.kind == TokenKind::Integer {
