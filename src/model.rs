@@ -49,6 +49,31 @@ pub struct Input {
     pub descriptor_sets: Vec<PathBuf>,
     /// How errors and warnings name a position.
     pub error_format: ErrorFormat,
+    /// protoc's checks on each input once it is built (`--disallow_services`,
+    /// `--direct_dependencies`, `--option_dependencies`).
+    pub rules: InputRules,
+}
+
+/// protoc's per-input rules, checked in input order; the first input that breaks one fails the
+/// run, after every line about that input.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct InputRules {
+    /// `--disallow_services`: an input may not declare a service.
+    pub disallow_services: bool,
+    /// `--direct_dependencies=A:B`: an input may import only these files.
+    pub direct_dependencies: Option<DependencyRule>,
+    /// `--option_dependencies=A:B`: an input may `import option` only these files.
+    pub option_dependencies: Option<DependencyRule>,
+}
+
+/// The files allowed, and the message for one that is not (`%s` is replaced by its name).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DependencyRule {
+    pub allowed: std::collections::BTreeSet<String>,
+    pub message: String,
+    /// Whether the rule's own flag was given (protoc's `*_explicitly_set_`); a violation
+    /// message alone leaves this false until the flag comes, and sets no rule.
+    pub explicitly_set: bool,
 }
 
 /// `--error_format`: how a position is written in errors.

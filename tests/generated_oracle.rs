@@ -350,3 +350,110 @@ fn the_generator_reaches_the_cases_that_once_differed() {
         assert!(text.contains(needle), "no literal with {needle:?}");
     }
 }
+
+/// Runs both tools in `dir` on `args` (protoc's own command line) and fails unless stdout,
+/// stderr and the exit status are the same.
+fn assert_same_cli(dir: &Path, args: &[&str]) {
+    let run = |program: &Path| {
+        let mut cmd = Command::new(program);
+        if program != support::protoc() {
+            cmd.arg("protoc");
+        }
+        let out = cmd.args(args).current_dir(dir).output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    assert_eq!(
+        run(&protowasm()),
+        run(&support::protoc()),
+        "protoc {}",
+        args.join(" ")
+    );
+}
+
+#[test]
+fn input_rule_flags_match_protoc() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = [
+        (
+            "a.proto",
+            "syntax = \"proto3\";\nimport \"b.proto\";\nimport \"c.proto\";\n\
+             import \"google/protobuf/empty.proto\";\n\
+             service S { rpc M(google.protobuf.Empty) returns (google.protobuf.Empty); }\n\
+             message A { B b = 1; C c = 2; }\n",
+        ),
+        ("b.proto", "syntax = \"proto3\";\nmessage B {}\n"),
+        ("c.proto", "syntax = \"proto3\";\nmessage C {}\n"),
+        (
+            "d.proto",
+            "edition = \"2024\";\nimport \"b.proto\";\n\
+             import option \"google/protobuf/descriptor.proto\";\nmessage D { B b = 1; }\n",
+        ),
+    ];
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    let cases: &[&[&str]] = &[
+        &["--disallow_services", "a.proto"],
+        &["--disallow_services", "b.proto", "a.proto"],
+        &["--disallow_services", "b.proto", "c.proto"],
+        &["--direct_dependencies=b.proto", "a.proto"],
+        &["--direct_dependencies=", "a.proto", "d.proto"],
+        &[
+            "--direct_dependencies",
+            "b.proto:c.proto:google/protobuf/empty.proto",
+            "a.proto",
+        ],
+        &[
+            "--direct_dependencies_violation_msg=bad:%s:%s",
+            "--direct_dependencies=b.proto",
+            "a.proto",
+        ],
+        &[
+            "--direct_dependencies=b.proto",
+            "--direct_dependencies_violation_msg=X %s",
+            "a.proto",
+        ],
+        &[
+            "--direct_dependencies=b.proto",
+            "--direct_dependencies=c.proto",
+            "a.proto",
+        ],
+        &[
+            "--direct_dependencies_violation_msg=only a message",
+            "a.proto",
+        ],
+        &["--option_dependencies=", "d.proto"],
+        &[
+            "--option_dependencies=google/protobuf/descriptor.proto",
+            "d.proto",
+        ],
+        &[
+            "--option_dependencies=x.proto",
+            "--option_dependencies_violation_msg=%s!",
+            "d.proto",
+        ],
+        &[
+            "--option_dependencies=a",
+            "--option_dependencies=b",
+            "d.proto",
+        ],
+        &[
+            "--direct_dependencies=b.proto:c.proto:google/protobuf/empty.proto",
+            "--disallow_services",
+            "a.proto",
+        ],
+        // Flags without a value ignore one typed after them; the old proto3-optional switch is a no-op.
+        &["--disallow_services=1", "a.proto"],
+        &["--include_imports=yes", "b.proto"],
+        &["--experimental_allow_proto3_optional", "b.proto"],
+    ];
+    for case in cases {
+        let mut args = vec!["-I.", "-oout.pb"];
+        args.extend_from_slice(case);
+        assert_same_cli(dir.path(), &args);
+    }
+}

@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 
 use crate::config::remote_cache::RemoteFlags;
-use crate::model::ErrorFormat;
+use crate::model::{DependencyRule, ErrorFormat, InputRules};
 use crate::plugins::{parse_duration, parse_size, CacheMode, LimitFlags};
 pub use crate::request::CompilerVersion;
 
@@ -70,6 +70,8 @@ pub struct ProtocArgs {
     pub dependency_out: Option<PathBuf>,
     pub error_format: ErrorFormat,
     pub fatal_warnings: bool,
+    /// `--disallow_services`, `--direct_dependencies`, `--option_dependencies` and their messages.
+    pub rules: InputRules,
     /// Messages protoc prints while reading the arguments but that do not stop it
     /// (`--include_imports only makes sense ...`).
     pub warnings: Vec<String>,
@@ -89,6 +91,7 @@ const NO_VALUE_FLAGS: &[&str] = &[
     "--enable_codegen_trace",
     "--notices",
     "--fatal_warnings",
+    "--experimental_allow_proto3_optional",
     "--deterministic_output",
     "--disallow_services",
     "--unsafe_allow_out_dir_escape",
@@ -102,19 +105,23 @@ const NO_VALUE_FLAGS: &[&str] = &[
 /// protoc flags that exist but that protowasm does not implement yet; using one is an error
 /// rather than a silent difference.
 const NOT_YET: &[&str] = &[
-    "--direct_dependencies",
-    "--option_dependencies",
     "--print_free_field_numbers",
     "--encode",
     "--decode",
     "--decode_raw",
     "--deterministic_output",
-    "--disallow_services",
     "--experimental_editions",
     "--enable_codegen_trace",
     "--notices",
     "--unsafe_allow_out_dir_escape",
 ];
+
+/// protoc's `kDefaultDirectDependenciesViolationMsg`.
+const DIRECT_DEPENDENCIES_MESSAGE: &str =
+    "File is imported but not declared in --direct_dependencies: %s";
+/// protoc's `kDefaultOptionDependenciesViolationMsg`.
+const OPTION_DEPENDENCIES_MESSAGE: &str =
+    "File is option imported but not declared in --option_dependencies: %s";
 
 /// Expands `@file` arguments: only those given directly, one argument per line, as protoc does.
 pub fn expand_argfiles(args: Vec<String>) -> Result<Vec<String>, UsageError> {
@@ -152,11 +159,7 @@ pub fn parse(args: Vec<String>, usage_name: &str) -> Result<Parsed, UsageError> 
         }
         let (name, inline_value) = split_flag(arg);
         let value = if NO_VALUE_FLAGS.contains(&name.as_str()) {
-            if let Some(v) = inline_value.filter(|_| arg.starts_with("--")) {
-                return Err(UsageError(format!(
-                    "{name}: Flag does not take a value. ({v})"
-                )));
-            }
+            // protoc 36.2 ignores a value typed after one of these (`--include_imports=1`).
             String::new()
         } else if let Some(v) = inline_value {
             v
@@ -218,6 +221,57 @@ pub fn parse(args: Vec<String>, usage_name: &str) -> Result<Parsed, UsageError> 
                     return Err(UsageError(format!("{name} may only be passed once.")));
                 }
                 *flag = true;
+            }
+            "--disallow_services" => parsed.rules.disallow_services = true,
+            // protoc no longer reads it, and accepts it for old build scripts.
+            "--experimental_allow_proto3_optional" => {}
+            "--direct_dependencies" | "--option_dependencies" => {
+                let (rule, what, default) = if name == "--direct_dependencies" {
+                    (
+                        &mut parsed.rules.direct_dependencies,
+                        "direct",
+                        DIRECT_DEPENDENCIES_MESSAGE,
+                    )
+                } else {
+                    (
+                        &mut parsed.rules.option_dependencies,
+                        "option",
+                        OPTION_DEPENDENCIES_MESSAGE,
+                    )
+                };
+                if rule.as_ref().is_some_and(|r| r.explicitly_set) {
+                    return Err(UsageError(format!(
+                        "{name} may only be passed once. To specify multiple {what} dependencies, pass them all as a single parameter separated by ':'."
+                    )));
+                }
+                let message = rule.take().map_or(default.to_string(), |r| r.message);
+                *rule = Some(DependencyRule {
+                    allowed: value
+                        .split(':')
+                        .filter(|p| !p.is_empty())
+                        .map(str::to_string)
+                        .collect(),
+                    message,
+                    explicitly_set: true,
+                });
+            }
+            "--direct_dependencies_violation_msg" | "--option_dependencies_violation_msg" => {
+                let rule = if name == "--direct_dependencies_violation_msg" {
+                    &mut parsed.rules.direct_dependencies
+                } else {
+                    &mut parsed.rules.option_dependencies
+                };
+                match rule {
+                    Some(r) => r.message = value,
+                    // The message alone sets no rule: it waits for the rule's flag.
+                    None => {
+                        *rule = Some(DependencyRule {
+                            allowed: Default::default(),
+                            message: value,
+                            explicitly_set: false,
+                        })
+                    }
+                }
             }
             "--error_format" => {
                 parsed.error_format = match value.as_str() {
@@ -319,6 +373,15 @@ pub fn parse(args: Vec<String>, usage_name: &str) -> Result<Parsed, UsageError> 
         );
     }
 
+    // A violation message given without its rule's flag sets no rule.
+    for rule in [
+        &mut parsed.rules.direct_dependencies,
+        &mut parsed.rules.option_dependencies,
+    ] {
+        if rule.as_ref().is_some_and(|r| !r.explicitly_set) {
+            *rule = None;
+        }
+    }
     if parsed.inputs.is_empty() {
         return Err(UsageError("Missing input file.".into()));
     }
@@ -401,6 +464,12 @@ this build supports:
   --retain_options            With -o: keep options with source retention.
   --dependency_out=FILE       Write a make-style dependency file (one input).
   --error_format=FORMAT       gcc (default) or msvs.
+  --disallow_services         Fail if an input declares a service.
+  --direct_dependencies=FILES  ':'-separated files the inputs may import;
+                              an import of any other fails the run.
+  --direct_dependencies_violation_msg=MSG  Its message (%s: the file).
+  --option_dependencies=FILES  The same for `import option`.
+  --option_dependencies_violation_msg=MSG
   --NAME_out=[PARAMS:]DIR     Run protoc-gen-NAME and write its output to DIR
                               (or to a .zip, .jar or .srcjar archive).
   --NAME_opt=PARAMS           Extra parameters for protoc-gen-NAME.

@@ -44,6 +44,7 @@ pub fn to_run(args: ProtocArgs, registry: &Registry) -> Run {
             proto_paths: args.proto_paths,
             descriptor_sets: args.descriptor_set_in,
             error_format: args.error_format,
+            rules: args.rules,
         },
         transforms: Vec::new(),
         compiler_version: Some(args.compiler_version.unwrap_or_default()),

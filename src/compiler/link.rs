@@ -100,7 +100,8 @@ impl Pool {
         &self.warnings
     }
 
-    pub(super) fn index_of(&self, name: &str) -> Option<usize> {
+    /// A file's position in load order (every file after its imports).
+    pub fn index_of(&self, name: &str) -> Option<usize> {
         self.by_name.get(name).copied()
     }
 

@@ -31,6 +31,7 @@ pub(super) mod path {
     pub const VALUE_NUMBER: i32 = 2;
     pub const FILE_PACKAGE: i32 = 2;
     pub const FILE_DEPENDENCY: i32 = 3;
+    pub const FILE_OPTION_DEPENDENCY: i32 = 15;
     pub const MESSAGE_FIELD: i32 = 2;
     pub const MESSAGE_NESTED: i32 = 3;
     pub const MESSAGE_ENUM: i32 = 4;
@@ -562,8 +563,18 @@ pub(super) fn unused_imports(
 ) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let mut seen = HashSet::default();
-    for (i, d) in file.dependency.iter().enumerate() {
-        if !seen.insert(d) || file.public_dependency.contains(&(i as i32)) {
+    // `import option` files are tracked like imports (protoc 36.2 warns about an unused one).
+    let imports = file
+        .dependency
+        .iter()
+        .map(|d| (path::FILE_DEPENDENCY, &file.dependency, d));
+    let option_imports = file
+        .option_dependency
+        .iter()
+        .map(|d| (path::FILE_OPTION_DEPENDENCY, &file.option_dependency, d));
+    for (i, (tag, list, d)) in imports.chain(option_imports).enumerate() {
+        let public = tag == path::FILE_DEPENDENCY && file.public_dependency.contains(&(i as i32));
+        if !seen.insert(d) || public {
             continue;
         }
         let Some(index) = pool.index_of(d) else {
@@ -572,10 +583,10 @@ pub(super) fn unused_imports(
         if !pool.files()[index].public_dependency.is_empty() || used.contains(&index) {
             continue;
         }
-        let last = file.dependency.iter().rposition(|x| x == d).unwrap_or(i);
+        let last = list.iter().rposition(|x| x == d).unwrap_or(0);
         out.push(at_first(
             locs,
-            &[&[path::FILE_DEPENDENCY, last as i32]],
+            &[&[tag, last as i32]],
             format!("Import {d} is unused."),
         ));
     }

@@ -13,7 +13,7 @@ use crate::compiler::retention::Stripper;
 use crate::compiler::set::{self, FileError, Source};
 use crate::compiler::source_tree::{DiskToVirtual, SourceTree};
 use crate::descriptor_set::FileSet;
-use crate::model::{DescriptorSetOut, ErrorFormat, Input};
+use crate::model::{DependencyRule, DescriptorSetOut, ErrorFormat, Input, InputRules};
 
 /// Files compiled for one run.
 pub struct Compiled {
@@ -52,6 +52,15 @@ pub fn load(
         if let Some(set) = fallback {
             if !reserialize {
                 set.check_inputs(&input.files).map_err(|e| vec![e])?;
+                let files: Vec<FileDescriptorProto> = input
+                    .files
+                    .iter()
+                    .filter_map(|n| set.get(n))
+                    .filter_map(|raw| FileDescriptorProto::decode(&raw.bytes[..]).ok())
+                    .collect();
+                if let Some((_, lines)) = rule_violations(&input.rules, files.iter()) {
+                    return Err(lines);
+                }
                 return Ok(Inputs::DescriptorSets(set));
             }
             return compile_from(input, None, Some(&set), warnings).map(Inputs::Compiled);
@@ -83,8 +92,26 @@ fn compile_from(
     let names: Vec<&str> = inputs.iter().map(String::as_str).collect();
     // protoc stops at the first input that fails.
     let result = set::load_all(&names, &loader, &mut pool);
+    // protoc builds and checks the inputs one by one: when input k breaks a rule, files only
+    // later inputs load were never built, and their warnings never printed.
+    let broken = if result.is_ok() {
+        rule_violations(&input.rules, names.iter().filter_map(|n| pool.file(n)))
+    } else {
+        None
+    };
+    let built_before = match &broken {
+        Some((k, _)) => names[..=*k]
+            .iter()
+            .filter_map(|n| pool.index_of(n))
+            .max()
+            .unwrap_or(0),
+        None => usize::MAX,
+    };
     // Warnings come out as protoc prints them, before any later error.
-    for w in set::warnings(&pool, &names) {
+    for w in set::warnings(&pool, &names)
+        .into_iter()
+        .filter(|w| pool.index_of(&w.file).is_none_or(|i| i <= built_before))
+    {
         let d = &w.diagnostic;
         let line = render(
             &w.file,
@@ -114,6 +141,9 @@ fn compile_from(
             ));
         }
     }
+    if let Some((_, lines)) = broken {
+        return Err(lines);
+    }
     let errors = check_inputs(&pool, &names);
     if !errors.is_empty() {
         return Err(render_errors(&errors, tree.as_ref(), format));
@@ -124,6 +154,47 @@ fn compile_from(
         tree,
         found_warnings,
     })
+}
+
+/// protoc's `ParseInputFiles` checks, input by input: the first input that breaks a rule, by
+/// its position, and its lines (services first, then each undeclared import, then each
+/// undeclared option import). protoc builds each input just before checking it, so a later
+/// input's compile errors never show; protowasm builds them all first and reports only the
+/// compile errors when there are any.
+fn rule_violations<'a>(
+    rules: &InputRules,
+    files: impl Iterator<Item = &'a FileDescriptorProto>,
+) -> Option<(usize, Vec<String>)> {
+    for (k, file) in files.enumerate() {
+        if rules.disallow_services && !file.service.is_empty() {
+            return Some((
+                k,
+                vec![format!(
+                    "{}: This file contains services, but --disallow_services was used.",
+                    file.name()
+                )],
+            ));
+        }
+        let undeclared = |rule: &Option<DependencyRule>, names: &[String]| -> Vec<String> {
+            let Some(rule) = rule else {
+                return Vec::new();
+            };
+            names
+                .iter()
+                .filter(|d| !rule.allowed.contains(*d))
+                .map(|d| format!("{}: {}", file.name(), rule.message.replace("%s", d)))
+                .collect()
+        };
+        for lines in [
+            undeclared(&rules.direct_dependencies, &file.dependency),
+            undeclared(&rules.option_dependencies, &file.option_dependency),
+        ] {
+            if !lines.is_empty() {
+                return Some((k, lines));
+            }
+        }
+    }
+    None
 }
 
 /// A file by virtual name: from the source tree, else from the descriptor sets.
