@@ -66,14 +66,20 @@ pub struct InputRules {
     pub option_dependencies: Option<DependencyRule>,
 }
 
+impl InputRules {
+    /// Whether any rule is set (without one there is nothing to check).
+    pub fn any(&self) -> bool {
+        self.disallow_services
+            || self.direct_dependencies.is_some()
+            || self.option_dependencies.is_some()
+    }
+}
+
 /// The files allowed, and the message for one that is not (`%s` is replaced by its name).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DependencyRule {
     pub allowed: std::collections::BTreeSet<String>,
     pub message: String,
-    /// Whether the rule's own flag was given (protoc's `*_explicitly_set_`); a violation
-    /// message alone leaves this false until the flag comes, and sets no rule.
-    pub explicitly_set: bool,
 }
 
 /// `--error_format`: how a position is written in errors.

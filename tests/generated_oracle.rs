@@ -248,17 +248,21 @@ struct Run {
     set: Vec<u8>,
 }
 
-fn compile(program: &Path, args: &[&str], dir: &Path, out: &str) -> Run {
+/// Runs protoc, or protowasm under its `protoc` front-end, with `args` in `dir`.
+fn protoc_command(program: &Path, args: &[&str], dir: &Path) -> std::process::Output {
     let mut cmd = Command::new(program);
     if program != support::protoc() {
         cmd.arg("protoc");
     }
-    let output = cmd
-        .args(args)
-        .arg(format!("-o{out}"))
+    cmd.args(args)
         .current_dir(dir)
         .output()
-        .unwrap_or_else(|e| panic!("running {}: {e}", program.display()));
+        .unwrap_or_else(|e| panic!("running {}: {e}", program.display()))
+}
+
+fn compile(program: &Path, args: &[&str], dir: &Path, out: &str) -> Run {
+    let out_flag = format!("-o{out}");
+    let output = protoc_command(program, &[args, &[out_flag.as_str()]].concat(), dir);
     Run {
         code: output.status.code(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
@@ -355,11 +359,7 @@ fn the_generator_reaches_the_cases_that_once_differed() {
 /// stderr and the exit status are the same.
 fn assert_same_cli(dir: &Path, args: &[&str]) {
     let run = |program: &Path| {
-        let mut cmd = Command::new(program);
-        if program != support::protoc() {
-            cmd.arg("protoc");
-        }
-        let out = cmd.args(args).current_dir(dir).output().unwrap();
+        let out = protoc_command(program, args, dir);
         (
             out.status.code(),
             String::from_utf8_lossy(&out.stdout).into_owned(),

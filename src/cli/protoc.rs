@@ -123,6 +123,9 @@ const DIRECT_DEPENDENCIES_MESSAGE: &str =
 const OPTION_DEPENDENCIES_MESSAGE: &str =
     "File is option imported but not declared in --option_dependencies: %s";
 
+/// A dependency rule's files (`None` until its flag is given) and its violation message.
+type DependencyFlags = (Option<std::collections::BTreeSet<String>>, Option<String>);
+
 /// Expands `@file` arguments: only those given directly, one argument per line, as protoc does.
 pub fn expand_argfiles(args: Vec<String>) -> Result<Vec<String>, UsageError> {
     let mut out = Vec::with_capacity(args.len());
@@ -148,6 +151,10 @@ pub fn parse(args: Vec<String>, usage_name: &str) -> Result<Parsed, UsageError> 
     let mut opts: Vec<(String, String)> = Vec::new();
     let mut out_params: Vec<String> = Vec::new();
     let mut descriptor_set_in_seen = false;
+    // `--direct_dependencies` / `--option_dependencies` and their messages, which may come in
+    // either order; they become rules once every flag is read.
+    let mut direct = DependencyFlags::default();
+    let mut option = DependencyFlags::default();
 
     let mut i = 0;
     while i < args.len() {
@@ -226,53 +233,26 @@ pub fn parse(args: Vec<String>, usage_name: &str) -> Result<Parsed, UsageError> 
             // protoc no longer reads it, and accepts it for old build scripts.
             "--experimental_allow_proto3_optional" => {}
             "--direct_dependencies" | "--option_dependencies" => {
-                let (rule, what, default) = if name == "--direct_dependencies" {
-                    (
-                        &mut parsed.rules.direct_dependencies,
-                        "direct",
-                        DIRECT_DEPENDENCIES_MESSAGE,
-                    )
+                let (allowed, what) = if name == "--direct_dependencies" {
+                    (&mut direct.0, "direct")
                 } else {
-                    (
-                        &mut parsed.rules.option_dependencies,
-                        "option",
-                        OPTION_DEPENDENCIES_MESSAGE,
-                    )
+                    (&mut option.0, "option")
                 };
-                if rule.as_ref().is_some_and(|r| r.explicitly_set) {
+                if allowed.is_some() {
                     return Err(UsageError(format!(
                         "{name} may only be passed once. To specify multiple {what} dependencies, pass them all as a single parameter separated by ':'."
                     )));
                 }
-                let message = rule.take().map_or(default.to_string(), |r| r.message);
-                *rule = Some(DependencyRule {
-                    allowed: value
+                *allowed = Some(
+                    value
                         .split(':')
                         .filter(|p| !p.is_empty())
                         .map(str::to_string)
                         .collect(),
-                    message,
-                    explicitly_set: true,
-                });
+                );
             }
-            "--direct_dependencies_violation_msg" | "--option_dependencies_violation_msg" => {
-                let rule = if name == "--direct_dependencies_violation_msg" {
-                    &mut parsed.rules.direct_dependencies
-                } else {
-                    &mut parsed.rules.option_dependencies
-                };
-                match rule {
-                    Some(r) => r.message = value,
-                    // The message alone sets no rule: it waits for the rule's flag.
-                    None => {
-                        *rule = Some(DependencyRule {
-                            allowed: Default::default(),
-                            message: value,
-                            explicitly_set: false,
-                        })
-                    }
-                }
-            }
+            "--direct_dependencies_violation_msg" => direct.1 = Some(value),
+            "--option_dependencies_violation_msg" => option.1 = Some(value),
             "--error_format" => {
                 parsed.error_format = match value.as_str() {
                     "gcc" => ErrorFormat::Gcc,
@@ -373,15 +353,15 @@ pub fn parse(args: Vec<String>, usage_name: &str) -> Result<Parsed, UsageError> 
         );
     }
 
-    // A violation message given without its rule's flag sets no rule.
-    for rule in [
-        &mut parsed.rules.direct_dependencies,
-        &mut parsed.rules.option_dependencies,
-    ] {
-        if rule.as_ref().is_some_and(|r| !r.explicitly_set) {
-            *rule = None;
-        }
-    }
+    // A rule exists once its flag is given; a violation message alone sets none.
+    let rule = |(allowed, message): DependencyFlags, default: &str| {
+        allowed.map(|allowed| DependencyRule {
+            allowed,
+            message: message.unwrap_or_else(|| default.to_string()),
+        })
+    };
+    parsed.rules.direct_dependencies = rule(direct, DIRECT_DEPENDENCIES_MESSAGE);
+    parsed.rules.option_dependencies = rule(option, OPTION_DEPENDENCIES_MESSAGE);
     if parsed.inputs.is_empty() {
         return Err(UsageError("Missing input file.".into()));
     }
