@@ -153,7 +153,6 @@ impl Pool {
         }
         let mut deps = Vec::new();
         let mut seen = super::HashSet::default();
-        let mut missing = false;
         for (i, d) in file.dependency.iter().enumerate() {
             // protoc positions an import error at the last import of that name.
             let last = file.dependency.iter().rposition(|x| x == d).unwrap_or(i);
@@ -168,7 +167,6 @@ impl Pool {
             match b.pool().by_name.get(d) {
                 Some(&f) => b.pool().add_with_public(f, &mut deps),
                 None => {
-                    missing = true;
                     b.errors.push(at(
                         &locs,
                         &import_path,
@@ -177,16 +175,11 @@ impl Pool {
                 }
             }
         }
-        if !missing {
-            b.file(&file);
-        }
+        // As protoc does, a file whose imports failed is still built and cross-linked, so that
+        // its own errors (a type of the missing file "is not defined") are reported too; with
+        // errors, options are not interpreted.
+        b.file(&file);
         let validate::Builder { errors, added, .. } = b;
-        if missing {
-            for name in added {
-                self.symbols.remove(&name);
-            }
-            return Err(errors);
-        }
         let mut l = Linker {
             pool: self,
             index,
@@ -407,12 +400,20 @@ pub(super) struct Linker<'a> {
     unresolved: Option<String>,
     file_name: String,
     /// Fields and extensions by (containing type, number), for duplicate numbers.
-    numbers: HashMap<(String, i32), String>,
+    numbers: HashMap<(Container, i32), String>,
     /// Files a lookup found a symbol in (protoc's unused-import tracking).
     used: super::HashSet<usize>,
     /// Extension ranges of this file's messages, by full name.
     local_ranges: HashMap<String, Vec<(i32, i32)>>,
     warnings: Vec<Diagnostic>,
+}
+
+/// What a field number belongs to: a message (by its path in the file) or, for extensions, the
+/// extended type (by name).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Container {
+    Message(Vec<i32>),
+    Extendee(String),
 }
 
 fn in_package(package: &str, name: &str) -> bool {
@@ -616,7 +617,13 @@ impl Linker<'_> {
             Some(_) => f.name().to_string(),
             None => qualify(scope, f.name()),
         };
-        let key = (containing.clone(), f.number());
+        // protoc's table is keyed by the message itself: two messages of one name (the second
+        // already an error) do not share numbers.
+        let container = match &f.extendee {
+            Some(_) => Container::Extendee(containing.clone()),
+            None => Container::Message(path[..path.len().saturating_sub(2)].to_vec()),
+        };
+        let key = (container, f.number());
         let number_path = [path, &[validate::path::FIELD_NUMBER]].concat();
         if let Some(other) = self.numbers.get(&key) {
             let message = validate::number_used(f.number(), &containing, other, next_free);
@@ -625,7 +632,8 @@ impl Linker<'_> {
         }
         if f.extendee.is_some() {
             // Another file's extension with this number: protoc only warns, for now.
-            if let Some((other, file)) = self.pool.extensions.get(&key) {
+            if let Some((other, file)) = self.pool.extensions.get(&(containing.clone(), f.number()))
+            {
                 let message = format!(
                     "Extension number {} has already been used in \"{containing}\" by \
                      extension \"{other}\" defined in {file}.",
