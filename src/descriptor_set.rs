@@ -10,7 +10,7 @@ use prost::bytes::Buf;
 use prost::encoding::{decode_key, decode_varint, WireType};
 
 /// One file from a descriptor set.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RawFile {
     pub name: String,
     /// Imports, then `import option` files (edition 2024).
@@ -27,7 +27,7 @@ pub struct RawFile {
 }
 
 /// Files by name; the first copy of a name wins, as in protoc.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, PartialEq)]
 pub struct FileSet {
     files: Vec<RawFile>,
     by_name: HashMap<String, usize>,

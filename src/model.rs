@@ -33,6 +33,9 @@ pub struct Run {
     pub plugins: Vec<PluginRun>,
     /// What to do with the result.
     pub output: Output,
+    /// The compile cache (`engine::snapshot`): `--no-cache` turns it off with the output cache,
+    /// `--verify-cache` compiles anyway and fails if the stored result differs.
+    pub compile_cache: CacheMode,
 }
 
 /// The files to compile, or to take from descriptor sets, as protoc finds them.

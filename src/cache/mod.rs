@@ -1,6 +1,6 @@
 //! The ahead-of-time module cache: compiled plugins stored by content, so a second run loads a
 //! module in milliseconds instead of compiling it for seconds. It knows nothing of protobuf.
-//! Beside it, under the same directory, is the output cache ([`ResponseCache`]).
+//! Beside it, under the same directory, are the output cache and the compile cache ([`BlobCache`]).
 //!
 //! An entry is `modules/<sha256>-<engine>-<version>.cwasm`, the output of
 //! `Engine::precompile_module`, with a sidecar `.sum` holding its length and CRC-32. The key names
@@ -29,7 +29,7 @@ mod store;
 
 pub use digests::{DigestMemo, Digested};
 pub use remote::{Hit, RemoteCache, RemoteSettings};
-pub use responses::ResponseCache;
+pub use responses::BlobCache;
 pub use store::{default_dir, CacheEntry};
 
 /// Where a module came from, for logs and `--timings`.

@@ -46,7 +46,7 @@ pub struct Bounds {
     pub older_than: Option<Duration>,
 }
 
-/// Every module and response entry under `root`, least recently used first.
+/// Every module, response and compiled-run entry under `root`, least recently used first.
 pub fn entries(root: &Path) -> std::io::Result<Vec<Entry>> {
     let mut out = Vec::new();
     let mut collect = |dir: &Path, ext: &str| -> std::io::Result<()> {
@@ -67,9 +67,11 @@ pub fn entries(root: &Path) -> std::io::Result<Vec<Entry>> {
         Ok(())
     };
     collect(&root.join("modules"), "cwasm")?;
-    for shard in store::paths_in(&root.join("responses"))? {
-        if shard.is_dir() {
-            collect(&shard, "resp")?;
+    for kind in [super::responses::RESPONSES, super::responses::COMPILED] {
+        for shard in store::paths_in(&root.join(kind.dir))? {
+            if shard.is_dir() {
+                collect(&shard, kind.ext)?;
+            }
         }
     }
     out.sort_by(|a, b| a.last_used.cmp(&b.last_used).then(a.path.cmp(&b.path)));

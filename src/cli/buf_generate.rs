@@ -217,6 +217,7 @@ pub fn to_run(args: &GenerateArgs, cwd: &Path) -> Result<Run, String> {
             insertion: crate::output::InsertionStyle::Buf,
             ..Output::default()
         },
+        compile_cache: cache,
     })
 }
 

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::cache::{prune, DigestMemo, ModuleCache, RemoteCache, ResponseCache};
+use crate::cache::{prune, BlobCache, DigestMemo, ModuleCache, RemoteCache};
 use crate::config::remote_cache::RemoteFlags;
 use crate::config::Registry;
 use crate::engine;
@@ -44,7 +44,8 @@ enum Command {
     Generate(buf_generate::GenerateArgs),
     /// Remove what the last `generate` wrote (as its manifests record), and nothing else.
     Clean(buf_generate::CleanArgs),
-    /// Manage the caches: compiled plugin modules and plugin responses (the output cache).
+    /// Manage the caches: compiled plugin modules, plugin responses (the output cache) and
+    /// compiled runs (the compile cache).
     Cache {
         #[command(subcommand)]
         action: CacheAction,
@@ -60,7 +61,7 @@ enum Command {
 enum CacheAction {
     /// Print the cache directory ($PROTOWASM_CACHE_DIR, or the platform cache directory).
     Dir,
-    /// List the compiled modules in the cache, and count the cached responses.
+    /// List the compiled modules in the cache, and count the cached responses and compiled runs.
     List,
     /// Remove the least recently used entries until the cache fits: to `--max` (default
     /// $PROTOWASM_CACHE_MAX, else 4 GiB), and every entry unused for `--older-than`.
@@ -72,7 +73,7 @@ enum CacheAction {
         #[arg(long, value_name = "DURATION")]
         older_than: Option<String>,
     },
-    /// Empty the cache: compiled modules and cached responses.
+    /// Empty the cache: compiled modules, cached responses and compiled runs.
     Clean {
         /// Remove only the compiled modules (and the remembered digests of module files).
         #[arg(long, conflicts_with = "responses")]
@@ -239,7 +240,7 @@ fn run_cache(action: CacheAction) -> ExitCode {
         eprintln!("protowasm: no cache directory: set PROTOWASM_CACHE_DIR");
         return ExitCode::FAILURE;
     };
-    let responses = ResponseCache::new(Some(dir));
+    let responses = BlobCache::responses(Some(dir));
     let result = match action {
         CacheAction::Dir => {
             println!("{}", dir.display());
@@ -260,20 +261,19 @@ fn run_cache(action: CacheAction) -> ExitCode {
             let total: u64 = modules.iter().map(|e| e.size).sum();
             println!("{} modules, {}", modules.len(), format_size(total));
             // Least recently used first, so the first is the oldest.
-            let responses: Vec<_> = prune::entries(dir)?
-                .into_iter()
-                .filter(|e| e.path.extension().is_some_and(|x| x == "resp"))
-                .collect();
-            let oldest = responses
-                .first()
-                .map(|e| format!("; least recently used {} ago", age(e.last_used)))
-                .unwrap_or_default();
-            let bytes: u64 = responses.iter().map(|e| e.size).sum();
-            println!(
-                "{} cached responses, {}{oldest}",
-                responses.len(),
-                format_size(bytes)
-            );
+            let entries = prune::entries(dir)?;
+            for (ext, what) in [("resp", "cached responses"), ("snap", "compiled runs")] {
+                let of_kind: Vec<_> = entries
+                    .iter()
+                    .filter(|e| e.path.extension().is_some_and(|x| x == ext))
+                    .collect();
+                let oldest = of_kind
+                    .first()
+                    .map(|e| format!("; least recently used {} ago", age(e.last_used)))
+                    .unwrap_or_default();
+                let bytes: u64 = of_kind.iter().map(|e| e.size).sum();
+                println!("{} {what}, {}{oldest}", of_kind.len(), format_size(bytes));
+            }
             Ok(())
         }),
         CacheAction::Prune { max, older_than } => (|| {
@@ -310,6 +310,11 @@ fn run_cache(action: CacheAction) -> ExitCode {
             }
             if !modules {
                 let (files, bytes) = responses.clean()?;
+                removed = (removed.0 + files, removed.1 + bytes);
+            }
+            // Compiled runs go with everything but the modules alone.
+            if !modules && !only_responses {
+                let (files, bytes) = BlobCache::compiled(Some(dir)).clean()?;
                 removed = (removed.0 + files, removed.1 + bytes);
             }
             println!(

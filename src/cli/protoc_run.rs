@@ -57,6 +57,7 @@ pub fn to_run(args: ProtocArgs, registry: &Registry) -> Run {
             fatal_warnings: args.fatal_warnings,
             insertion: Default::default(),
         },
+        compile_cache: args.output_cache,
     }
 }
 

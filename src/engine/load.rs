@@ -35,39 +35,12 @@ pub enum Inputs {
     Compiled(Compiled),
 }
 
-/// Loads the run's inputs. With `reserialize` (`-o`), files taken from descriptor sets alone
-/// go through the pool like compiled ones. `Err` holds the lines to print (protoc's messages);
-/// `warnings` gets what protoc prints without failing.
-pub fn load(
-    input: &Input,
-    reserialize: bool,
-    warnings: &mut Vec<String>,
-) -> Result<Inputs, Vec<String>> {
-    let fallback = if input.descriptor_sets.is_empty() {
-        None
-    } else {
-        Some(FileSet::load(&input.descriptor_sets).map_err(|e| vec![e])?)
-    };
-    if input.proto_paths.is_empty() {
-        if let Some(set) = fallback {
-            if !reserialize {
-                set.check_inputs(&input.files).map_err(|e| vec![e])?;
-                // The inputs are decoded only to check rules; most runs have none.
-                if input.rules.any() {
-                    let files: Vec<FileDescriptorProto> = input
-                        .files
-                        .iter()
-                        .filter_map(|n| set.get(n))
-                        .filter_map(|raw| FileDescriptorProto::decode(&raw.bytes[..]).ok())
-                        .collect();
-                    if let Some((_, lines)) = rule_violations(&input.rules, files.iter()) {
-                        return Err(lines);
-                    }
-                }
-                return Ok(Inputs::DescriptorSets(set));
-            }
-            return compile_from(input, None, Some(&set), warnings).map(Inputs::Compiled);
-        }
+/// The source tree `input` is read through: its `-I` directories, or the working directory when
+/// there are none, with a warning for each directory that does not exist. `None` when the
+/// inputs come only from descriptor sets (no `-I`, some `--descriptor_set_in`).
+pub fn source_tree(input: &Input) -> Option<(SourceTree, Vec<String>)> {
+    if input.proto_paths.is_empty() && !input.descriptor_sets.is_empty() {
+        return None;
     }
     // No -I and no descriptor sets: protoc reads from the working directory.
     let dot = [".".to_string()];
@@ -76,9 +49,80 @@ pub fn load(
     } else {
         &input.proto_paths[..]
     };
-    let (tree, missing_dirs) = SourceTree::new(paths);
-    warnings.extend(missing_dirs);
-    compile_from(input, Some(tree), fallback.as_ref(), warnings).map(Inputs::Compiled)
+    Some(SourceTree::new(paths))
+}
+
+/// A file the compiler read through the source tree: its virtual name, where it was found and a
+/// digest of what it held. A compile cache entry is still good while every one of these opens
+/// to the same place with the same contents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Read {
+    pub name: String,
+    /// `None` for a file protowasm carries built in.
+    pub disk_path: Option<String>,
+    pub sha256: [u8; 32],
+}
+
+impl Read {
+    pub fn of(name: &str, opened: &crate::compiler::source_tree::Opened) -> Read {
+        use sha2::Digest;
+        Read {
+            name: name.to_string(),
+            disk_path: opened.disk_path.clone(),
+            sha256: sha2::Sha256::digest(&opened.contents).into(),
+        }
+    }
+}
+
+/// The files read while compiling, in no particular order (other threads read ahead).
+#[derive(Debug, Default)]
+pub struct Reads(std::sync::Mutex<Vec<Read>>);
+
+impl Reads {
+    pub fn into_vec(self) -> Vec<Read> {
+        self.0.into_inner().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Loads the run's inputs, `.proto` files read through `tree` (see [`source_tree`]). With
+/// `reserialize` (`-o`), files taken from descriptor sets alone go through the pool like compiled
+/// ones. `Err` holds the lines to print (protoc's messages); `warnings` gets what protoc prints
+/// without failing; `reads`, when given, every file read from the tree.
+pub fn load(
+    input: &Input,
+    tree: Option<SourceTree>,
+    reserialize: bool,
+    warnings: &mut Vec<String>,
+    reads: Option<&Reads>,
+) -> Result<Inputs, Vec<String>> {
+    let fallback = if input.descriptor_sets.is_empty() {
+        None
+    } else {
+        Some(FileSet::load(&input.descriptor_sets).map_err(|e| vec![e])?)
+    };
+    let Some(tree) = tree else {
+        let Some(set) = fallback else {
+            return Err(vec!["Missing input file.".to_string()]);
+        };
+        if !reserialize {
+            set.check_inputs(&input.files).map_err(|e| vec![e])?;
+            // The inputs are decoded only to check rules; most runs have none.
+            if input.rules.any() {
+                let files: Vec<FileDescriptorProto> = input
+                    .files
+                    .iter()
+                    .filter_map(|n| set.get(n))
+                    .filter_map(|raw| FileDescriptorProto::decode(&raw.bytes[..]).ok())
+                    .collect();
+                if let Some((_, lines)) = rule_violations(&input.rules, files.iter()) {
+                    return Err(lines);
+                }
+            }
+            return Ok(Inputs::DescriptorSets(set));
+        }
+        return compile_from(input, None, Some(&set), warnings, None).map(Inputs::Compiled);
+    };
+    compile_from(input, Some(tree), fallback.as_ref(), warnings, reads).map(Inputs::Compiled)
 }
 
 fn compile_from(
@@ -86,11 +130,12 @@ fn compile_from(
     tree: Option<SourceTree>,
     fallback: Option<&FileSet>,
     warnings: &mut Vec<String>,
+    reads: Option<&Reads>,
 ) -> Result<Compiled, Vec<String>> {
     let inputs = virtual_inputs(input, tree.as_ref(), fallback)?;
     let format = input.error_format;
 
-    let loader = |name: &str| open_source(tree.as_ref(), fallback, name);
+    let loader = |name: &str| open_source(tree.as_ref(), fallback, name, reads);
     let mut pool = Pool::new();
     let names: Vec<&str> = inputs.iter().map(String::as_str).collect();
     // protoc stops at the first input that fails.
@@ -205,13 +250,20 @@ fn open_source(
     tree: Option<&SourceTree>,
     fallback: Option<&FileSet>,
     name: &str,
+    reads: Option<&Reads>,
 ) -> Result<Source, String> {
     let opened = match tree {
         Some(tree) => tree.open(name),
         None => Err("File not found.".to_string()),
     };
     match opened {
-        Ok(o) => Ok(Source::Proto(o.contents)),
+        Ok(o) => {
+            if let Some(reads) = reads {
+                let read = Read::of(name, &o);
+                reads.0.lock().unwrap_or_else(|e| e.into_inner()).push(read);
+            }
+            Ok(Source::Proto(o.contents))
+        }
         Err(message) => match fallback.and_then(|f| f.get(name)) {
             Some(raw) => FileDescriptorProto::decode(&raw.bytes[..])
                 .map(|fd| Source::Descriptor(Box::new(fd)))
@@ -239,7 +291,7 @@ fn check_inputs(pool: &Pool, inputs: &[&str]) -> Vec<FileError> {
 
 /// The inputs' virtual names, in command-line order: an input given as a disk path is mapped
 /// through `-I`; with no `-I`, an input must be a file of the descriptor sets.
-fn virtual_inputs(
+pub fn virtual_inputs(
     input: &Input,
     tree: Option<&SourceTree>,
     fallback: Option<&FileSet>,
@@ -524,27 +576,31 @@ impl Compiled {
         Some(Stripper::new(&self.pool).strip(&file).encode_to_vec())
     }
 
-    /// The make rule protoc writes for `--dependency_out`: every output, then every file the
-    /// inputs were compiled from. Built-in files (protoc's include directory, which protowasm
-    /// carries inside its binary) are not on disk and are left out.
-    pub fn dependency_rule(&self, outputs: &[String]) -> String {
-        if outputs.is_empty() {
-            return String::new();
-        }
-        let mut text = outputs.join(" \\\n");
-        text.push(':');
-        let disk: Vec<String> = self
-            .output_order(true)
+    /// The disk files `--dependency_out`'s rule names, in protoc's order. Built-in files
+    /// (protoc's include directory, which protowasm carries inside its binary) are not on disk
+    /// and are left out.
+    pub fn dependency_files(&self) -> Vec<String> {
+        self.output_order(true)
             .iter()
             .filter_map(|f| self.tree.as_ref()?.disk_file(f.name()))
-            .collect();
-        for (i, d) in disk.iter().enumerate() {
-            text.push(' ');
-            text.push_str(d);
-            if i + 1 < disk.len() {
-                text.push_str("\\\n");
-            }
-        }
-        text
+            .collect()
     }
+}
+
+/// The make rule protoc writes for `--dependency_out`: every output, then every file the
+/// inputs were compiled from.
+pub fn dependency_rule(outputs: &[String], disk: &[String]) -> String {
+    if outputs.is_empty() {
+        return String::new();
+    }
+    let mut text = outputs.join(" \\\n");
+    text.push(':');
+    for (i, d) in disk.iter().enumerate() {
+        text.push(' ');
+        text.push_str(d);
+        if i + 1 < disk.len() {
+            text.push_str("\\\n");
+        }
+    }
+    text
 }

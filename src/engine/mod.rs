@@ -16,14 +16,18 @@ mod apply;
 pub mod load;
 mod plan;
 mod run;
+mod snapshot;
 mod transform;
 mod write;
 
+use std::collections::HashMap;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::cache::ModuleCache;
 use crate::descriptor_set::FileSet;
 use crate::model::Run;
+use crate::plugins::CacheMode;
 
 pub use load::{Compiled, Inputs};
 
@@ -60,21 +64,36 @@ pub struct Loaded {
     pub inputs: Vec<String>,
 }
 
+/// Everything the stages after the transforms need of the compiled files, and nothing of the
+/// compiler: what the compile cache stores ([`snapshot`]).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Prepared {
+    /// The files plugins are sent (empty when no plugin runs).
+    pub files: FileSet,
+    /// The inputs' virtual names, in command-line order.
+    pub inputs: Vec<String>,
+    /// For each of the run's plugins, the `proto_file` entries of its files to generate that
+    /// depart from `files` (see `plan::generate_entries`).
+    pub entries: Vec<HashMap<String, Vec<u8>>>,
+    /// The `-o` set, when asked for and the files were compiled.
+    pub descriptor_set: Option<Vec<u8>>,
+    /// For `--dependency_out`: the disk files the outputs depend on, when the files were
+    /// compiled.
+    pub dependencies: Option<Vec<String>>,
+    /// Whether the compiler warned (`--fatal_warnings` then fails the run, after writing).
+    pub found_warnings: bool,
+}
+
 /// Runs `run`, compiled plugin modules cached in `cache`.
 pub fn execute(run: &Run, cache: ModuleCache) -> Result<Report, Failure> {
     let total = Instant::now();
     let mut report = Report::default();
 
     let started = Instant::now();
-    let loaded = load_stage(run)?;
-    let what = match loaded.compiled {
-        Some(_) => "compile .proto files",
-        None => "load descriptor sets",
-    };
+    let (prepared, what) = prepare_stage(run, cache.dir())?;
     report.timings.push(timing(what, started.elapsed()));
 
-    let loaded = transform::apply(&run.transforms, loaded)?;
-    let jobs = plan::jobs(run, &loaded)?;
+    let jobs = plan::jobs(run, &prepared)?;
 
     let started = Instant::now();
     let ran = run::plugins(run, jobs, cache)?;
@@ -82,25 +101,51 @@ pub fn execute(run: &Run, cache: ModuleCache) -> Result<Report, Failure> {
         .timings
         .push(timing("plugins (parallel)", started.elapsed()));
 
-    let tree = apply::responses(run, &loaded.files, ran, &mut report)?;
-    write::outputs(run, &tree, &loaded, &mut report)?;
+    let tree = apply::responses(run, &prepared.files, ran, &mut report)?;
+    write::outputs(run, &tree, &prepared, &mut report)?;
     report.timings.push(timing("total", total.elapsed()));
     Ok(report)
 }
 
-/// The load stage, with its messages: the front-end's warnings and the compiler's are printed
-/// as protoc prints them, before any error.
-fn load_stage(run: &Run) -> Result<Loaded, Failure> {
-    let mut warnings = run.warnings.clone();
-    let loaded = load::load(
+/// Load, transform and prepare, or all three from the compile cache under `root`. Messages come
+/// out as protoc prints them, before any error: the front-end's warnings, the source tree's,
+/// then the compiler's (replayed on a hit).
+fn prepare_stage(run: &Run, root: Option<&Path>) -> Result<(Prepared, &'static str), Failure> {
+    for w in &run.warnings {
+        eprintln!("{w}");
+    }
+    let (tree, missing_dirs) = match load::source_tree(&run.input) {
+        Some((tree, missing)) => (Some(tree), missing),
+        None => (None, Vec::new()),
+    };
+    for w in &missing_dirs {
+        eprintln!("{w}");
+    }
+    let cached = match (&tree, root) {
+        (Some(tree), Some(root)) => snapshot::Snapshot::for_run(run, root, tree),
+        _ => None,
+    };
+    let stored = cached.as_ref().and_then(|c| c.lookup());
+    if let (Some(hit), CacheMode::On) = (&stored, run.compile_cache) {
+        for w in &hit.warnings {
+            eprintln!("{w}");
+        }
+        return Ok((hit.prepared.clone(), "compile (compile cache hit)"));
+    }
+
+    let reads = cached.as_ref().map(|_| load::Reads::default());
+    let mut warnings = Vec::new();
+    let inputs = load::load(
         &run.input,
+        tree.clone(),
         run.output.descriptor_set.is_some(),
         &mut warnings,
+        reads.as_ref(),
     );
     for w in &warnings {
         eprintln!("{w}");
     }
-    Ok(match loaded.map_err(|lines| Failure { lines })? {
+    let loaded = match inputs.map_err(|lines| Failure { lines })? {
         Inputs::DescriptorSets(files) => Loaded {
             files,
             compiled: None,
@@ -116,7 +161,52 @@ fn load_stage(run: &Run) -> Result<Loaded, Failure> {
             inputs: c.inputs.clone(),
             compiled: Some(c),
         },
-    })
+    };
+    let what = match loaded.compiled {
+        Some(_) => "compile .proto files",
+        None => "load descriptor sets",
+    };
+    let loaded = transform::apply(&run.transforms, loaded)?;
+    let prepared = prepare(run, loaded);
+    if let (Some(cached), Some(reads)) = (cached, reads) {
+        let entry = snapshot::Entry { prepared, warnings };
+        if let Some(stored) = stored {
+            if stored != entry {
+                cached.remove();
+                return Err(Failure::one(format!(
+                    "protowasm: --verify-cache: the compile cache entry {} differs from a fresh compile; it was removed",
+                    cached.key_hex()
+                )));
+            }
+        } else {
+            cached.store(&entry, reads);
+        }
+        return Ok((entry.prepared, what));
+    }
+    Ok((prepared, what))
+}
+
+/// What the later stages need of `loaded`, the compiler's products made once.
+fn prepare(run: &Run, loaded: Loaded) -> Prepared {
+    let compiled = loaded.compiled.as_ref();
+    Prepared {
+        entries: run
+            .plugins
+            .iter()
+            .map(|plugin| plan::generate_entries(compiled, &loaded.files, &loaded.inputs, plugin))
+            .collect(),
+        descriptor_set: match (&run.output.descriptor_set, compiled) {
+            (Some(out), Some(c)) => Some(c.descriptor_set(out)),
+            _ => None,
+        },
+        dependencies: match (&run.output.dependency_file, compiled) {
+            (Some(_), Some(c)) => Some(c.dependency_files()),
+            _ => None,
+        },
+        found_warnings: compiled.is_some_and(|c| c.found_warnings),
+        files: loaded.files,
+        inputs: loaded.inputs,
+    }
 }
 
 fn timing(what: &str, took: Duration) -> String {

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use super::load::EntryForm;
-use super::{Compiled, Failure, Loaded};
+use super::{Compiled, Failure, Prepared};
 use crate::descriptor_set::FileSet;
 use crate::model::{GroupBy, Grouping, Imports, PluginRun, ProtoFileOrder, Run};
 use crate::plugins::{Plugin, PluginSource};
@@ -22,7 +22,7 @@ pub struct Job {
 }
 
 /// The run's requests, plugin by plugin in declared order.
-pub fn jobs(run: &Run, loaded: &Loaded) -> Result<Vec<Job>, Failure> {
+pub fn jobs(run: &Run, prepared: &Prepared) -> Result<Vec<Job>, Failure> {
     let runnable: Vec<Plugin> = run
         .plugins
         .iter()
@@ -31,17 +31,15 @@ pub fn jobs(run: &Run, loaded: &Loaded) -> Result<Vec<Job>, Failure> {
     let mut jobs = Vec::new();
     for (index, (plugin, runnable)) in run.plugins.iter().zip(runnable).enumerate() {
         let filtered;
-        let loaded = if plugin.types.is_empty() {
-            loaded
+        let no_entries = HashMap::new();
+        // A plugin's own type filter cuts the files down from what was sent to every plugin;
+        // the cut files go as they are.
+        let (files, inputs, entries) = if plugin.types.is_empty() {
+            (&prepared.files, &prepared.inputs, &prepared.entries[index])
         } else {
-            let (files, inputs) = super::transform::types(&plugin.types, loaded)
+            filtered = super::transform::types(&plugin.types, &prepared.files, &prepared.inputs)
                 .map_err(|e| Failure::one(format!("{}: types: {e}", plugin.origin)))?;
-            filtered = Loaded {
-                files,
-                compiled: None,
-                inputs,
-            };
-            &filtered
+            (&filtered.0, &filtered.1, &no_entries)
         };
         // buf lists a whole-image request's files in its image order; a directory's request
         // is an image of its own, built from the directory's files by path.
@@ -49,24 +47,23 @@ pub fn jobs(run: &Run, loaded: &Loaded) -> Result<Vec<Job>, Failure> {
             (ProtoFileOrder::Compiled, GroupBy::All) => ProtoFileOrder::Compiled,
             _ => ProtoFileOrder::FromFilesToGenerate,
         };
-        for mut files in file_groups(&plugin.requests, loaded) {
+        for mut group in file_groups(&plugin.requests, files, inputs) {
             if order == ProtoFileOrder::Compiled {
-                in_compiled_order(&mut files, &loaded.files);
+                in_compiled_order(&mut group, files);
             }
-            let entries = generate_entries(loaded.compiled.as_ref(), &files, plugin);
             let request = request::build(
-                &loaded.files,
-                &files,
+                files,
+                &group,
                 &plugin.parameter,
                 run.compiler_version.as_ref(),
-                &entries,
+                entries,
                 order,
             );
             jobs.push(Job {
                 plugin: index,
                 runnable: runnable.clone(),
                 request,
-                files,
+                files: group,
             });
         }
     }
@@ -75,21 +72,17 @@ pub fn jobs(run: &Run, loaded: &Loaded) -> Result<Vec<Job>, Failure> {
 
 /// The files to generate of each request: the inputs grouped, each group with its imports if
 /// asked, each then split across cores if the plugin allows it.
-fn file_groups(grouping: &Grouping, loaded: &Loaded) -> Vec<Vec<String>> {
+fn file_groups(grouping: &Grouping, set: &FileSet, inputs: &[String]) -> Vec<Vec<String>> {
     let groups = match grouping.by {
-        GroupBy::All => vec![loaded.inputs.clone()],
-        GroupBy::Directory => by_directory(&loaded.inputs),
+        GroupBy::All => vec![inputs.to_vec()],
+        GroupBy::Directory => by_directory(inputs),
     };
     // Imports are found in the files sent, so a type filter's cut is what counts.
     let groups = match grouping.imports {
         Imports::No => groups,
         imports => groups
             .iter()
-            .map(|files| {
-                loaded
-                    .files
-                    .with_imports(files, &loaded.inputs, imports == Imports::All)
-            })
+            .map(|files| set.with_imports(files, inputs, imports == Imports::All))
             .collect(),
     };
     if !grouping.split_across_cores {
@@ -98,7 +91,7 @@ fn file_groups(grouping: &Grouping, loaded: &Loaded) -> Vec<Vec<String>> {
     let parts = rayon::current_num_threads();
     groups
         .iter()
-        .flat_map(|files| split_files(&loaded.files, files, parts))
+        .flat_map(|files| split_files(set, files, parts))
         .collect()
 }
 
@@ -167,15 +160,21 @@ const FORMER_BUILT_INS: &[&str] = &[
 /// protoc's former built-in generators get no computed json_names. A generator of the builtins
 /// module gets the file as protoc's built-in would see it ([`EntryForm::BUILT_IN`]), so that
 /// what it embeds (a serialized descriptor) is what protoc's built-in embeds. Only for compiled
-/// inputs; files from descriptor sets are sent as they are.
-fn generate_entries(
+/// inputs; files from descriptor sets are sent as they are. Made for every file the plugin may
+/// be asked to generate: the inputs, or every file when its requests include imports.
+pub fn generate_entries(
     compiled: Option<&Compiled>,
+    set: &FileSet,
     inputs: &[String],
     plugin: &PluginRun,
 ) -> HashMap<String, Vec<u8>> {
     let Some(c) = compiled else {
         return HashMap::new();
     };
+    // A plugin with a type filter of its own is sent the cut files as they are.
+    if !plugin.types.is_empty() {
+        return HashMap::new();
+    }
     let form = if serves_builtin(plugin) {
         EntryForm::BUILT_IN
     } else {
@@ -190,7 +189,14 @@ fn generate_entries(
             source_retention_options: false,
         }
     };
-    inputs
+    let all: Vec<String>;
+    let names = if plugin.requests.imports == Imports::No {
+        inputs
+    } else {
+        all = set.files().map(|f| f.name.clone()).collect();
+        &all
+    };
+    names
         .iter()
         .filter_map(|name| Some((name.clone(), c.generate_entry(name, form)?)))
         .collect()
@@ -198,7 +204,7 @@ fn generate_entries(
 
 /// Whether `plugin` runs a generator of a module's `builtins` list (`--python_out` served by
 /// the builtins module), rather than a plugin of its own.
-fn serves_builtin(plugin: &PluginRun) -> bool {
+pub fn serves_builtin(plugin: &PluginRun) -> bool {
     let PluginSource::Registry { entry, .. } = &plugin.source else {
         return false;
     };
@@ -277,21 +283,16 @@ mod tests {
 
     #[test]
     fn groups_follow_the_grouping() {
-        let loaded = Loaded {
-            files: FileSet::default(),
-            compiled: None,
-            inputs: ["a/1.proto", "b/2.proto", "a/3.proto"]
-                .map(String::from)
-                .to_vec(),
-        };
+        let set = FileSet::default();
+        let inputs = ["a/1.proto", "b/2.proto", "a/3.proto"].map(String::from);
         let all = Grouping::default();
-        assert_eq!(file_groups(&all, &loaded), [loaded.inputs.to_vec()]);
+        assert_eq!(file_groups(&all, &set, &inputs), [inputs.to_vec()]);
         let by_dir = Grouping {
             by: GroupBy::Directory,
             ..all
         };
         assert_eq!(
-            file_groups(&by_dir, &loaded),
+            file_groups(&by_dir, &set, &inputs),
             [
                 vec!["a/1.proto".to_string(), "a/3.proto".into()],
                 vec!["b/2.proto".into()]

@@ -6,7 +6,7 @@ use rayon::prelude::*;
 
 use super::plan::Job;
 use super::Failure;
-use crate::cache::{ModuleCache, ResponseCache};
+use crate::cache::{BlobCache, ModuleCache};
 use crate::model::Run;
 use crate::plugins::{
     CachedRunner, NativeRunner, PluginError, PluginKind, PluginRunner, ProtocProxyRunner,
@@ -39,7 +39,7 @@ pub fn plugins(run: &Run, jobs: Vec<Job>, cache: ModuleCache) -> Result<Vec<Ran>
             let label = format!("{}: {}", plugin.origin, plugin.name);
             let cached = wasm.as_ref().map(|wasm| CachedRunner {
                 wasm,
-                responses: ResponseCache::new(dir.as_deref()),
+                responses: BlobCache::responses(dir.as_deref()),
                 remote: remote.clone(),
                 mode: plugin.cache,
             });

@@ -20,8 +20,8 @@ pub fn apply(transforms: &[Transform], mut loaded: Loaded) -> Result<Loaded, Fai
             Transform::Managed { rules, modules } => managed(rules, modules, &mut loaded)?,
             Transform::AsBufCompiles => as_buf_compiles(&mut loaded)?,
             Transform::Types { filter, origin } => {
-                (loaded.files, loaded.inputs) =
-                    types(filter, &loaded).map_err(|e| Failure::one(format!("{origin}: {e}")))?;
+                (loaded.files, loaded.inputs) = types(filter, &loaded.files, &loaded.inputs)
+                    .map_err(|e| Failure::one(format!("{origin}: {e}")))?;
             }
         }
     }
@@ -32,14 +32,18 @@ pub fn apply(transforms: &[Transform], mut loaded: Loaded) -> Result<Loaded, Fai
 /// them.
 /// The filter runs on the files as they are sent and, for inputs, on their copies with
 /// source-retention options too.
-pub fn types(filter: &TypeFilter, loaded: &Loaded) -> Result<(FileSet, Vec<String>), String> {
+pub fn types(
+    filter: &TypeFilter,
+    files: &FileSet,
+    inputs: &[String],
+) -> Result<(FileSet, Vec<String>), String> {
     let decode = |name: &str, bytes: &[u8]| {
         FileDescriptorProto::decode(bytes).map_err(|e| format!("{name}: {e}"))
     };
     let mut sent = Vec::new();
     let mut full = Vec::new();
-    for f in loaded.files.dependency_order(&loaded.inputs) {
-        let is_import = !loaded.inputs.contains(&f.name);
+    for f in files.dependency_order(inputs) {
+        let is_import = !inputs.contains(&f.name);
         let with_retention = decode(&f.name, &f.bytes)?;
         let as_sent = match &f.stripped {
             Some(s) => decode(&f.name, s)?,
@@ -56,11 +60,11 @@ pub fn types(filter: &TypeFilter, loaded: &Loaded) -> Result<(FileSet, Vec<Strin
     }
     let kept_full = crate::transform::types::filter(&full, filter)?;
     let kept_sent = crate::transform::types::filter(&sent, filter)?;
+    let set = files;
     let mut files = FileSet::default();
     for (f, s) in kept_full.iter().zip(&kept_sent) {
         let name = f.name.clone().unwrap_or_default();
-        let stripped = loaded
-            .files
+        let stripped = set
             .get(&name)
             .and_then(|r| r.stripped.as_ref())
             .map(|_| s.encode_to_vec());
@@ -69,8 +73,7 @@ pub fn types(filter: &TypeFilter, loaded: &Loaded) -> Result<(FileSet, Vec<Strin
             .map_err(|_| format!("{name}: cannot encode the filtered file"))?;
     }
     // The inputs left, in their original order.
-    let inputs = loaded
-        .inputs
+    let inputs = inputs
         .iter()
         .filter(|i| files.get(i).is_some())
         .cloned()

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use super::{timing, Failure, Loaded, Report};
+use super::{load, timing, Failure, Prepared, Report};
 use crate::model::{FilesMode, Run};
 use crate::output::{self, OutputTree};
 
@@ -14,7 +14,7 @@ use crate::output::{self, OutputTree};
 pub fn outputs(
     run: &Run,
     tree: &OutputTree,
-    loaded: &Loaded,
+    prepared: &Prepared,
     report: &mut Report,
 ) -> Result<(), Failure> {
     let (create_dirs, clean, manifests) = match &run.output.files {
@@ -42,7 +42,7 @@ pub fn outputs(
         .timings
         .push(timing("write outputs", started.elapsed()));
 
-    if let (Some(path), Some(c)) = (&run.output.dependency_file, &loaded.compiled) {
+    if let (Some(path), Some(disk)) = (&run.output.dependency_file, &prepared.dependencies) {
         let mut outputs: Vec<String> = Vec::new();
         for (location, files) in tree.locations() {
             for name in files.files().keys() {
@@ -53,13 +53,13 @@ pub fn outputs(
         if let Some(o) = &run.output.descriptor_set {
             outputs.push(o.path.display().to_string());
         }
-        write_file(path, c.dependency_rule(&outputs).as_bytes())?;
+        write_file(path, load::dependency_rule(&outputs, disk).as_bytes())?;
     }
-    if let (Some(out), Some(c)) = (&run.output.descriptor_set, &loaded.compiled) {
-        write_file(&out.path, &c.descriptor_set(out))?;
+    if let (Some(out), Some(set)) = (&run.output.descriptor_set, &prepared.descriptor_set) {
+        write_file(&out.path, set)?;
     }
     // As protoc does: the outputs are written, then warnings fail the run.
-    if run.output.fatal_warnings && loaded.compiled.as_ref().is_some_and(|c| c.found_warnings) {
+    if run.output.fatal_warnings && prepared.found_warnings {
         return Err(Failure { lines: Vec::new() });
     }
     Ok(())

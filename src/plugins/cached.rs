@@ -19,7 +19,7 @@ use prost_types::compiler::CodeGeneratorResponse;
 use sha2::{Digest, Sha256};
 
 use super::{Limits, Plugin, PluginError, PluginRunner, ResponseSource, RunOutput, WasmRuntime};
-use crate::cache::{remote, Hit, RemoteCache, ResponseCache};
+use crate::cache::{remote, BlobCache, Hit, RemoteCache};
 
 /// `--no-cache`, the default, or `--verify-cache`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -36,7 +36,7 @@ pub enum CacheMode {
 /// Wasm plugin runs through the output cache: the local one, then the remote one if set.
 pub struct CachedRunner<'a> {
     pub wasm: &'a WasmRuntime,
-    pub responses: ResponseCache,
+    pub responses: BlobCache,
     pub remote: Option<Arc<RemoteCache>>,
     pub mode: CacheMode,
 }

@@ -8,6 +8,7 @@ mod buf_managed;
 mod buf_types;
 mod cache;
 mod cli;
+mod compile_cache;
 mod compile_cli;
 mod failures;
 mod golden;
