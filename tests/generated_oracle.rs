@@ -252,7 +252,10 @@ struct Run {
 fn protoc_command(program: &Path, args: &[&str], dir: &Path) -> std::process::Output {
     let mut cmd = Command::new(program);
     if program != support::protoc() {
-        cmd.arg("protoc");
+        // A cache of this test run's own: the compile cache stores what protowasm compiles.
+        static CACHE: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+        let cache = CACHE.get_or_init(|| tempfile::tempdir().unwrap());
+        cmd.arg("protoc").env("PROTOWASM_CACHE_DIR", cache.path());
     }
     cmd.args(args)
         .current_dir(dir)
@@ -456,4 +459,155 @@ fn input_rule_flags_match_protoc() {
         args.extend_from_slice(case);
         assert_same_cli(dir.path(), &args);
     }
+}
+
+/// One generated workspace: files `f0.proto`..`fN.proto`, each importing some earlier ones (and
+/// now and then a file that does not exist), each declaring messages whose fields use types of
+/// its imports, with breakage sprinkled in: syntax errors, undefined and unimported types,
+/// symbols defined twice across files, reused field numbers, unused imports, import cycles and
+/// public imports. Returns the files and the inputs to name on the command line.
+fn broken_workspace(seed: u64) -> (Vec<(String, String)>, Vec<String>) {
+    let mut rng = Rng(seed);
+    let n = rng.range(3, 7) as usize;
+    let packages = ["p", "q", "p.sub"];
+    let mut files = Vec::new();
+    // What each file declares: (package, message names).
+    let mut declared: Vec<(&str, Vec<String>)> = Vec::new();
+    for i in 0..n {
+        let package = rng.pick(&packages);
+        let mut text = String::from("syntax = \"proto3\";\n");
+        let _ = writeln!(text, "package {package};");
+        let mut imports: Vec<usize> = (0..i).filter(|_| rng.below(3) == 0).collect();
+        if i > 0 && imports.is_empty() {
+            imports.push(rng.below(i as u64) as usize);
+        }
+        for &j in &imports {
+            let public = if rng.below(5) == 0 { "public " } else { "" };
+            let _ = writeln!(text, "import {public}\"f{j}.proto\";");
+        }
+        match rng.below(12) {
+            0 => text.push_str("import \"missing.proto\";\n"),
+            // A cycle back to this file through a later one.
+            1 if i + 1 < n => {
+                let _ = writeln!(text, "import \"f{}.proto\";", i + 1);
+            }
+            _ => {}
+        }
+        let mut names = Vec::new();
+        for k in 0..rng.range(1, 3) {
+            // Now and then the name another file already took in the same package.
+            let name = match declared.iter().find(|(p, _)| *p == package) {
+                Some((_, theirs)) if rng.below(8) == 0 => theirs[0].clone(),
+                _ => format!("M{i}x{k}"),
+            };
+            let _ = writeln!(text, "message {name} {{");
+            for field in 1..=rng.range(1, 4) {
+                // A type from an import, from a file not imported, a nested or missing one, or
+                // a scalar.
+                let ty = match rng.below(6) {
+                    0 | 1 if !imports.is_empty() => {
+                        let j = imports[rng.below(imports.len() as u64) as usize];
+                        let (p, ms) = &declared[j];
+                        format!("{p}.{}", ms[rng.below(ms.len() as u64) as usize])
+                    }
+                    2 if i > 0 => {
+                        let (p, ms) = &declared[rng.below(i as u64) as usize];
+                        format!(".{p}.{}", ms[0])
+                    }
+                    3 => format!("Undefined{}", rng.below(3)),
+                    _ => rng.pick(&["int32", "string", "bytes"]).to_string(),
+                };
+                let number = if rng.below(10) == 0 { 1 } else { field };
+                let _ = writeln!(text, "  {ty} f{field} = {number};");
+            }
+            if rng.below(10) == 0 {
+                text.push_str("  int32 broken = 9\n");
+            }
+            text.push_str("}\n");
+            names.push(name);
+        }
+        // Services, extensions and enums whose types come from imports (or nowhere).
+        let some_type = |rng: &mut Rng| -> String {
+            match imports.as_slice() {
+                [] => format!("Undefined{}", rng.below(2)),
+                _ if rng.below(4) == 0 => "Missing.Type".to_string(),
+                imports => {
+                    let j = imports[rng.below(imports.len() as u64) as usize];
+                    let (p, ms) = &declared[j];
+                    format!("{p}.{}", ms[0])
+                }
+            }
+        };
+        if rng.below(4) == 0 {
+            let (a, b) = (some_type(&mut rng), some_type(&mut rng));
+            let _ = writeln!(text, "service S{i} {{ rpc Call({a}) returns ({b}); }}");
+        }
+        if rng.below(5) == 0 {
+            let target = some_type(&mut rng);
+            let _ = writeln!(text, "extend {target} {{ int32 ext{i} = 100; }}");
+        }
+        if rng.below(5) == 0 {
+            let zero = if rng.below(3) == 0 { "E1" } else { "E0" };
+            let _ = writeln!(text, "enum En{i} {{ {zero}x{i} = 0; E1x{i} = 1; }}");
+            let _ = writeln!(
+                text,
+                "message UsesEn{i} {{ En{i} e = 1; map<string, {}> m = 2; }}",
+                some_type(&mut rng)
+            );
+        }
+        if rng.below(10) == 0 {
+            text.push_str("message {\n");
+        }
+        declared.push((package, names));
+        files.push((format!("f{i}.proto"), text));
+    }
+    let mut inputs: Vec<String> = (0..rng.range(1, 3))
+        .map(|_| format!("f{}.proto", rng.below(n as u64)))
+        .collect();
+    inputs.dedup();
+    (files, inputs)
+}
+
+/// protoc keeps building a file whose imports failed, so every file's errors are reported, in
+/// its order: a broken import's own errors, `Import "x" was not found or had errors.`, then the
+/// importer's own (`"p.M" is not defined.`). The same stderr, exit status and, when it succeeds,
+/// set, on hundreds of generated broken workspaces.
+#[test]
+fn generated_broken_workspaces_report_every_error_as_protoc_does() {
+    let mut failing = 0;
+    let mut with_import_errors = 0;
+    let seeds = 300;
+    for seed in 1..=seeds {
+        let dir = tempfile::tempdir().unwrap();
+        let (files, inputs) = broken_workspace(seed);
+        for (name, text) in &files {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        let mut args = vec!["-I.", "--include_imports"];
+        args.extend(inputs.iter().map(String::as_str));
+        let theirs = compile(&support::protoc(), &args, dir.path(), "theirs.pb");
+        let ours = compile(&protowasm(), &args, dir.path(), "ours.pb");
+        let workspace: String = files
+            .iter()
+            .map(|(name, text)| format!("--- {name}\n{text}"))
+            .collect();
+        assert_eq!(
+            (ours.code, &ours.stderr),
+            (theirs.code, &theirs.stderr),
+            "seed {seed}, protoc {}\n{workspace}",
+            args.join(" ")
+        );
+        assert!(ours.set == theirs.set, "seed {seed}: the sets differ");
+        failing += (theirs.code != Some(0)) as usize;
+        with_import_errors += theirs.stderr.contains("was not found or had errors") as usize;
+    }
+    // The generator must reach what the test is about.
+    assert!(
+        failing >= seeds as usize / 3,
+        "only {failing} of {seeds} workspaces fail"
+    );
+    assert!(
+        with_import_errors >= seeds as usize / 5,
+        "only {with_import_errors} of {seeds} workspaces have failed imports"
+    );
 }

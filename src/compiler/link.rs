@@ -588,8 +588,32 @@ impl Linker<'_> {
             self.message(n, &full, &[path, &[3, i as i32]].concat());
         }
         let next = validate::next_free_number(m);
+        // protoc's `sequential_field_limit_`: fields numbered 1, 2, 3... from the start own
+        // their numbers whether or not they link.
+        let sequential: Vec<String> = m
+            .field
+            .iter()
+            .enumerate()
+            .take_while(|(i, f)| f.number() as i64 == *i as i64 + 1)
+            .map(|(_, f)| f.name().to_string())
+            .collect();
         for (i, f) in m.field.iter_mut().enumerate() {
-            self.field(f, &full, &[path, &[2, i as i32]].concat(), Some(next));
+            let path = [path, &[2, i as i32]].concat();
+            if let Some(other) = (f.number() >= 1)
+                .then(|| sequential.get(f.number() as usize - 1))
+                .flatten()
+                .filter(|_| f.number() as usize - 1 != i)
+            {
+                if self.field_types(f, &full, &path) {
+                    let message = validate::number_used(f.number(), &full, other, Some(next));
+                    self.error(
+                        &[&path[..], &[validate::path::FIELD_NUMBER]].concat(),
+                        message,
+                    );
+                }
+                continue;
+            }
+            self.field(f, &full, &path, Some(next));
         }
         for (i, x) in m.extension.iter_mut().enumerate() {
             self.field(x, &full, &[path, &[6, i as i32]].concat(), None);
