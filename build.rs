@@ -44,6 +44,22 @@ fn main() {
     }
     table.push(']');
     std::fs::write(out_dir.join("builtin_protos.rs"), table).unwrap();
+
+    // `--notices` prints protoc's own notices: asked of that protoc, without its final newline
+    // (the flag adds one back, as protoc's `std::endl` does).
+    let protoc = protoc_bin_vendored::protoc_bin_path().expect("protoc-bin-vendored ships protoc");
+    let notices = std::process::Command::new(&protoc)
+        .arg("--notices")
+        .output()
+        .unwrap_or_else(|e| panic!("running {} --notices: {e}", protoc.display()));
+    assert!(
+        notices.status.success(),
+        "{} --notices failed",
+        protoc.display()
+    );
+    let text = String::from_utf8(notices.stdout).expect("protoc's notices are UTF-8");
+    let text = text.strip_suffix('\n').unwrap_or(&text);
+    std::fs::write(out_dir.join("protoc_notices.txt"), text).unwrap();
     println!("cargo:rerun-if-changed=build.rs");
 }
 

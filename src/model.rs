@@ -36,6 +36,8 @@ pub struct Run {
     /// The compile cache (`engine::snapshot`): `--no-cache` turns it off with the output cache,
     /// `--verify-cache` compiles anyway and fails if the stored result differs.
     pub compile_cache: CacheMode,
+    /// `--enable_codegen_trace`: plugins see `PROTOC_CODEGEN_TRACE=yes`, as under protoc.
+    pub codegen_trace: bool,
 }
 
 /// The files to compile, or to take from descriptor sets, as protoc finds them.
@@ -207,6 +209,8 @@ pub struct Output {
     /// How a plugin's insertion into an earlier file is made: protoc's way, or buf's (the
     /// target's lines joined again, so it loses a final newline).
     pub insertion: InsertionStyle,
+    /// `--print_free_field_numbers`: print each input message's free numbers instead.
+    pub print_free_field_numbers: bool,
 }
 
 /// What becomes of the generated files.

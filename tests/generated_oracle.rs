@@ -611,3 +611,86 @@ fn generated_broken_workspaces_report_every_error_as_protoc_does() {
         "only {with_import_errors} of {seeds} workspaces have failed imports"
     );
 }
+
+/// `--print_free_field_numbers` on protoc's own include directory, the compiler's edge files and
+/// a file with groups, maps, nested types, extension and reserved ranges; `--notices`; and the
+/// flag combinations protoc refuses, each with protoc's message.
+#[test]
+fn print_free_field_numbers_and_notices_match_protoc() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("ranges.proto"),
+        "syntax = \"proto2\";\npackage r;\n\
+         message A {\n  optional int32 a = 1;\n  optional group G = 2 { optional int32 g = 3; message InG {} }\n\
+           map<string, A> m = 7;\n  extensions 10 to 19, 30 to max;\n  reserved 4, 20 to 25;\n\
+           message B { optional int32 x = 5; message C { optional int32 y = 536870911; } }\n}\n\
+         message Empty {}\nmessage Full { extensions 1 to max; }\n\
+         message Gaps { optional int32 a = 2; optional int32 b = 3; optional int32 c = 5; }\n",
+    )
+    .unwrap();
+    // An unused import: a warning, which --fatal_warnings turns into a failure before printing.
+    std::fs::write(
+        dir.path().join("w.proto"),
+        "syntax = \"proto2\";\nimport \"ranges.proto\";\nmessage W {}\n",
+    )
+    .unwrap();
+    let include = support::protoc_include();
+    let include_arg = format!("-I{}", include.display());
+    let mut wkt: Vec<String> = Vec::new();
+    for entry in std::fs::read_dir(include.join("google/protobuf")).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        if name.ends_with(".proto") {
+            wkt.push(format!("google/protobuf/{name}"));
+        }
+    }
+    wkt.sort();
+    let mut args = vec![include_arg.as_str(), "--print_free_field_numbers"];
+    args.extend(wkt.iter().map(String::as_str));
+    assert_same_cli(dir.path(), &args);
+    assert_same_cli(dir.path(), &["--print_free_field_numbers", "ranges.proto"]);
+
+    let compiler = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/compiler");
+    let compiler_arg = format!("-I{}", compiler.display());
+    for entry in std::fs::read_dir(&compiler).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        if name.ends_with(".proto") {
+            assert_same_cli(
+                dir.path(),
+                &[
+                    &compiler_arg,
+                    &include_arg,
+                    "--print_free_field_numbers",
+                    &name,
+                ],
+            );
+        }
+    }
+    for refused in [
+        &["--print_free_field_numbers", "-oout.pb", "ranges.proto"][..],
+        &["-oout.pb", "--print_free_field_numbers", "ranges.proto"],
+        &["--print_free_field_numbers", "--cpp_out=.", "ranges.proto"],
+        &["--cpp_out=.", "--print_free_field_numbers", "ranges.proto"],
+        &[
+            "--print_free_field_numbers",
+            "--print_free_field_numbers",
+            "ranges.proto",
+        ],
+        &[
+            "--print_free_field_numbers",
+            "--dependency_out=d",
+            "ranges.proto",
+        ],
+        &["--print_free_field_numbers"],
+        &[
+            "--print_free_field_numbers",
+            "--fatal_warnings",
+            "missing.proto",
+        ],
+        &["--print_free_field_numbers", "w.proto"],
+        &["--print_free_field_numbers", "--fatal_warnings", "w.proto"],
+    ] {
+        assert_same_cli(dir.path(), refused);
+    }
+    assert_same_cli(dir.path(), &["--notices"]);
+    assert_same_cli(dir.path(), &["--notices", "ranges.proto"]);
+}

@@ -56,7 +56,12 @@ fn run(program: &Path, args: &[String], dir: &Path, mode: Mode) -> Outcome {
                 .env("CAPTURE_EDITIONS", "1");
         }
     }
+    // protowasm's compile cache stores what it compiles: a directory of this test run's own,
+    // so that the corpora do not land in the user's cache.
+    static CACHE: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    let cache = CACHE.get_or_init(|| tempfile::tempdir().unwrap());
     let output = cmd
+        .env("PROTOWASM_CACHE_DIR", cache.path())
         .current_dir(dir)
         .output()
         .unwrap_or_else(|e| panic!("running {}: {e}", program.display()));

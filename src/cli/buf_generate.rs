@@ -218,6 +218,7 @@ pub fn to_run(args: &GenerateArgs, cwd: &Path) -> Result<Run, String> {
             ..Output::default()
         },
         compile_cache: cache,
+        codegen_trace: false,
     })
 }
 

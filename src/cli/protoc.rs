@@ -72,6 +72,10 @@ pub struct ProtocArgs {
     pub fatal_warnings: bool,
     /// `--disallow_services`, `--direct_dependencies`, `--option_dependencies` and their messages.
     pub rules: InputRules,
+    /// `--print_free_field_numbers`: compile, then print each input message's free numbers.
+    pub print_free_field_numbers: bool,
+    /// `--enable_codegen_trace=ANY`: plugins see `PROTOC_CODEGEN_TRACE=yes`.
+    pub codegen_trace: bool,
     /// Messages protoc prints while reading the arguments but that do not stop it
     /// (`--include_imports only makes sense ...`).
     pub warnings: Vec<String>,
@@ -88,7 +92,6 @@ const NO_VALUE_FLAGS: &[&str] = &[
     "--decode_raw",
     "--print_free_field_numbers",
     "--experimental_editions",
-    "--enable_codegen_trace",
     "--notices",
     "--fatal_warnings",
     "--experimental_allow_proto3_optional",
@@ -105,14 +108,11 @@ const NO_VALUE_FLAGS: &[&str] = &[
 /// protoc flags that exist but that protowasm does not implement yet; using one is an error
 /// rather than a silent difference.
 const NOT_YET: &[&str] = &[
-    "--print_free_field_numbers",
     "--encode",
     "--decode",
     "--decode_raw",
     "--deterministic_output",
     "--experimental_editions",
-    "--enable_codegen_trace",
-    "--notices",
     "--unsafe_allow_out_dir_escape",
 ];
 
@@ -198,6 +198,12 @@ pub fn parse(args: Vec<String>, usage_name: &str) -> Result<Parsed, UsageError> 
                 if value.is_empty() {
                     return Err(UsageError(format!("{name} requires a non-empty value.")));
                 }
+                if parsed.print_free_field_numbers {
+                    return Err(UsageError(
+                        "Cannot use --encode or --decode and generate descriptors at the same time."
+                            .into(),
+                    ));
+                }
                 parsed.descriptor_set_out = Some(PathBuf::from(&value));
             }
             "--dependency_out" => {
@@ -230,6 +236,22 @@ pub fn parse(args: Vec<String>, usage_name: &str) -> Result<Parsed, UsageError> 
                 *flag = true;
             }
             "--disallow_services" => parsed.rules.disallow_services = true,
+            "--print_free_field_numbers" => {
+                if parsed.print_free_field_numbers {
+                    return Err(UsageError(format!(
+                        "Cannot use {name} and use --encode, --decode or print other info at the same time."
+                    )));
+                }
+                if !parsed.outputs.is_empty() || parsed.descriptor_set_out.is_some() {
+                    return Err(UsageError(format!(
+                        "Cannot use {name} and generate code or descriptors at the same time."
+                    )));
+                }
+                parsed.print_free_field_numbers = true;
+            }
+            // protoc sets the variable for the plugins it starts; any value turns it on.
+            "--enable_codegen_trace" => parsed.codegen_trace = true,
+            "--notices" => return Ok(Parsed::Print(format!("{}\n", protoc_notices()))),
             // protoc no longer reads it, and accepts it for old build scripts.
             "--experimental_allow_proto3_optional" => {}
             "--direct_dependencies" | "--option_dependencies" => {
@@ -316,6 +338,11 @@ pub fn parse(args: Vec<String>, usage_name: &str) -> Result<Parsed, UsageError> 
                 )))
             }
             n if n.starts_with("--") && n.ends_with("_out") && n.len() > "--_out".len() => {
+                if parsed.print_free_field_numbers {
+                    return Err(UsageError(
+                        "Cannot use --encode, --decode or print .proto info and generate code at the same time.".into(),
+                    ));
+                }
                 let lang = &n[2..n.len() - 4];
                 let (param, location) = match value.split_once(':') {
                     Some((p, l)) => (p.to_string(), l.to_string()),
@@ -365,7 +392,13 @@ pub fn parse(args: Vec<String>, usage_name: &str) -> Result<Parsed, UsageError> 
     if parsed.inputs.is_empty() {
         return Err(UsageError("Missing input file.".into()));
     }
-    if parsed.outputs.is_empty() && parsed.descriptor_set_out.is_none() {
+    if parsed.print_free_field_numbers {
+        if parsed.dependency_out.is_some() {
+            return Err(UsageError(
+                "Can only use --dependency_out=FILE when generating code.".into(),
+            ));
+        }
+    } else if parsed.outputs.is_empty() && parsed.descriptor_set_out.is_none() {
         return Err(UsageError("Missing output directives.".into()));
     }
     if parsed.dependency_out.is_some() && parsed.inputs.len() > 1 {
@@ -482,6 +515,12 @@ protowasm's own flags:
   --timings                   Print where the time went, to stderr.
 "
     )
+}
+
+/// What protoc 36.2 prints for `--notices` (its third-party notices), taken from the protoc of
+/// the crate protoc-bin-vendored at build time (build.rs).
+fn protoc_notices() -> &'static str {
+    include_str!(concat!(env!("OUT_DIR"), "/protoc_notices.txt"))
 }
 
 #[cfg(test)]

@@ -56,8 +56,10 @@ pub fn to_run(args: ProtocArgs, registry: &Registry) -> Run {
             dependency_file: args.dependency_out,
             fatal_warnings: args.fatal_warnings,
             insertion: Default::default(),
+            print_free_field_numbers: args.print_free_field_numbers,
         },
         compile_cache: args.output_cache,
+        codegen_trace: args.codegen_trace,
     }
 }
 

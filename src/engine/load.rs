@@ -576,6 +576,67 @@ impl Compiled {
         Some(Stripper::new(&self.pool).strip(&file).encode_to_vec())
     }
 
+    /// protoc's `--print_free_field_numbers` text: for each input, each top-level message after
+    /// its nested ones (map entries and groups included, in declaration order), the numbers
+    /// no field, extension range or reserved range takes.
+    pub fn free_field_numbers(&self) -> String {
+        use crate::compiler::descriptor::DescriptorProto;
+        fn print(m: &DescriptorProto, scope: &str, out: &mut String) {
+            let full = if scope.is_empty() {
+                m.name().to_string()
+            } else {
+                format!("{scope}.{}", m.name())
+            };
+            for nested in &m.nested_type {
+                print(nested, &full, out);
+            }
+            // [start, end) ranges, sorted and deduplicated as protoc's btree_set.
+            let mut taken: std::collections::BTreeSet<(i64, i64)> = m
+                .field
+                .iter()
+                .map(|f| (f.number() as i64, f.number() as i64 + 1))
+                .collect();
+            taken.extend(
+                m.extension_range
+                    .iter()
+                    .map(|r| (r.start() as i64, r.end() as i64)),
+            );
+            taken.extend(
+                m.reserved_range
+                    .iter()
+                    .map(|r| (r.start() as i64, r.end() as i64)),
+            );
+            let mut line = format!("{full:<35} free:");
+            let mut next = 1;
+            for (start, end) in taken {
+                // Groups may reuse their parent's numbers.
+                if next >= end {
+                    continue;
+                }
+                if next + 1 == start {
+                    line += &format!(" {next}");
+                } else if next < start {
+                    line += &format!(" {next}-{}", start - 1);
+                }
+                next = end;
+            }
+            if next <= 536_870_911 {
+                line += &format!(" {next}-INF");
+            }
+            out.push_str(&line);
+            out.push('\n');
+        }
+        let mut out = String::new();
+        for name in &self.inputs {
+            if let Some(file) = self.pool.file(name) {
+                for m in &file.message_type {
+                    print(m, file.package(), &mut out);
+                }
+            }
+        }
+        out
+    }
+
     /// The disk files `--dependency_out`'s rule names, in protoc's order. Built-in files
     /// (protoc's include directory, which protowasm carries inside its binary) are not on disk
     /// and are left out.

@@ -82,6 +82,8 @@ pub struct Prepared {
     pub dependencies: Option<Vec<String>>,
     /// Whether the compiler warned (`--fatal_warnings` then fails the run, after writing).
     pub found_warnings: bool,
+    /// What `--print_free_field_numbers` prints, when asked for.
+    pub free_field_numbers: Option<String>,
 }
 
 /// Runs `run`, compiled plugin modules cached in `cache`.
@@ -204,6 +206,10 @@ fn prepare(run: &Run, loaded: Loaded) -> Prepared {
             _ => None,
         },
         found_warnings: compiled.is_some_and(|c| c.found_warnings),
+        free_field_numbers: match compiled {
+            Some(c) if run.output.print_free_field_numbers => Some(c.free_field_numbers()),
+            _ => None,
+        },
         files: loaded.files,
         inputs: loaded.inputs,
     }

@@ -11,6 +11,9 @@ use crate::model::{GroupBy, Grouping, Imports, PluginRun, ProtoFileOrder, Run};
 use crate::plugins::{Plugin, PluginSource};
 use crate::request;
 
+/// protoc's `io::Printer::kProtocCodegenTrace`, set by `--enable_codegen_trace`.
+const CODEGEN_TRACE: &str = "PROTOC_CODEGEN_TRACE";
+
 /// One plugin run to do.
 pub struct Job {
     /// Which of the run's plugins (an index into `Run::plugins`).
@@ -29,7 +32,14 @@ pub fn jobs(run: &Run, prepared: &Prepared) -> Result<Vec<Job>, Failure> {
         .map(|p| p.source.prepare(&p.name, &p.origin).map_err(Failure::one))
         .collect::<Result<_, _>>()?;
     let mut jobs = Vec::new();
-    for (index, (plugin, runnable)) in run.plugins.iter().zip(runnable).enumerate() {
+    for (index, (plugin, mut runnable)) in run.plugins.iter().zip(runnable).enumerate() {
+        if run.codegen_trace {
+            // protoc sets it without replacing a value already there (setenv's overwrite = 0);
+            // wasm plugins see no environment but this.
+            let value = std::env::var(CODEGEN_TRACE).unwrap_or_else(|_| "yes".to_string());
+            runnable.env.retain(|(k, _)| k != CODEGEN_TRACE);
+            runnable.env.push((CODEGEN_TRACE.to_string(), value));
+        }
         let filtered;
         let no_entries = HashMap::new();
         // A plugin's own type filter cuts the files down from what was sent to every plugin;

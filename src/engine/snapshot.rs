@@ -152,6 +152,7 @@ fn key(run: &Run) -> Option<[u8; 32]> {
     h.update([
         run.output.dependency_file.is_some() as u8,
         run.plugins.is_empty() as u8,
+        run.output.print_free_field_numbers as u8,
     ]);
     h.update((run.plugins.len() as u64).to_le_bytes());
     for plugin in &run.plugins {
@@ -203,6 +204,8 @@ struct StoredEntry {
     found_warnings: bool,
     #[prost(string, repeated, tag = "9")]
     warnings: Vec<String>,
+    #[prost(string, optional, tag = "10")]
+    free_field_numbers: Option<String>,
 }
 
 #[derive(Clone, PartialEq, Message)]
@@ -278,6 +281,7 @@ impl StoredEntry {
             dependencies: p.dependencies.clone().unwrap_or_default(),
             found_warnings: p.found_warnings,
             warnings: entry.warnings.clone(),
+            free_field_numbers: p.free_field_numbers.clone(),
         }
     }
 
@@ -299,6 +303,7 @@ impl StoredEntry {
                 descriptor_set: self.descriptor_set,
                 dependencies: self.has_dependencies.then_some(self.dependencies),
                 found_warnings: self.found_warnings,
+                free_field_numbers: self.free_field_numbers,
             },
             warnings: self.warnings,
         })

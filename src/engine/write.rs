@@ -17,6 +17,14 @@ pub fn outputs(
     prepared: &Prepared,
     report: &mut Report,
 ) -> Result<(), Failure> {
+    if let Some(text) = &prepared.free_field_numbers {
+        // protoc prints nothing when --fatal_warnings fails the run.
+        if run.output.fatal_warnings && prepared.found_warnings {
+            return Err(Failure { lines: Vec::new() });
+        }
+        print!("{text}");
+        return Ok(());
+    }
     let (create_dirs, clean, manifests) = match &run.output.files {
         FilesMode::Check => return check(tree),
         FilesMode::Write {

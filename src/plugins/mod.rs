@@ -42,7 +42,9 @@ pub struct Plugin {
     pub expected_sha256: Option<[u8; 32]>,
     /// Arguments after argv[0] (a template's `local:` command list).
     pub args: Vec<String>,
-    /// Environment variables a wasm plugin sees (from a registry entry's allow-list).
+    /// Environment variables a wasm plugin sees (from a registry entry's allow-list, and
+    /// `PROTOC_CODEGEN_TRACE` under `--enable_codegen_trace`); a native plugin gets them on top of
+    /// protowasm's own environment.
     pub env: Vec<(String, String)>,
 }
 

@@ -24,6 +24,7 @@ impl PluginRunner for NativeRunner {
         let started = Instant::now();
         let mut child = Command::new(&plugin.path)
             .args(&plugin.args)
+            .envs(plugin.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

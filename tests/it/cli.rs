@@ -130,3 +130,72 @@ fn plugins_are_found_on_path_native_or_wasm() {
         "the wasm and native builds of testplug should agree",
     );
 }
+
+/// `--enable_codegen_trace=VALUE` (it takes a value in protoc 36.2) hands plugins
+/// `PROTOC_CODEGEN_TRACE=yes`, as protoc does through its environment: a native plugin sees the
+/// same value under both tools, and a wasm plugin, which sees no environment otherwise, sees
+/// that one variable.
+#[test]
+fn enable_codegen_trace_reaches_native_and_wasm_plugins() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = lay_out(&[("a.proto", "syntax = \"proto3\";\nmessage A {}\n".into())]);
+    let plugin = dir.path().join("protoc-gen-env");
+    // Saves the variable (or "unset"), answers with no files.
+    std::fs::write(
+        &plugin,
+        "#!/bin/sh\ncat >/dev/null\necho \"${PROTOC_CODEGEN_TRACE:-unset}\" > \"$ENV_OUT\"\nprintf '\\020\\001'\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&plugin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::create_dir(dir.path().join("out")).unwrap();
+    let seen = |program: &Path, trace: &[&str]| {
+        let mut args = vec![format!("--plugin=protoc-gen-env={}", plugin.display())];
+        args.extend(trace.iter().map(|s| s.to_string()));
+        args.extend(s(&["--env_out=out", "a.proto"]));
+        let mut cmd = std::process::Command::new(program);
+        if program == Path::new(env!("CARGO_BIN_EXE_protowasm")) {
+            cmd.arg("protoc");
+        }
+        let run = Run::from(
+            cmd.args(&args)
+                .current_dir(dir.path())
+                .env("PROTOWASM_CACHE_DIR", shared_cache())
+                .env("ENV_OUT", dir.path().join("env.txt"))
+                .env_remove("PROTOC_CODEGEN_TRACE")
+                .output()
+                .unwrap(),
+        );
+        run.assert_ok();
+        std::fs::read_to_string(dir.path().join("env.txt")).unwrap()
+    };
+    let protowasm = Path::new(env!("CARGO_BIN_EXE_protowasm"));
+    for trace in [
+        &[][..],
+        &["--enable_codegen_trace=1"],
+        &["--enable_codegen_trace", "no"],
+    ] {
+        assert_eq!(seen(protowasm, trace), seen(&protoc(), trace), "{trace:?}");
+    }
+    assert_eq!(seen(protowasm, &["--enable_codegen_trace=x"]), "yes\n");
+
+    let probe = |trace: &[&str]| {
+        let mut args = vec![format!(
+            "--plugin=protoc-gen-testplug={}",
+            wasm_plugin("testplug").display()
+        )];
+        args.extend(trace.iter().map(|s| s.to_string()));
+        args.extend(s(&["--testplug_out=probe:out", "a.proto"]));
+        protowasm_protoc(dir.path(), &args).assert_ok();
+        std::fs::read_to_string(dir.path().join("out/probe.txt")).unwrap()
+    };
+    assert!(
+        probe(&[]).contains("environment: (none)\n"),
+        "{}",
+        probe(&[])
+    );
+    let traced = probe(&["--enable_codegen_trace=1"]);
+    assert!(
+        traced.contains("environment: PROTOC_CODEGEN_TRACE\n"),
+        "{traced}"
+    );
+}
