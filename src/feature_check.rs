@@ -31,6 +31,7 @@ pub fn check(
     plugin: &str,
     supported_features: u64,
     bounds: &EditionBounds,
+    experimental_editions: bool,
 ) -> String {
     let files: Vec<&RawFile> = files_to_generate
         .iter()
@@ -48,9 +49,10 @@ pub fn check(
             ));
         }
     }
+    // `--experimental_editions` turns the editions checks off.
     let editions = files
         .iter()
-        .filter(|f| f.syntax == "editions" && !exempt(&f.name));
+        .filter(|f| !experimental_editions && f.syntax == "editions" && !exempt(&f.name));
     for f in editions {
         let edition = f.edition.unwrap_or(0);
         if edition < EDITION_2023 {
@@ -85,20 +87,24 @@ pub fn check(
     out
 }
 
-/// protoc's own files are exempt from the editions check.
-fn exempt(name: &str) -> bool {
+/// protoc's own files are exempt from the editions checks (its `CanSkipEditionCheck`).
+pub fn exempt(name: &str) -> bool {
     [
         "google/protobuf/",
         "upb/",
         "com/google/protobuf/",
         "conformance/test_protos/",
+        "test_messages_edition_unstable",
     ]
     .iter()
     .any(|p| name.starts_with(p))
 }
 
+/// The latest edition protoc 36.2 compiles without `--experimental_editions` (EDITION_2026).
+pub const PROTOC_MAXIMUM_EDITION: i32 = 1002;
+
 /// Edition names as protoc prints them: the enum name without `EDITION_`.
-fn edition_name(edition: i32) -> String {
+pub fn edition_name(edition: i32) -> String {
     match edition {
         0 => "UNKNOWN".into(),
         900 => "LEGACY".into(),
@@ -106,6 +112,8 @@ fn edition_name(edition: i32) -> String {
         999 => "PROTO3".into(),
         1000 => "2023".into(),
         1001 => "2024".into(),
+        1002 => "2026".into(),
+        9999 => "UNSTABLE".into(),
         1 => "1_TEST_ONLY".into(),
         2 => "2_TEST_ONLY".into(),
         99997 => "99997_TEST_ONLY".into(),

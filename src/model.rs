@@ -57,6 +57,9 @@ pub struct Input {
     /// protoc's checks on each input once it is built (`--disallow_services`,
     /// `--direct_dependencies`, `--option_dependencies`).
     pub rules: InputRules,
+    /// `--experimental_editions`: files of editions past protoc's maximum compile, and plugins'
+    /// edition ranges are not checked.
+    pub experimental_editions: bool,
 }
 
 /// protoc's per-input rules, checked in input order; the first input that breaks one fails the

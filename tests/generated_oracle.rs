@@ -694,3 +694,70 @@ fn print_free_field_numbers_and_notices_match_protoc() {
     assert_same_cli(dir.path(), &["--notices"]);
     assert_same_cli(dir.path(), &["--notices", "ranges.proto"]);
 }
+
+/// `--experimental_editions`: without it, an input of an edition past protoc's maximum (2026)
+/// is refused with protoc's message (protoc's own files exempt); with it, such files compile to
+/// protoc's bytes, and a plugin's edition range is not checked.
+#[test]
+fn experimental_editions_match_protoc() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = [
+        ("unstable.proto", "edition = \"UNSTABLE\";\npackage u;\nmessage U { int32 a = 1; repeated int32 r = 2; U child = 3 [features.message_encoding = DELIMITED]; }\nenum E { E0 = 0; }\n"),
+        ("e2026.proto", "edition = \"2026\";\npackage n;\nimport \"unstable.proto\";\nmessage N { u.U u = 1; }\n"),
+        ("e2024.proto", "edition = \"2024\";\nmessage F { string s = 1; }\n"),
+        ("p3.proto", "syntax = \"proto3\";\nmessage P { optional int32 o = 1; }\n"),
+    ];
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    // The capture plugin, with the file it saves to set (and editions support not claimed).
+    let capture = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/plugins/capture.sh");
+    let wrapper = dir.path().join("protoc-gen-cap");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nCAPTURE_FILE={}/request.bin exec {}\n",
+            dir.path().display(),
+            capture.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let plugin = format!("--plugin=protoc-gen-cap={}", wrapper.display());
+    std::fs::create_dir(dir.path().join("gen")).unwrap();
+    for inputs in [
+        &["unstable.proto"][..],
+        &["e2026.proto"],
+        &["e2024.proto", "p3.proto"],
+        &["p3.proto", "unstable.proto"],
+    ] {
+        for experimental in [false, true] {
+            let mut args = vec!["-I.", "--include_imports", "--include_source_info"];
+            if experimental {
+                args.push("--experimental_editions");
+            }
+            args.extend(inputs);
+            let theirs = compile(&support::protoc(), &args, dir.path(), "theirs.pb");
+            let ours = compile(&protowasm(), &args, dir.path(), "ours.pb");
+            assert_eq!(
+                (ours.code, &ours.stderr),
+                (theirs.code, &theirs.stderr),
+                "protoc {}",
+                args.join(" ")
+            );
+            assert!(
+                ours.set == theirs.set,
+                "protoc {}: the sets differ",
+                args.join(" ")
+            );
+            // The capture plugin claims no editions support: only the flag lets it run.
+            let mut with_plugin = vec![plugin.as_str(), "--cap_out=gen", "-I."];
+            if experimental {
+                with_plugin.push("--experimental_editions");
+            }
+            with_plugin.extend(inputs);
+            assert_same_cli(dir.path(), &with_plugin);
+        }
+    }
+}

@@ -76,6 +76,8 @@ pub struct ProtocArgs {
     pub print_free_field_numbers: bool,
     /// `--enable_codegen_trace=ANY`: plugins see `PROTOC_CODEGEN_TRACE=yes`.
     pub codegen_trace: bool,
+    /// `--experimental_editions`: no edition range checks.
+    pub experimental_editions: bool,
     /// Messages protoc prints while reading the arguments but that do not stop it
     /// (`--include_imports only makes sense ...`).
     pub warnings: Vec<String>,
@@ -112,7 +114,6 @@ const NOT_YET: &[&str] = &[
     "--decode",
     "--decode_raw",
     "--deterministic_output",
-    "--experimental_editions",
     "--unsafe_allow_out_dir_escape",
 ];
 
@@ -236,6 +237,7 @@ pub fn parse(args: Vec<String>, usage_name: &str) -> Result<Parsed, UsageError> 
                 *flag = true;
             }
             "--disallow_services" => parsed.rules.disallow_services = true,
+            "--experimental_editions" => parsed.experimental_editions = true,
             "--print_free_field_numbers" => {
                 if parsed.print_free_field_numbers {
                     return Err(UsageError(format!(

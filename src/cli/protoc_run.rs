@@ -45,6 +45,7 @@ pub fn to_run(args: ProtocArgs, registry: &Registry) -> Run {
             descriptor_sets: args.descriptor_set_in,
             error_format: args.error_format,
             rules: args.rules,
+            experimental_editions: args.experimental_editions,
         },
         transforms: Vec::new(),
         compiler_version: Some(args.compiler_version.unwrap_or_default()),

@@ -50,6 +50,7 @@ pub mod enum_type {
 pub mod naming {
     pub const STYLE2024: i32 = 1;
     pub const LEGACY: i32 = 2;
+    pub const STYLE2026: i32 = 3;
 }
 
 /// `FeatureSet.RepeatedFieldEncoding`.
@@ -108,17 +109,17 @@ impl Features {
                 utf8_validation: 2,
                 message_encoding: 1,
                 json_format: 1,
-                // Edition 2024 (1001) and later check names.
-                enforce_naming_style: if file.edition.unwrap_or(0) >= 1001 {
-                    naming::STYLE2024
-                } else {
-                    naming::LEGACY
+                // Edition 2024 (1001) and later check names; 2026 (1002) is STYLE2026.
+                enforce_naming_style: match file.edition.unwrap_or(0) {
+                    1002.. => naming::STYLE2026,
+                    1001 => naming::STYLE2024,
+                    _ => naming::LEGACY,
                 },
-                // EXPORT_TOP_LEVEL from edition 2024, EXPORT_ALL before.
-                default_symbol_visibility: if file.edition.unwrap_or(0) >= 1001 {
-                    2
-                } else {
-                    1
+                // EXPORT_ALL before edition 2024, EXPORT_TOP_LEVEL in it, STRICT from 2026.
+                default_symbol_visibility: match file.edition.unwrap_or(0) {
+                    1002.. => 4,
+                    1001 => 2,
+                    _ => 1,
                 },
             }
             .with(file.options.as_ref(), features_field::FILE),

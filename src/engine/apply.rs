@@ -33,7 +33,14 @@ pub fn responses(
     {
         let plugin = &run.plugins[plugin];
         let step = match result.and_then(|out| decode(out, plugin, report)) {
-            Ok(decoded) => apply_one(&mut tree, plugin, decoded, files, &to_generate, &mut lines),
+            Ok(decoded) => apply_one(
+                &mut tree,
+                plugin,
+                decoded,
+                (files, &to_generate),
+                run.input.experimental_editions,
+                &mut lines,
+            ),
             Err(e) => {
                 lines.extend(run_failure(plugin, e));
                 ControlFlow::Break(())
@@ -75,8 +82,8 @@ fn apply_one(
     tree: &mut OutputTree,
     plugin: &PluginRun,
     (response, bounds): (CodeGeneratorResponse, EditionBounds),
-    files: &FileSet,
-    to_generate: &[String],
+    (files, to_generate): (&FileSet, &[String]),
+    experimental_editions: bool,
     lines: &mut Vec<String>,
 ) -> ControlFlow<()> {
     let applied = tree.apply(&plugin.out, &plugin.name, &response);
@@ -99,6 +106,7 @@ fn apply_one(
         &plugin.name,
         response.supported_features(),
         &bounds,
+        experimental_editions,
     );
     if !missing.is_empty() || !response.error().is_empty() {
         lines.push(format!("{missing}{}: {}", plugin.origin, response.error()));

@@ -13,6 +13,7 @@ use crate::compiler::retention::Stripper;
 use crate::compiler::set::{self, FileError, Source};
 use crate::compiler::source_tree::{DiskToVirtual, SourceTree};
 use crate::descriptor_set::FileSet;
+use crate::feature_check;
 use crate::model::{DependencyRule, DescriptorSetOut, ErrorFormat, Input, InputRules};
 
 /// Files compiled for one run.
@@ -195,6 +196,19 @@ fn compile_from(
     let errors = check_inputs(&pool, &names);
     if !errors.is_empty() {
         return Err(render_errors(&errors, tree.as_ref(), format));
+    }
+    // protoc's `EnforceProtocEditionsSupport`, on the inputs once they are valid.
+    if !input.experimental_editions {
+        for name in &names {
+            let edition = pool.file(name).and_then(|f| f.edition).unwrap_or(0);
+            if edition > feature_check::PROTOC_MAXIMUM_EDITION && !feature_check::exempt(name) {
+                return Err(vec![format!(
+                    "{name}: is a file using edition {}, which is later than the protoc maximum supported edition {}.",
+                    feature_check::edition_name(edition),
+                    feature_check::edition_name(feature_check::PROTOC_MAXIMUM_EDITION)
+                )]);
+            }
+        }
     }
     Ok(Compiled {
         pool,
