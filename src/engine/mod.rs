@@ -95,7 +95,11 @@ pub fn execute(run: &Run, cache: ModuleCache) -> Result<Report, Failure> {
     let (prepared, what) = prepare_stage(run, cache.dir())?;
     report.timings.push(timing(what, started.elapsed()));
 
+    let started = Instant::now();
     let jobs = plan::jobs(run, &prepared)?;
+    report
+        .timings
+        .push(timing("requests (plan)", started.elapsed()));
 
     let started = Instant::now();
     let ran = run::plugins(run, jobs, cache)?;
@@ -103,7 +107,11 @@ pub fn execute(run: &Run, cache: ModuleCache) -> Result<Report, Failure> {
         .timings
         .push(timing("plugins (parallel)", started.elapsed()));
 
+    let started = Instant::now();
     let tree = apply::responses(run, &prepared.files, ran, &mut report)?;
+    report
+        .timings
+        .push(timing("apply responses", started.elapsed()));
     write::outputs(run, &tree, &prepared, &mut report)?;
     report.timings.push(timing("total", total.elapsed()));
     Ok(report)

@@ -24,40 +24,52 @@ pub struct Job {
     pub files: Vec<String>,
 }
 
-/// The run's requests, plugin by plugin in declared order.
+/// The run's requests, plugin by plugin in declared order. They are encoded in parallel: on a
+/// re-run answered from the caches, copying each request's files is a good part of the time.
 pub fn jobs(run: &Run, prepared: &Prepared) -> Result<Vec<Job>, Failure> {
+    use rayon::prelude::*;
     let runnable: Vec<Plugin> = run
         .plugins
         .iter()
         .map(|p| p.source.prepare(&p.name, &p.origin).map_err(Failure::one))
         .collect::<Result<_, _>>()?;
-    let mut jobs = Vec::new();
-    for (index, (plugin, mut runnable)) in run.plugins.iter().zip(runnable).enumerate() {
-        if run.codegen_trace {
-            // protoc sets it without replacing a value already there (setenv's overwrite = 0);
-            // wasm plugins see no environment but this.
-            let value = std::env::var(CODEGEN_TRACE).unwrap_or_else(|_| "yes".to_string());
-            runnable.env.retain(|(k, _)| k != CODEGEN_TRACE);
-            runnable.env.push((CODEGEN_TRACE.to_string(), value));
+    // A plugin's own type filter cuts the files down from what was sent to every plugin; the
+    // cut files go as they are.
+    let filtered: Vec<Option<(FileSet, Vec<String>)>> = run
+        .plugins
+        .iter()
+        .map(|plugin| {
+            if plugin.types.is_empty() {
+                return Ok(None);
+            }
+            super::transform::types(&plugin.types, &prepared.files, &prepared.inputs)
+                .map(Some)
+                .map_err(|e| Failure::one(format!("{}: types: {e}", plugin.origin)))
+        })
+        .collect::<Result<_, _>>()?;
+    let no_entries = HashMap::new();
+    let sent = |index: usize| match &filtered[index] {
+        Some((files, inputs)) => (files, inputs, &no_entries),
+        None => (&prepared.files, &prepared.inputs, &prepared.entries[index]),
+    };
+    let mut requests: Vec<(usize, Vec<String>)> = Vec::new();
+    for (index, plugin) in run.plugins.iter().enumerate() {
+        let (files, inputs, _) = sent(index);
+        for group in file_groups(&plugin.requests, files, inputs) {
+            requests.push((index, group));
         }
-        let filtered;
-        let no_entries = HashMap::new();
-        // A plugin's own type filter cuts the files down from what was sent to every plugin;
-        // the cut files go as they are.
-        let (files, inputs, entries) = if plugin.types.is_empty() {
-            (&prepared.files, &prepared.inputs, &prepared.entries[index])
-        } else {
-            filtered = super::transform::types(&plugin.types, &prepared.files, &prepared.inputs)
-                .map_err(|e| Failure::one(format!("{}: types: {e}", plugin.origin)))?;
-            (&filtered.0, &filtered.1, &no_entries)
-        };
-        // buf lists a whole-image request's files in its image order; a directory's request
-        // is an image of its own, built from the directory's files by path.
-        let order = match (run.proto_file_order, plugin.requests.by) {
-            (ProtoFileOrder::Compiled, GroupBy::All) => ProtoFileOrder::Compiled,
-            _ => ProtoFileOrder::FromFilesToGenerate,
-        };
-        for mut group in file_groups(&plugin.requests, files, inputs) {
+    }
+    let jobs = requests
+        .into_par_iter()
+        .map(|(index, mut group)| {
+            let plugin = &run.plugins[index];
+            let (files, _, entries) = sent(index);
+            // buf lists a whole-image request's files in its image order; a directory's
+            // request is an image of its own, built from the directory's files by path.
+            let order = match (run.proto_file_order, plugin.requests.by) {
+                (ProtoFileOrder::Compiled, GroupBy::All) => ProtoFileOrder::Compiled,
+                _ => ProtoFileOrder::FromFilesToGenerate,
+            };
             if order == ProtoFileOrder::Compiled {
                 in_compiled_order(&mut group, files);
             }
@@ -69,14 +81,22 @@ pub fn jobs(run: &Run, prepared: &Prepared) -> Result<Vec<Job>, Failure> {
                 entries,
                 order,
             );
-            jobs.push(Job {
+            let mut runnable = runnable[index].clone();
+            if run.codegen_trace {
+                // protoc sets it without replacing a value already there (setenv's
+                // overwrite = 0); wasm plugins see no environment but this.
+                let value = std::env::var(CODEGEN_TRACE).unwrap_or_else(|_| "yes".to_string());
+                runnable.env.retain(|(k, _)| k != CODEGEN_TRACE);
+                runnable.env.push((CODEGEN_TRACE.to_string(), value));
+            }
+            Job {
                 plugin: index,
-                runnable: runnable.clone(),
+                runnable,
                 request,
                 files: group,
-            });
-        }
-    }
+            }
+        })
+        .collect();
     Ok(jobs)
 }
 
