@@ -58,7 +58,7 @@ pub fn run(codec: &Codec, schema: &Schema, input: &[u8]) -> Outcome {
 
 /// `--decode_raw`: protoc decodes into an empty message, so every field is unknown.
 pub fn decode_raw(input: &[u8]) -> Outcome {
-    match wire::parse_unknown(input, wire::RECURSION_LIMIT) {
+    match wire::parse_unknown(input, wire::RECURSION_LIMIT, false) {
         Some(fields) => Outcome {
             stdout: print::unknown_fields(&fields),
             ok: true,

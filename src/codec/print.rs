@@ -193,7 +193,7 @@ fn print_unknown(fields: &[Unknown], budget: i32, out: &mut Out) {
             UnknownValue::Fixed64(v) => out.text.extend(format!("{number}: 0x{v:016x}\n").bytes()),
             UnknownValue::Bytes(bytes) => {
                 let nested = (!bytes.is_empty() && budget > 0)
-                    .then(|| wire::parse_unknown(bytes, budget))
+                    .then(|| wire::parse_unknown(bytes, budget, true))
                     .flatten();
                 match nested {
                     Some(inner) => nested_set(number, &inner, budget, out),

@@ -68,15 +68,23 @@ enum End {
     Tag(u32),
 }
 
-/// A cursor over bytes, reading as `CodedInputStream`/`ParseContext` do.
+/// A cursor over bytes. protoc's runtime has two readers with different limits: `ParseContext`
+/// (messages; tags of five bytes at most) and the older `CodedInputStream`, which the printer
+/// uses to try unknown bytes as a nested set (`lenient`: tags and lengths of up to ten bytes,
+/// cut to 32 bits).
 struct Reader<'a> {
     buf: &'a [u8],
     pos: usize,
+    lenient: bool,
 }
 
 impl<'a> Reader<'a> {
     fn new(buf: &'a [u8]) -> Self {
-        Reader { buf, pos: 0 }
+        Reader {
+            buf,
+            pos: 0,
+            lenient: false,
+        }
     }
 
     fn at_end(&self) -> bool {
@@ -104,6 +112,9 @@ impl<'a> Reader<'a> {
 
     /// `ReadTag`: at most five bytes, wrapping into 32 bits.
     fn tag(&mut self) -> Result<u32> {
+        if self.lenient {
+            return Ok(self.varint()? as u32);
+        }
         let mut value = 0u32;
         for i in 0..5 {
             let b = self.byte()?;
@@ -117,6 +128,13 @@ impl<'a> Reader<'a> {
 
     /// `ReadSize`: five bytes at most, and no more than `INT_MAX - 16`.
     fn size(&mut self) -> Result<usize> {
+        if self.lenient {
+            // `ReadVarint32`, then `ReadString`'s `int` size must not be negative.
+            let size = self.varint()? as u32;
+            return i32::try_from(size)
+                .map(|s| s as usize)
+                .map_err(|_| ParseError::Malformed);
+        }
         let mut value = 0u64;
         for i in 0..5 {
             let b = self.byte()?;
@@ -154,10 +172,12 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// Parses `bytes` as an unknown field set, groups nested at most `depth` deep
-/// (`UnknownFieldSet::ParseFromCodedStream` with that recursion limit).
-pub fn parse_unknown(bytes: &[u8], depth: i32) -> Option<Vec<Unknown>> {
+/// Parses `bytes` as an unknown field set, groups nested at most `depth` deep. `lenient`: as
+/// `UnknownFieldSet::ParseFromCodedStream` reads (the printer's nested sets), else as a message
+/// parse reads (`--decode_raw`'s input).
+pub fn parse_unknown(bytes: &[u8], depth: i32, lenient: bool) -> Option<Vec<Unknown>> {
     let mut r = Reader::new(bytes);
+    r.lenient = lenient;
     let mut fields = Vec::new();
     match unknown_fields(&mut r, depth, &mut fields) {
         Ok(End::Input) => Some(fields),
@@ -275,6 +295,9 @@ fn known_field(
             let sub_type = schema
                 .message(&field.type_name)
                 .ok_or(ParseError::Malformed)?;
+            if sub_type.map_entry && field.repeated && wire == 2 {
+                return map_entry(schema, field, sub_type, r, depth - 1, out);
+            }
             let target = message_slot(message, field, out).ok_or(ParseError::Malformed)?;
             if field.ty == ty::GROUP {
                 if fields(schema, sub_type, r, depth - 1, target)? != End::Tag(tag + 1) {
@@ -304,6 +327,44 @@ fn known_field(
             Ok(())
         }
     }
+}
+
+/// One map entry. protoc keeps every entry (a repeated key too) but not what the entry did
+/// not understand; an entry whose closed-enum value is unknown goes whole to the unknown fields.
+fn map_entry(
+    schema: &Schema,
+    field: &Field,
+    entry_type: &MessageType,
+    r: &mut Reader,
+    depth: i32,
+    out: &mut Message,
+) -> Result<()> {
+    let n = r.size()?;
+    let bytes = r.take(n)?;
+    let mut entry = Message::default();
+    if fields(schema, entry_type, &mut Reader::new(bytes), depth, &mut entry)? != End::Input {
+        return Err(ParseError::Malformed);
+    }
+    let unknown_enum = entry_type.fields.get(1).is_some_and(|value| {
+        value.closed_enum
+            && entry
+                .unknown
+                .iter()
+                .any(|u| u.number == value.number && matches!(u.value, UnknownValue::Varint(_)))
+    });
+    if unknown_enum {
+        out.unknown.push(Unknown {
+            number: field.number,
+            value: UnknownValue::Bytes(bytes.to_vec()),
+        });
+    } else {
+        entry.unknown.clear();
+        out.fields
+            .entry(field.number)
+            .or_default()
+            .push(Value::Message(entry));
+    }
+    Ok(())
 }
 
 /// One scalar of `field`'s type, in its non-packed wire form.
