@@ -4,9 +4,9 @@
 //! packed and unpacked fields, open and closed enums, `Any` and editions' DELIMITED fields),
 //! a seeded generator writes wire bytes with weird-but-valid things mixed in (non-canonical
 //! varints, packed fields unpacked and the reverse, repeated singular fields, unknown fields,
-//! fields out of order), and broken bytes too. Both tools decode each; stdout, stderr and the
-//! exit status must be the same. Text protoc printed is then encoded by both tools, and broken
-//! text too.
+//! fields out of order), and broken bytes too. Both tools decode each, with `--decode=T` and
+//! `--decode_raw`; stdout, stderr and the exit status must be the same. `TEXTFMT_SEED` and
+//! `TEXTFMT_CASES` change the seed and the number of messages.
 //!
 //! The generator is seeded, so a failure names the seed that reproduces it.
 
@@ -18,9 +18,9 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use prost::Message as _;
 use protowasm::codec::schema::{ty, Field, MessageType, Schema};
 use protowasm::compiler::descriptor::FileDescriptorSet;
-use prost::Message as _;
 
 /// splitmix64: small, seeded, no dependency.
 struct Rng(u64);
@@ -52,19 +52,17 @@ fn varint(rng: &mut Rng, mut v: u64, out: &mut Vec<u8>) {
         v >>= 7;
     }
     bytes.push(v as u8);
-    if rng.chance(5) && bytes.len() < 10 {
-        let last = bytes.pop().unwrap_or(0);
-        let pad = rng.below((10 - bytes.len() - 1) as u64 + 1) as usize;
-        bytes.push(last | 0x80);
-        for _ in 1..pad {
-            bytes.push(0x80);
+    let extra = if rng.chance(5) {
+        rng.below((10 - bytes.len()) as u64) as usize
+    } else {
+        0
+    };
+    if extra > 0 {
+        if let Some(last) = bytes.last_mut() {
+            *last |= 0x80;
         }
-        if pad == 0 {
-            bytes.pop();
-            bytes.push(last);
-        } else {
-            bytes.push(0);
-        }
+        bytes.extend(std::iter::repeat_n(0x80, extra - 1));
+        bytes.push(0);
     }
     out.extend(bytes);
 }
@@ -80,8 +78,19 @@ fn len_field(rng: &mut Rng, number: u32, body: &[u8], out: &mut Vec<u8>) {
 }
 
 const STRINGS: &[&str] = &[
-    "", "a", "hello world", "quote\"s", "back\\slash", "tab\tnew\nline", "ünïcödé", "日本語",
-    "\u{1}\u{7f}", "emoji 🎉", "'single'", "?", "{}[]<>:",
+    "",
+    "a",
+    "hello world",
+    "quote\"s",
+    "back\\slash",
+    "tab\tnew\nline",
+    "ünïcödé",
+    "日本語",
+    "\u{1}\u{7f}",
+    "emoji 🎉",
+    "'single'",
+    "?",
+    "{}[]<>:",
 ];
 
 struct Gen<'s> {
@@ -97,23 +106,55 @@ impl Gen<'_> {
         match field.ty {
             ty::DOUBLE => {
                 let v = *rng.pick(&[
-                    0.0, -0.0, 1.5, -2.25, 1e300, 1e-300, f64::INFINITY, f64::NEG_INFINITY,
-                    f64::NAN, 0.1, 123456789.123, 5e-324, f64::MAX,
+                    0.0,
+                    -0.0,
+                    1.5,
+                    -2.25,
+                    1e300,
+                    1e-300,
+                    f64::INFINITY,
+                    f64::NEG_INFINITY,
+                    f64::NAN,
+                    0.1,
+                    123456789.123,
+                    5e-324,
+                    f64::MAX,
                 ]);
-                let bits = if rng.chance(20) { rng.next() } else { f64::to_bits(v) };
+                let bits = if rng.chance(20) {
+                    rng.next()
+                } else {
+                    f64::to_bits(v)
+                };
                 out.extend(bits.to_le_bytes());
             }
             ty::FLOAT => {
                 let v = *rng.pick(&[
-                    0.0f32, -0.0, 1.5, -2.25, 3.4e38, 1e-45, f32::INFINITY, f32::NAN, 0.1, 16777217.0,
+                    0.0f32,
+                    -0.0,
+                    1.5,
+                    -2.25,
+                    3.4e38,
+                    1e-45,
+                    f32::INFINITY,
+                    f32::NAN,
+                    0.1,
+                    16777217.0,
                 ]);
-                let bits = if rng.chance(20) { rng.next() as u32 } else { v.to_bits() };
+                let bits = if rng.chance(20) {
+                    rng.next() as u32
+                } else {
+                    v.to_bits()
+                };
                 out.extend(bits.to_le_bytes());
             }
             ty::FIXED64 | ty::SFIXED64 => out.extend(self.int().to_le_bytes()),
             ty::FIXED32 | ty::SFIXED32 => out.extend((self.int() as u32).to_le_bytes()),
             ty::BOOL => {
-                let v = if self.rng.chance(10) { self.int() } else { self.rng.below(2) };
+                let v = if self.rng.chance(10) {
+                    self.int()
+                } else {
+                    self.rng.below(2)
+                };
                 varint(&mut self.rng, v, out)
             }
             ty::ENUM => {
@@ -145,7 +186,14 @@ impl Gen<'_> {
             0 => 0,
             1 => self.rng.below(10),
             2 => (self.rng.below(1000) as i64 - 500) as u64,
-            3 => *self.rng.pick(&[u64::MAX, i64::MAX as u64, i64::MIN as u64, u32::MAX as u64, i32::MIN as i64 as u64, 1 << 31]),
+            3 => *self.rng.pick(&[
+                u64::MAX,
+                i64::MAX as u64,
+                i64::MIN as u64,
+                u32::MAX as u64,
+                i32::MIN as i64 as u64,
+                1 << 31,
+            ]),
             4 => self.rng.next() >> self.rng.below(64),
             _ => self.rng.next(),
         }
@@ -155,7 +203,8 @@ impl Gen<'_> {
         if field_ty == ty::STRING || self.rng.chance(50) {
             let mut s = String::new();
             for _ in 0..self.rng.below(3) {
-                s.push_str(*self.rng.pick(STRINGS));
+                let piece: &&str = self.rng.pick::<&str>(STRINGS);
+                s.push_str(piece);
             }
             let mut b = s.into_bytes();
             // Now and then bytes that are not UTF-8 (protoc rejects them where it checks).
@@ -164,12 +213,14 @@ impl Gen<'_> {
             }
             b
         } else {
-            (0..self.rng.below(12)).map(|_| self.rng.next() as u8).collect()
+            (0..self.rng.below(12))
+                .map(|_| self.rng.next() as u8)
+                .collect()
         }
     }
 
     /// One occurrence of `field`, in the form the field expects or another valid one.
-    fn occurrence(&mut self, mt: &MessageType, field: &Field, depth: u32, out: &mut Vec<u8>) {
+    fn occurrence(&mut self, field: &Field, depth: u32, out: &mut Vec<u8>) {
         let n = field.number;
         if field.is_message() {
             let Some(sub) = self.schema.message(&field.type_name) else {
@@ -223,7 +274,6 @@ impl Gen<'_> {
                 return;
             }
         }
-        let _ = mt;
         key(&mut self.rng, n, wire, out);
         self.scalar(field, out);
     }
@@ -231,8 +281,15 @@ impl Gen<'_> {
     fn any(&mut self, depth: u32) -> Vec<u8> {
         let name = self.rng.pick(&self.any_types).clone();
         let mut body = Vec::new();
-        let prefix = *self.rng.pick(&["type.googleapis.com/", "example.com/x/", ""]);
-        len_field(&mut self.rng, 1, format!("{prefix}{name}").as_bytes(), &mut body);
+        let prefix = *self
+            .rng
+            .pick(&["type.googleapis.com/", "example.com/x/", ""]);
+        len_field(
+            &mut self.rng,
+            1,
+            format!("{prefix}{name}").as_bytes(),
+            &mut body,
+        );
         if let Some(mt) = self.schema.message(&name) {
             let value = self.message(mt, depth + 1);
             len_field(&mut self.rng, 2, &value, &mut body);
@@ -304,7 +361,7 @@ impl Gen<'_> {
                 if map_entry(self.schema, field).is_some() {
                     self.map_entry(field, depth, &mut chunk);
                 } else {
-                    self.occurrence(mt, field, depth, &mut chunk);
+                    self.occurrence(field, depth, &mut chunk);
                 }
                 chunks.push(chunk);
             }
@@ -312,7 +369,7 @@ impl Gen<'_> {
         for x in self.extensions_of(mt) {
             if self.rng.chance(30) {
                 let mut chunk = Vec::new();
-                self.occurrence(mt, &x, depth, &mut chunk);
+                self.occurrence(&x, depth, &mut chunk);
                 chunks.push(chunk);
             }
         }
@@ -355,7 +412,7 @@ impl Gen<'_> {
         for f in entry.fields.clone() {
             if self.rng.chance(90) {
                 let mut part = Vec::new();
-                self.occurrence(entry, &f, depth + 1, &mut part);
+                self.occurrence(&f, depth + 1, &mut part);
                 parts.push(part);
             }
         }
@@ -502,15 +559,17 @@ fn fixture() -> Fixture {
     files.sort();
     files.push("google/protobuf/descriptor.proto".into());
     let include = support::protoc_include();
-    let mut args = vec![
-        "-I.".to_string(),
-        format!("-I{}", include.display()),
-    ];
+    let mut args = vec!["-I.".to_string(), format!("-I{}", include.display())];
     args.extend(files.iter().cloned());
     let mut set_args = args.clone();
     set_args.extend(["--include_imports".into(), "-oset.pb".into()]);
     let out = run(&support::protoc(), &set_args, dir.path(), b"");
-    assert_eq!(out.code, Some(0), "protoc failed on the fixtures: {}", out.stderr);
+    assert_eq!(
+        out.code,
+        Some(0),
+        "protoc failed on the fixtures: {}",
+        out.stderr
+    );
     let bytes = std::fs::read(dir.path().join("set.pb")).expect("set.pb");
     let set = FileDescriptorSet::decode(&bytes[..]).expect("protoc's set decodes");
     let schema = Schema::new(&set.file);
@@ -599,6 +658,11 @@ fn decode_random_messages_like_protoc() {
         failures.is_empty(),
         "{} of {compared} decodes differ from protoc:\n{}",
         failures.len(),
-        failures.iter().take(5).cloned().collect::<Vec<_>>().join("\n")
+        failures
+            .iter()
+            .take(5)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
     );
 }

@@ -109,6 +109,7 @@ const NO_VALUE_FLAGS: &[&str] = &[
 /// rather than a silent difference.
 const NOT_YET: &[&str] = &[
     "--print_free_field_numbers",
+    "--encode",
     "--experimental_editions",
     "--enable_codegen_trace",
     "--notices",
@@ -321,7 +322,7 @@ pub fn parse(args: Vec<String>, usage_name: &str) -> Result<Parsed, UsageError> 
                 parsed.remote_cache.timeout =
                     Some(parse_duration(&name, &value).map_err(UsageError)?)
             }
-            "--encode" | "--decode" | "--decode_raw" => {
+            "--decode" | "--decode_raw" => {
                 parsed.codec = Some(codec_flag(&parsed, &name, value)?);
             }
             "--deterministic_output" => deterministic_output = true,
@@ -382,7 +383,7 @@ pub fn parse(args: Vec<String>, usage_name: &str) -> Result<Parsed, UsageError> 
     };
     parsed.rules.direct_dependencies = rule(direct, DIRECT_DEPENDENCIES_MESSAGE);
     parsed.rules.option_dependencies = rule(option, OPTION_DEPENDENCIES_MESSAGE);
-    if let Some(codec) = &mut parsed.codec {
+    if let Some(codec) = &parsed.codec {
         let definitions = !parsed.inputs.is_empty() || !parsed.descriptor_set_in.is_empty();
         codec_checks(
             codec,
@@ -427,7 +428,8 @@ pub fn parse(args: Vec<String>, usage_name: &str) -> Result<Parsed, UsageError> 
 /// The second line protoc adds to errors about `--decode`'s value.
 const DECODE_RAW_HINT: &str = "\nTo decode an unknown message, use --decode_raw.";
 
-/// `--encode=T`, `--decode=T` or `--decode_raw`, checked as protoc checks it when it is read.
+/// `--decode=T` or `--decode_raw`, checked as protoc checks it when it is read (`--encode=T`
+/// follows the same rules once protowasm has it).
 fn codec_flag(parsed: &ProtocArgs, name: &str, value: String) -> Result<Codec, UsageError> {
     if parsed.codec.is_some() {
         return Err(UsageError(
@@ -450,17 +452,13 @@ fn codec_flag(parsed: &ProtocArgs, name: &str, value: String) -> Result<Codec, U
                 "Type name for {name} cannot be blank.{hint}"
             )))
         }
-        "--decode" => Ok(Codec::Decode(value)),
-        _ => Ok(Codec::Encode {
-            type_name: value,
-            deterministic: false,
-        }),
+        _ => Ok(Codec::Decode(value)),
     }
 }
 
 /// protoc's checks on a codec run once every flag is read, in its order.
 fn codec_checks(
-    codec: &mut Codec,
+    codec: &Codec,
     definitions: bool,
     dependency_out: bool,
     deterministic_output: bool,
@@ -480,14 +478,11 @@ fn codec_checks(
             "Can only use --dependency_out=FILE when generating code.".into(),
         ));
     }
-    match codec {
-        Codec::Encode { deterministic, .. } => *deterministic = deterministic_output,
-        _ if deterministic_output => {
-            return Err(UsageError(
-                "Can only use --deterministic_output with --encode.".into(),
-            ))
-        }
-        _ => {}
+    // Only --encode may take it, and protowasm refuses --encode for now.
+    if deterministic_output {
+        return Err(UsageError(
+            "Can only use --deterministic_output with --encode.".into(),
+        ));
     }
     Ok(())
 }

@@ -1,11 +1,10 @@
-//! protoc's `--decode_raw`, `--decode=TYPE` and `--encode=TYPE`: binary messages read from stdin
-//! and printed in text format, or text parsed and written as binary, with protoc 36.2's output
-//! and messages. Everything here is a pure function from bytes to an [`Outcome`]; the CLI does
-//! the reading and writing.
+//! protoc's `--decode_raw` and `--decode=TYPE`: binary messages read from stdin and printed in
+//! text format, with protoc 36.2's output and messages. Everything here is a pure function from
+//! bytes to an [`Outcome`]; the CLI does the reading and writing. `--encode=TYPE` needs protoc's
+//! text parser and is not here yet; [`write`] is its serializer.
 
 pub mod print;
 pub mod schema;
-pub mod text;
 pub mod wire;
 pub mod write;
 
@@ -19,8 +18,6 @@ pub enum Codec {
     DecodeRaw,
     /// `--decode=TYPE`.
     Decode(String),
-    /// `--encode=TYPE`; `deterministic` is `--deterministic_output`.
-    Encode { type_name: String, deterministic: bool },
 }
 
 /// What protoc would write and how it would exit.
@@ -49,10 +46,6 @@ pub fn run(codec: &Codec, schema: &Schema, input: &[u8]) -> Outcome {
     match codec {
         Codec::DecodeRaw => decode_raw(input),
         Codec::Decode(name) => decode(schema, name, input),
-        Codec::Encode {
-            type_name,
-            deterministic,
-        } => encode(schema, type_name, input, *deterministic),
     }
 }
 
@@ -96,25 +89,6 @@ pub fn decode(schema: &Schema, name: &str, input: &[u8]) -> Outcome {
     out
 }
 
-/// `--encode=TYPE`.
-pub fn encode(schema: &Schema, name: &str, input: &[u8], deterministic: bool) -> Outcome {
-    let mt = match lookup(schema, name) {
-        Ok(mt) => mt,
-        Err(o) => return o,
-    };
-    let message = match text::parse(schema, mt, input) {
-        Ok(m) => m,
-        Err(errors) => return Outcome::failed(format!("{errors}{FAILED_TO_PARSE}")),
-    };
-    let mut out = Outcome {
-        ok: true,
-        ..Outcome::default()
-    };
-    warn_missing(schema, mt, &message, &mut out);
-    out.stdout = write::message(schema, mt, &message, deterministic);
-    out
-}
-
 fn warn_missing(schema: &Schema, mt: &MessageType, message: &Message, out: &mut Outcome) {
     let mut missing = Vec::new();
     missing_required(schema, mt, message, "", &mut missing);
@@ -145,7 +119,10 @@ fn missing_required(
         let Some(field) = schema.field(mt, *number) else {
             continue;
         };
-        let Some(sub_type) = schema.message(&field.type_name).filter(|_| field.is_message()) else {
+        let Some(sub_type) = schema
+            .message(&field.type_name)
+            .filter(|_| field.is_message())
+        else {
             continue;
         };
         let name = if field.is_extension {
@@ -196,3 +173,6 @@ fn month_day(days: u64) -> (u64, u64) {
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     (month as u64, day as u64)
 }
+
+#[cfg(test)]
+mod tests;

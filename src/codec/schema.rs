@@ -184,10 +184,7 @@ impl Schema {
     }
 
     fn add_extension(&mut self, proto: &FieldDescriptorProto, field: Field) {
-        let extendee = proto
-            .extendee()
-            .trim_start_matches('.')
-            .to_string();
+        let extendee = proto.extendee().trim_start_matches('.').to_string();
         let key = (extendee, field.number);
         if self.extensions.contains_key(&key) {
             return;
@@ -334,8 +331,7 @@ fn resolve_field(
     let verify_utf8 = ty == ty::STRING && resolved.utf8_validation == 2;
     let group_like = ty == ty::GROUP && is_group_like(f, &type_name, scope);
     let closed_enum = ty == ty::ENUM
-        && ((!editions && !proto3)
-            || schema.enum_type(&type_name).is_some_and(|e| e.closed));
+        && ((!editions && !proto3) || schema.enum_type(&type_name).is_some_and(|e| e.closed));
     Field {
         name: f.name().to_string(),
         full_name: join(scope, f.name()),

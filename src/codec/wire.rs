@@ -226,11 +226,7 @@ fn unknown_field(r: &mut Reader, tag: u32, depth: i32) -> Result<Unknown> {
 }
 
 /// Parses `bytes` as a message of type `message` (`ParsePartialFromZeroCopyStream`).
-pub fn parse_message(
-    schema: &Schema,
-    message: &MessageType,
-    bytes: &[u8],
-) -> Result<Message> {
+pub fn parse_message(schema: &Schema, message: &MessageType, bytes: &[u8]) -> Result<Message> {
     let mut r = Reader::new(bytes);
     let mut out = Message::default();
     match fields(schema, message, &mut r, RECURSION_LIMIT, &mut out)? {
@@ -342,7 +338,14 @@ fn map_entry(
     let n = r.size()?;
     let bytes = r.take(n)?;
     let mut entry = Message::default();
-    if fields(schema, entry_type, &mut Reader::new(bytes), depth, &mut entry)? != End::Input {
+    if fields(
+        schema,
+        entry_type,
+        &mut Reader::new(bytes),
+        depth,
+        &mut entry,
+    )? != End::Input
+    {
         return Err(ParseError::Malformed);
     }
     let unknown_enum = entry_type.fields.get(1).is_some_and(|value| {
@@ -417,7 +420,13 @@ fn packed(schema: &Schema, field: &Field, r: &mut Reader, out: &mut Message) -> 
 }
 
 /// Adds a scalar, sending a closed enum's unknown number to the unknown fields.
-fn add_scalar(schema: &Schema, message: &MessageType, field: &Field, value: Value, out: &mut Message) {
+fn add_scalar(
+    schema: &Schema,
+    message: &MessageType,
+    field: &Field,
+    value: Value,
+    out: &mut Message,
+) {
     if let (Value::Enum(n), true) = (&value, field.closed_enum) {
         let known = schema
             .enum_type(&field.type_name)

@@ -7,7 +7,12 @@ use super::schema::{ty, Field, MessageType, Schema};
 use super::wire::{self, wire_type, Message, Unknown, UnknownValue, Value};
 
 /// `message` (of type `mt`) in the binary format.
-pub fn message(schema: &Schema, mt: &MessageType, message: &Message, deterministic: bool) -> Vec<u8> {
+pub fn message(
+    schema: &Schema,
+    mt: &MessageType,
+    message: &Message,
+    deterministic: bool,
+) -> Vec<u8> {
     let mut out = Vec::new();
     write_message(schema, mt, message, deterministic, &mut out);
     out
