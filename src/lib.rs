@@ -15,6 +15,7 @@
 
 pub mod cache;
 pub mod cli;
+pub mod codec;
 pub mod compiler;
 pub mod config;
 pub mod descriptor_set;

@@ -2,6 +2,7 @@
 //! Invoked under the name `protoc` (through a symlink), the binary behaves as `protowasm protoc`.
 
 pub mod buf_generate;
+pub mod codec_run;
 pub mod plugin;
 pub mod protoc;
 pub mod protoc_run;
@@ -142,6 +143,9 @@ fn run_protoc(args: Vec<String>, program: &str) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Some(codec) = parsed.codec.clone() {
+        return codec_run::run(*parsed, &codec);
+    }
     // The registry is read only when a plugin may come from it.
     let registry = if parsed.outputs.is_empty() {
         Ok(Registry::default())

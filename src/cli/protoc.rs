@@ -7,6 +7,7 @@
 
 use std::path::PathBuf;
 
+pub use crate::codec::Codec;
 use crate::config::remote_cache::RemoteFlags;
 use crate::model::{DependencyRule, ErrorFormat, InputRules};
 use crate::plugins::{parse_duration, parse_size, CacheMode, LimitFlags};
@@ -78,6 +79,8 @@ pub struct ProtocArgs {
     pub codegen_trace: bool,
     /// `--experimental_editions`: no edition range checks.
     pub experimental_editions: bool,
+    /// `--decode_raw`, `--decode=TYPE` or `--encode=TYPE`: convert stdin instead of generating.
+    pub codec: Option<Codec>,
     /// Messages protoc prints while reading the arguments but that do not stop it
     /// (`--include_imports only makes sense ...`).
     pub warnings: Vec<String>,
@@ -109,13 +112,7 @@ const NO_VALUE_FLAGS: &[&str] = &[
 
 /// protoc flags that exist but that protowasm does not implement yet; using one is an error
 /// rather than a silent difference.
-const NOT_YET: &[&str] = &[
-    "--encode",
-    "--decode",
-    "--decode_raw",
-    "--deterministic_output",
-    "--unsafe_allow_out_dir_escape",
-];
+const NOT_YET: &[&str] = &["--encode", "--unsafe_allow_out_dir_escape"];
 
 /// protoc's `kDefaultDirectDependenciesViolationMsg`.
 const DIRECT_DEPENDENCIES_MESSAGE: &str =
@@ -156,6 +153,7 @@ pub fn parse(args: Vec<String>, usage_name: &str) -> Result<Parsed, UsageError> 
     // either order; they become rules once every flag is read.
     let mut direct = DependencyFlags::default();
     let mut option = DependencyFlags::default();
+    let mut deterministic_output = false;
 
     let mut i = 0;
     while i < args.len() {
@@ -167,15 +165,25 @@ pub fn parse(args: Vec<String>, usage_name: &str) -> Result<Parsed, UsageError> 
         }
         let (name, inline_value) = split_flag(arg);
         let value = if NO_VALUE_FLAGS.contains(&name.as_str()) {
-            // protoc 36.2 ignores a value typed after one of these (`--include_imports=1`).
-            String::new()
+            // protoc 36.2 ignores a value typed after one of these (`--include_imports=1`),
+            // except `--decode_raw`, which refuses one.
+            if name == "--decode_raw" {
+                inline_value.unwrap_or_default()
+            } else {
+                String::new()
+            }
         } else if let Some(v) = inline_value {
             v
         } else if i < args.len() && !args[i].starts_with('-') {
             i += 1;
             args[i - 1].clone()
         } else {
-            return Err(UsageError(format!("Missing value for flag: {name}")));
+            let hint = if name == "--decode" {
+                DECODE_RAW_HINT
+            } else {
+                ""
+            };
+            return Err(UsageError(format!("Missing value for flag: {name}{hint}")));
         };
 
         match name.as_str() {
@@ -199,10 +207,9 @@ pub fn parse(args: Vec<String>, usage_name: &str) -> Result<Parsed, UsageError> 
                 if value.is_empty() {
                     return Err(UsageError(format!("{name} requires a non-empty value.")));
                 }
-                if parsed.print_free_field_numbers {
+                if parsed.codec.is_some() || parsed.print_free_field_numbers {
                     return Err(UsageError(
-                        "Cannot use --encode or --decode and generate descriptors at the same time."
-                            .into(),
+                        "Cannot use --encode or --decode and generate descriptors at the same time.".into(),
                     ));
                 }
                 parsed.descriptor_set_out = Some(PathBuf::from(&value));
@@ -239,7 +246,7 @@ pub fn parse(args: Vec<String>, usage_name: &str) -> Result<Parsed, UsageError> 
             "--disallow_services" => parsed.rules.disallow_services = true,
             "--experimental_editions" => parsed.experimental_editions = true,
             "--print_free_field_numbers" => {
-                if parsed.print_free_field_numbers {
+                if parsed.print_free_field_numbers || parsed.codec.is_some() {
                     return Err(UsageError(format!(
                         "Cannot use {name} and use --encode, --decode or print other info at the same time."
                     )));
@@ -334,13 +341,17 @@ pub fn parse(args: Vec<String>, usage_name: &str) -> Result<Parsed, UsageError> 
                 parsed.remote_cache.timeout =
                     Some(parse_duration(&name, &value).map_err(UsageError)?)
             }
+            "--decode" | "--decode_raw" => {
+                parsed.codec = Some(codec_flag(&parsed, &name, value)?);
+            }
+            "--deterministic_output" => deterministic_output = true,
             n if NOT_YET.contains(&n) => {
                 return Err(UsageError(format!(
                     "{n}: this protoc flag is not supported by protowasm yet."
                 )))
             }
             n if n.starts_with("--") && n.ends_with("_out") && n.len() > "--_out".len() => {
-                if parsed.print_free_field_numbers {
+                if parsed.codec.is_some() || parsed.print_free_field_numbers {
                     return Err(UsageError(
                         "Cannot use --encode, --decode or print .proto info and generate code at the same time.".into(),
                     ));
@@ -391,17 +402,40 @@ pub fn parse(args: Vec<String>, usage_name: &str) -> Result<Parsed, UsageError> 
     };
     parsed.rules.direct_dependencies = rule(direct, DIRECT_DEPENDENCIES_MESSAGE);
     parsed.rules.option_dependencies = rule(option, OPTION_DEPENDENCIES_MESSAGE);
-    if parsed.inputs.is_empty() {
-        return Err(UsageError("Missing input file.".into()));
-    }
-    if parsed.print_free_field_numbers {
+    if let Some(codec) = &parsed.codec {
+        let definitions = !parsed.inputs.is_empty() || !parsed.descriptor_set_in.is_empty();
+        codec_checks(
+            codec,
+            definitions,
+            parsed.dependency_out.is_some(),
+            deterministic_output,
+        )?;
+    } else if parsed.print_free_field_numbers {
+        if parsed.inputs.is_empty() && parsed.descriptor_set_in.is_empty() {
+            return Err(UsageError("Missing input file.".into()));
+        }
         if parsed.dependency_out.is_some() {
             return Err(UsageError(
                 "Can only use --dependency_out=FILE when generating code.".into(),
             ));
         }
-    } else if parsed.outputs.is_empty() && parsed.descriptor_set_out.is_none() {
-        return Err(UsageError("Missing output directives.".into()));
+        if deterministic_output {
+            return Err(UsageError(
+                "Can only use --deterministic_output with --encode.".into(),
+            ));
+        }
+    } else {
+        if parsed.inputs.is_empty() {
+            return Err(UsageError("Missing input file.".into()));
+        }
+        if parsed.outputs.is_empty() && parsed.descriptor_set_out.is_none() {
+            return Err(UsageError("Missing output directives.".into()));
+        }
+        if deterministic_output {
+            return Err(UsageError(
+                "Can only use --deterministic_output with --encode.".into(),
+            ));
+        }
     }
     if parsed.dependency_out.is_some() && parsed.inputs.len() > 1 {
         return Err(UsageError(
@@ -422,6 +456,72 @@ pub fn parse(args: Vec<String>, usage_name: &str) -> Result<Parsed, UsageError> 
         }
     }
     Ok(Parsed::Run(Box::new(parsed)))
+}
+
+/// The second line protoc adds to errors about `--decode`'s value.
+const DECODE_RAW_HINT: &str = "\nTo decode an unknown message, use --decode_raw.";
+
+/// `--decode=T` or `--decode_raw`, checked as protoc checks it when it is read (`--encode=T`
+/// follows the same rules once protowasm has it).
+fn codec_flag(parsed: &ProtocArgs, name: &str, value: String) -> Result<Codec, UsageError> {
+    if parsed.codec.is_some() || parsed.print_free_field_numbers {
+        return Err(UsageError(
+            "Only one of --encode and --decode can be specified.".into(),
+        ));
+    }
+    if !parsed.outputs.is_empty() || parsed.descriptor_set_out.is_some() {
+        return Err(UsageError(format!(
+            "Cannot use {name} and generate code or descriptors at the same time."
+        )));
+    }
+    match name {
+        "--decode_raw" if !value.is_empty() => {
+            Err(UsageError("--decode_raw does not take a parameter.".into()))
+        }
+        "--decode_raw" => Ok(Codec::DecodeRaw),
+        _ if value.is_empty() => {
+            let hint = if name == "--decode" {
+                DECODE_RAW_HINT
+            } else {
+                ""
+            };
+            Err(UsageError(format!(
+                "Type name for {name} cannot be blank.{hint}"
+            )))
+        }
+        _ => Ok(Codec::Decode(value)),
+    }
+}
+
+/// protoc's checks on a codec run once every flag is read, in its order.
+fn codec_checks(
+    codec: &Codec,
+    definitions: bool,
+    dependency_out: bool,
+    deterministic_output: bool,
+) -> Result<(), UsageError> {
+    match codec {
+        Codec::DecodeRaw if definitions => {
+            return Err(UsageError(
+                "When using --decode_raw, no input files should be given.".into(),
+            ))
+        }
+        Codec::DecodeRaw => {}
+        _ if !definitions => return Err(UsageError("Missing input file.".into())),
+        _ => {}
+    }
+    if dependency_out {
+        return Err(UsageError(
+            "Can only use --dependency_out=FILE when generating code.".into(),
+        ));
+    }
+    // Only --encode may take it, and protowasm refuses --encode for now.
+    if deterministic_output {
+        return Err(UsageError(
+            "Can only use --deterministic_output with --encode.".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// `--name=value` -> (name, Some(value)); `--name` -> (name, None); `-Ivalue` -> ("-I", Some(value)).

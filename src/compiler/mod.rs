@@ -11,7 +11,7 @@ pub mod descriptor;
 pub mod features;
 pub mod lexer;
 pub mod link;
-mod literals;
+pub(crate) mod literals;
 mod options;
 pub mod parser;
 mod parser_decls;

@@ -1,0 +1,668 @@
+//! `protowasm protoc --decode=T`, `--decode_raw` and `--encode=T` against protoc 36.2 on random
+//! messages: for many message types of real files (protoc's `descriptor.proto`, and
+//! `tests/textfmt/*.proto`, which cover every field type, groups, maps, oneofs, extensions,
+//! packed and unpacked fields, open and closed enums, `Any` and editions' DELIMITED fields),
+//! a seeded generator writes wire bytes with weird-but-valid things mixed in (non-canonical
+//! varints, packed fields unpacked and the reverse, repeated singular fields, unknown fields,
+//! fields out of order), and broken bytes too. Both tools decode each, with `--decode=T` and
+//! `--decode_raw`; stdout, stderr and the exit status must be the same. `TEXTFMT_SEED` and
+//! `TEXTFMT_CASES` change the seed and the number of messages.
+//!
+//! The generator is seeded, so a failure names the seed that reproduces it.
+
+#[path = "it/support.rs"]
+#[allow(dead_code)]
+mod support;
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use prost::Message as _;
+use protowasm::codec::schema::{ty, Field, MessageType, Schema};
+use protowasm::compiler::descriptor::FileDescriptorSet;
+
+/// splitmix64: small, seeded, no dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+    fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+}
+
+/// A varint, sometimes padded with redundant continuation bytes (still at most ten).
+fn varint(rng: &mut Rng, mut v: u64, out: &mut Vec<u8>) {
+    let mut bytes = Vec::new();
+    while v >= 0x80 {
+        bytes.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    bytes.push(v as u8);
+    let extra = if rng.chance(5) {
+        rng.below((10 - bytes.len()) as u64) as usize
+    } else {
+        0
+    };
+    if extra > 0 {
+        if let Some(last) = bytes.last_mut() {
+            *last |= 0x80;
+        }
+        bytes.extend(std::iter::repeat_n(0x80, extra - 1));
+        bytes.push(0);
+    }
+    out.extend(bytes);
+}
+
+fn key(rng: &mut Rng, number: u32, wire: u32, out: &mut Vec<u8>) {
+    varint(rng, (u64::from(number) << 3) | u64::from(wire), out);
+}
+
+fn len_field(rng: &mut Rng, number: u32, body: &[u8], out: &mut Vec<u8>) {
+    key(rng, number, 2, out);
+    varint(rng, body.len() as u64, out);
+    out.extend_from_slice(body);
+}
+
+const STRINGS: &[&str] = &[
+    "",
+    "a",
+    "hello world",
+    "quote\"s",
+    "back\\slash",
+    "tab\tnew\nline",
+    "ünïcödé",
+    "日本語",
+    "\u{1}\u{7f}",
+    "emoji 🎉",
+    "'single'",
+    "?",
+    "{}[]<>:",
+];
+
+struct Gen<'s> {
+    schema: &'s Schema,
+    rng: Rng,
+    /// Message types an `Any` may carry.
+    any_types: Vec<String>,
+}
+
+impl Gen<'_> {
+    fn scalar(&mut self, field: &Field, out: &mut Vec<u8>) {
+        let rng = &mut self.rng;
+        match field.ty {
+            ty::DOUBLE => {
+                let v = *rng.pick(&[
+                    0.0,
+                    -0.0,
+                    1.5,
+                    -2.25,
+                    1e300,
+                    1e-300,
+                    f64::INFINITY,
+                    f64::NEG_INFINITY,
+                    f64::NAN,
+                    0.1,
+                    123456789.123,
+                    5e-324,
+                    f64::MAX,
+                ]);
+                let bits = if rng.chance(20) {
+                    rng.next()
+                } else {
+                    f64::to_bits(v)
+                };
+                out.extend(bits.to_le_bytes());
+            }
+            ty::FLOAT => {
+                let v = *rng.pick(&[
+                    0.0f32,
+                    -0.0,
+                    1.5,
+                    -2.25,
+                    3.4e38,
+                    1e-45,
+                    f32::INFINITY,
+                    f32::NAN,
+                    0.1,
+                    16777217.0,
+                ]);
+                let bits = if rng.chance(20) {
+                    rng.next() as u32
+                } else {
+                    v.to_bits()
+                };
+                out.extend(bits.to_le_bytes());
+            }
+            ty::FIXED64 | ty::SFIXED64 => out.extend(self.int().to_le_bytes()),
+            ty::FIXED32 | ty::SFIXED32 => out.extend((self.int() as u32).to_le_bytes()),
+            ty::BOOL => {
+                let v = if self.rng.chance(10) {
+                    self.int()
+                } else {
+                    self.rng.below(2)
+                };
+                varint(&mut self.rng, v, out)
+            }
+            ty::ENUM => {
+                let values: Vec<i32> = self
+                    .schema
+                    .enum_type(&field.type_name)
+                    .map(|e| e.values.iter().map(|(_, n)| *n).collect())
+                    .unwrap_or_default();
+                let v = if values.is_empty() || self.rng.chance(15) {
+                    (self.rng.below(20) as i64 - 5) as u64
+                } else {
+                    i64::from(*self.rng.pick(&values)) as u64
+                };
+                varint(&mut self.rng, v, out)
+            }
+            ty::SINT32 | ty::SINT64 => {
+                let v = self.int();
+                varint(&mut self.rng, v, out)
+            }
+            _ => {
+                let v = self.int();
+                varint(&mut self.rng, v, out)
+            }
+        }
+    }
+
+    fn int(&mut self) -> u64 {
+        match self.rng.below(6) {
+            0 => 0,
+            1 => self.rng.below(10),
+            2 => (self.rng.below(1000) as i64 - 500) as u64,
+            3 => *self.rng.pick(&[
+                u64::MAX,
+                i64::MAX as u64,
+                i64::MIN as u64,
+                u32::MAX as u64,
+                i32::MIN as i64 as u64,
+                1 << 31,
+            ]),
+            4 => self.rng.next() >> self.rng.below(64),
+            _ => self.rng.next(),
+        }
+    }
+
+    fn bytes_value(&mut self, field_ty: i32) -> Vec<u8> {
+        if field_ty == ty::STRING || self.rng.chance(50) {
+            let mut s = String::new();
+            for _ in 0..self.rng.below(3) {
+                let piece: &&str = self.rng.pick::<&str>(STRINGS);
+                s.push_str(piece);
+            }
+            let mut b = s.into_bytes();
+            // Now and then bytes that are not UTF-8 (protoc rejects them where it checks).
+            if self.rng.chance(2) {
+                b.push(0xff);
+            }
+            b
+        } else {
+            (0..self.rng.below(12))
+                .map(|_| self.rng.next() as u8)
+                .collect()
+        }
+    }
+
+    /// One occurrence of `field`, in the form the field expects or another valid one.
+    fn occurrence(&mut self, field: &Field, depth: u32, out: &mut Vec<u8>) {
+        let n = field.number;
+        if field.is_message() {
+            let Some(sub) = self.schema.message(&field.type_name) else {
+                return;
+            };
+            let body = if sub.full_name == "google.protobuf.Any" && !self.any_types.is_empty() {
+                self.any(depth)
+            } else {
+                self.message(sub, depth + 1)
+            };
+            // A DELIMITED or group field as length-delimited (or the reverse) is unknown.
+            let as_group = (field.ty == ty::GROUP) != self.rng.chance(8);
+            if as_group {
+                key(&mut self.rng, n, 3, out);
+                out.extend(body);
+                key(&mut self.rng, n, 4, out);
+            } else {
+                len_field(&mut self.rng, n, &body, out);
+            }
+            return;
+        }
+        if field.ty == ty::STRING || field.ty == ty::BYTES {
+            let b = self.bytes_value(field.ty);
+            len_field(&mut self.rng, n, &b, out);
+            return;
+        }
+        if field.repeated && self.rng.chance(40) {
+            // A packed run, whatever the field declares.
+            let mut body = Vec::new();
+            for _ in 0..self.rng.below(4) {
+                self.scalar(field, &mut body);
+            }
+            len_field(&mut self.rng, n, &body, out);
+            return;
+        }
+        let wire = match field.ty {
+            ty::DOUBLE | ty::FIXED64 | ty::SFIXED64 => 1,
+            ty::FLOAT | ty::FIXED32 | ty::SFIXED32 => 5,
+            _ => 0,
+        };
+        // Rarely the wrong wire type: the value becomes an unknown field.
+        if self.rng.chance(3) {
+            let wrong = *self.rng.pick(&[0u32, 1, 5]);
+            if wrong != wire {
+                key(&mut self.rng, n, wrong, out);
+                match wrong {
+                    0 => varint(&mut self.rng, 7, out),
+                    1 => out.extend(7u64.to_le_bytes()),
+                    _ => out.extend(7u32.to_le_bytes()),
+                }
+                return;
+            }
+        }
+        key(&mut self.rng, n, wire, out);
+        self.scalar(field, out);
+    }
+
+    fn any(&mut self, depth: u32) -> Vec<u8> {
+        let name = self.rng.pick(&self.any_types).clone();
+        let mut body = Vec::new();
+        let prefix = *self
+            .rng
+            .pick(&["type.googleapis.com/", "example.com/x/", ""]);
+        len_field(
+            &mut self.rng,
+            1,
+            format!("{prefix}{name}").as_bytes(),
+            &mut body,
+        );
+        if let Some(mt) = self.schema.message(&name) {
+            let value = self.message(mt, depth + 1);
+            len_field(&mut self.rng, 2, &value, &mut body);
+        }
+        body
+    }
+
+    /// A random unknown field (a number the type does not use).
+    fn unknown(&mut self, mt: &MessageType, depth: u32, out: &mut Vec<u8>) {
+        let mut n = 1 + self.rng.below(60) as u32 + if self.rng.chance(20) { 5000 } else { 0 };
+        while self.schema.field(mt, n).is_some() {
+            n += 1;
+        }
+        match self.rng.below(5) {
+            0 => {
+                key(&mut self.rng, n, 0, out);
+                let v = self.int();
+                varint(&mut self.rng, v, out);
+            }
+            1 => {
+                key(&mut self.rng, n, 1, out);
+                out.extend(self.rng.next().to_le_bytes());
+            }
+            2 => {
+                key(&mut self.rng, n, 5, out);
+                out.extend((self.rng.next() as u32).to_le_bytes());
+            }
+            3 => {
+                // Bytes that may or may not parse as a nested set.
+                let body = if self.rng.chance(50) && depth < 4 {
+                    let mut inner = Vec::new();
+                    self.unknown(mt, depth + 1, &mut inner);
+                    inner
+                } else {
+                    self.bytes_value(ty::BYTES)
+                };
+                len_field(&mut self.rng, n, &body, out);
+            }
+            _ => {
+                key(&mut self.rng, n, 3, out);
+                if depth < 4 {
+                    self.unknown(mt, depth + 1, out);
+                }
+                key(&mut self.rng, n, 4, out);
+            }
+        }
+    }
+
+    /// A random message of type `mt`: chunks (one field occurrence each) shuffled.
+    fn message(&mut self, mt: &MessageType, depth: u32) -> Vec<u8> {
+        let mut chunks: Vec<Vec<u8>> = Vec::new();
+        if depth > 4 {
+            return Vec::new();
+        }
+        let fields: Vec<Field> = mt.fields.clone();
+        for field in &fields {
+            if !self.rng.chance(if depth == 0 { 60 } else { 35 }) {
+                continue;
+            }
+            let count = if field.repeated {
+                1 + self.rng.below(3)
+            } else if self.rng.chance(10) {
+                2
+            } else {
+                1
+            };
+            for _ in 0..count {
+                let mut chunk = Vec::new();
+                if map_entry(self.schema, field).is_some() {
+                    self.map_entry(field, depth, &mut chunk);
+                } else {
+                    self.occurrence(field, depth, &mut chunk);
+                }
+                chunks.push(chunk);
+            }
+        }
+        for x in self.extensions_of(mt) {
+            if self.rng.chance(30) {
+                let mut chunk = Vec::new();
+                self.occurrence(&x, depth, &mut chunk);
+                chunks.push(chunk);
+            }
+        }
+        for _ in 0..self.rng.below(3) {
+            if self.rng.chance(40) {
+                let mut chunk = Vec::new();
+                self.unknown(mt, depth, &mut chunk);
+                chunks.push(chunk);
+            }
+        }
+        // Fields out of order, now and then.
+        if self.rng.chance(30) {
+            for i in (1..chunks.len()).rev() {
+                let j = self.rng.below(i as u64 + 1) as usize;
+                chunks.swap(i, j);
+            }
+        }
+        chunks.concat()
+    }
+
+    fn extensions_of(&self, mt: &MessageType) -> Vec<Field> {
+        let mut out = Vec::new();
+        for &(start, end) in &mt.extension_ranges {
+            for n in start..end.min(start + 1100) {
+                if let Some(x) = self.schema.extension(&mt.full_name, n) {
+                    out.push(x.clone());
+                }
+            }
+        }
+        out
+    }
+
+    /// A map entry: key and value in either order, either one missing now and then.
+    fn map_entry(&mut self, field: &Field, depth: u32, out: &mut Vec<u8>) {
+        let Some(entry) = map_entry(self.schema, field) else {
+            return;
+        };
+        let mut body = Vec::new();
+        let mut parts: Vec<Vec<u8>> = Vec::new();
+        for f in entry.fields.clone() {
+            if self.rng.chance(90) {
+                let mut part = Vec::new();
+                self.occurrence(&f, depth + 1, &mut part);
+                parts.push(part);
+            }
+        }
+        if self.rng.chance(20) {
+            parts.reverse();
+        }
+        for p in parts {
+            body.extend(p);
+        }
+        len_field(&mut self.rng, field.number, &body, out);
+    }
+}
+
+fn map_entry<'s>(schema: &'s Schema, field: &Field) -> Option<&'s MessageType> {
+    protowasm::codec::print::map_entry_type(schema, field)
+}
+
+/// Breaks valid bytes in one of the ways a parser must notice (or must not mind).
+fn break_bytes(rng: &mut Rng, mut b: Vec<u8>) -> Vec<u8> {
+    match rng.below(7) {
+        0 if !b.is_empty() => {
+            let at = rng.below(b.len() as u64) as usize;
+            b.truncate(at);
+        }
+        1 if !b.is_empty() => {
+            let at = rng.below(b.len() as u64) as usize;
+            b[at] = rng.next() as u8;
+        }
+        2 => b.extend([0x08, 0xff]),
+        3 => b.extend([0x0c]),
+        4 => b.extend([0x0b, 0x08, 0x01, 0x14]),
+        5 => b.extend([0x0a, 0x05, 0x01]),
+        _ => b.extend([0x0f]),
+    }
+    b
+}
+
+/// One tool's answer.
+#[derive(PartialEq, Debug)]
+struct Answer {
+    code: Option<i32>,
+    stdout: Vec<u8>,
+    stderr: String,
+}
+
+fn run(program: &Path, args: &[String], dir: &Path, stdin: &[u8]) -> Answer {
+    let mut cmd = Command::new(program);
+    if program != support::protoc() {
+        cmd.arg("protoc");
+    }
+    let mut child = cmd
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("running {}: {e}", program.display()));
+    let mut input = child.stdin.take().expect("piped stdin");
+    let bytes = stdin.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = input.write_all(&bytes);
+    });
+    let output = child.wait_with_output().expect("waiting for the tool");
+    let _ = writer.join();
+    Answer {
+        code: output.status.code(),
+        stdout: output.stdout,
+        stderr: normalize_log(&String::from_utf8_lossy(&output.stderr)),
+    }
+}
+
+/// absl log lines carry a time and a thread id: keep only what follows them.
+fn normalize_log(stderr: &str) -> String {
+    stderr
+        .lines()
+        .map(|l| match l.find(" wire_format_lite.cc:") {
+            Some(i) if l.starts_with('E') => format!("E<time> {}", &l[i + 1..]),
+            _ => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The binary under test, copied once: the target directory may be shared with other builds,
+/// which would replace it mid-run.
+fn protowasm() -> PathBuf {
+    static COPY: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    COPY.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("textfmt-oracle-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("a temp dir for the binary");
+        let copy = dir.join("protowasm");
+        std::fs::copy(env!("CARGO_BIN_EXE_protowasm"), &copy).expect("copy protowasm");
+        copy
+    })
+    .clone()
+}
+
+/// Fails with a diff that shows where the answers part.
+fn compare(what: &str, theirs: &Answer, ours: &Answer) -> Result<(), String> {
+    if theirs == ours {
+        return Ok(());
+    }
+    let show = |a: &Answer| {
+        format!(
+            "exit {:?}\n--- stderr\n{}\n--- stdout\n{}",
+            a.code,
+            a.stderr,
+            String::from_utf8_lossy(&a.stdout)
+        )
+    };
+    let (t, o) = (show(theirs), show(ours));
+    let diff = similar::TextDiff::from_lines(&t, &o)
+        .unified_diff()
+        .header("protoc", "protowasm")
+        .to_string();
+    Err(format!("{what}:\n{diff}"))
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// The fixture files, compiled by protoc into a set the generator reads.
+struct Fixture {
+    dir: tempfile::TempDir,
+    schema: Schema,
+    args: Vec<String>,
+    types: Vec<String>,
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/textfmt");
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(&src).expect("tests/textfmt") {
+        let path = entry.expect("dir entry").path();
+        if path.extension().is_some_and(|e| e == "proto") {
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            std::fs::copy(&path, dir.path().join(&name)).expect("copy fixture");
+            files.push(name);
+        }
+    }
+    files.sort();
+    files.push("google/protobuf/descriptor.proto".into());
+    let include = support::protoc_include();
+    let mut args = vec!["-I.".to_string(), format!("-I{}", include.display())];
+    args.extend(files.iter().cloned());
+    let mut set_args = args.clone();
+    set_args.extend(["--include_imports".into(), "-oset.pb".into()]);
+    let out = run(&support::protoc(), &set_args, dir.path(), b"");
+    assert_eq!(
+        out.code,
+        Some(0),
+        "protoc failed on the fixtures: {}",
+        out.stderr
+    );
+    let bytes = std::fs::read(dir.path().join("set.pb")).expect("set.pb");
+    let set = FileDescriptorSet::decode(&bytes[..]).expect("protoc's set decodes");
+    let schema = Schema::new(&set.file);
+    let mut types = Vec::new();
+    for file in &set.file {
+        collect_types(file.package(), &file.message_type, &mut types);
+    }
+    types.retain(|t| schema.message(t).is_some_and(|m| !m.map_entry));
+    Fixture {
+        dir,
+        schema,
+        args,
+        types,
+    }
+}
+
+fn collect_types(
+    prefix: &str,
+    messages: &[protowasm::compiler::descriptor::DescriptorProto],
+    out: &mut Vec<String>,
+) {
+    for m in messages {
+        let name = if prefix.is_empty() {
+            m.name().to_string()
+        } else {
+            format!("{prefix}.{}", m.name())
+        };
+        collect_types(&name, &m.nested_type, out);
+        out.push(name);
+    }
+}
+
+fn seed() -> u64 {
+    std::env::var("TEXTFMT_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x7e57_f0e7)
+}
+
+fn cases() -> usize {
+    std::env::var("TEXTFMT_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(150)
+}
+
+#[test]
+fn decode_random_messages_like_protoc() {
+    let fx = fixture();
+    let seed = seed();
+    let mut gen = Gen {
+        schema: &fx.schema,
+        rng: Rng(seed),
+        any_types: fx.types.clone(),
+    };
+    let mut failures = Vec::new();
+    let mut compared = 0;
+    for case in 0..cases() {
+        let type_name = gen.rng.pick(&fx.types).clone();
+        let Some(mt) = fx.schema.message(&type_name) else {
+            continue;
+        };
+        let mut bytes = gen.message(mt, 0);
+        if gen.rng.chance(15) {
+            bytes = break_bytes(&mut gen.rng, bytes);
+        }
+        let mut decode = fx.args.clone();
+        decode.push(format!("--decode={type_name}"));
+        let raw = vec!["--decode_raw".to_string()];
+        for args in [&decode, &raw] {
+            let theirs = run(&support::protoc(), args, fx.dir.path(), &bytes);
+            let ours = run(&protowasm(), args, fx.dir.path(), &bytes);
+            compared += 1;
+            let what = format!(
+                "seed {seed} case {case}: {} of {type_name}, bytes {}",
+                args.last().map_or("", String::as_str),
+                hex(&bytes)
+            );
+            if let Err(e) = compare(&what, &theirs, &ours) {
+                failures.push(e);
+            }
+        }
+    }
+    eprintln!("compared {compared} decodes");
+    assert!(
+        failures.is_empty(),
+        "{} of {compared} decodes differ from protoc:\n{}",
+        failures.len(),
+        failures
+            .iter()
+            .take(5)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
