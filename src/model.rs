@@ -214,6 +214,17 @@ pub struct Output {
     pub insertion: InsertionStyle,
     /// `--print_free_field_numbers`: print each input message's free numbers instead.
     pub print_free_field_numbers: bool,
+    /// `--edition_defaults_out`: write the pool's `FeatureSetDefaults`.
+    pub edition_defaults: Option<EditionDefaultsOut>,
+}
+
+/// `--edition_defaults_out=PATH` with `--edition_defaults_minimum`/`_maximum` (protoc's
+/// PROTO2 and 2026 when not given).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EditionDefaultsOut {
+    pub path: PathBuf,
+    pub minimum: i32,
+    pub maximum: i32,
 }
 
 /// What becomes of the generated files.

@@ -761,3 +761,161 @@ fn experimental_editions_match_protoc() {
         }
     }
 }
+
+/// `--edition_defaults_out` with its bounds: protoc's `FeatureSetDefaults` from the pool's own
+/// descriptor.proto and feature extensions (protoc's `*_features.proto` and custom ones, valid and
+/// broken), the same bytes, stderr and exit status.
+#[test]
+fn edition_defaults_out_matches_protoc() {
+    let dir = tempfile::tempdir().unwrap();
+    let custom = |name: &str, field: &str| {
+        format!(
+            "syntax = \"proto2\";\npackage {name};\nimport \"google/protobuf/descriptor.proto\";\n\
+             extend google.protobuf.FeatureSet {{ optional Features {name} = 9995; }}\n\
+             message Features {{\n  enum Mode {{ MODE_UNKNOWN = 0; OLD = 1; NEW = 2; }}\n{field}}}\n"
+        )
+    };
+    let good = "  optional Mode mode = 1 [targets = TARGET_TYPE_FILE, targets = TARGET_TYPE_FIELD,\n\
+                  feature_support = { edition_introduced: EDITION_2023 },\n\
+                  edition_defaults = { edition: EDITION_LEGACY, value: \"OLD\" },\n\
+                  edition_defaults = { edition: EDITION_2024, value: \"NEW\" }];\n\
+                  optional bool flag = 2 [targets = TARGET_TYPE_MESSAGE,\n\
+                  feature_support = { edition_introduced: EDITION_PROTO2, edition_removed: EDITION_2024 },\n\
+                  edition_defaults = { edition: EDITION_LEGACY, value: \"true\" },\n\
+                  edition_defaults = { edition: EDITION_2023, value: \"false\" }];\n";
+    let files = [
+        ("good.proto", custom("good", good)),
+        (
+            "nolegacy.proto",
+            custom(
+                "nolegacy",
+                "  optional bool b = 1 [targets = TARGET_TYPE_FILE, feature_support = { edition_introduced: EDITION_2023 }, edition_defaults = { edition: EDITION_2023, value: \"true\" }];\n",
+            ),
+        ),
+        (
+            "nosupport.proto",
+            custom(
+                "nosupport",
+                "  optional bool b = 1 [targets = TARGET_TYPE_FILE, edition_defaults = { edition: EDITION_LEGACY, value: \"true\" }];\n",
+            ),
+        ),
+        (
+            "notarget.proto",
+            custom(
+                "notarget",
+                "  optional bool b = 1 [feature_support = { edition_introduced: EDITION_2023 }, edition_defaults = { edition: EDITION_LEGACY, value: \"true\" }];\n",
+            ),
+        ),
+        (
+            "badvalue.proto",
+            custom(
+                "badvalue",
+                "  optional Mode m = 1 [targets = TARGET_TYPE_FILE, feature_support = { edition_introduced: EDITION_2023 }, edition_defaults = { edition: EDITION_LEGACY, value: \"SIDEWAYS\" }];\n",
+            ),
+        ),
+        (
+            "scalar.proto",
+            custom("scalar", "  optional int32 n = 1 [targets = TARGET_TYPE_FILE];\n"),
+        ),
+        ("plain.proto", "syntax = \"proto3\";\nmessage P {}\n".to_string()),
+    ];
+    for (name, text) in &files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    let include = support::protoc_include();
+    let include_arg = format!("-I{}", include.display());
+    let run = |program: &Path, args: &[&str]| {
+        let out = dir.path().join("defaults.pb");
+        let _ = std::fs::remove_file(&out);
+        let mut all = vec![
+            include_arg.as_str(),
+            "-I.",
+            "--edition_defaults_out=defaults.pb",
+        ];
+        all.extend(args);
+        let output = protoc_command(program, &all, dir.path());
+        // absl's log lines carry a time and a thread id: only what follows them is compared.
+        let stderr: String = String::from_utf8_lossy(&output.stderr)
+            .lines()
+            .map(|l| match l.find(" text_format.cc:") {
+                Some(i) if l.starts_with('E') => format!("E<time>{}\n", &l[i..]),
+                _ => format!("{l}\n"),
+            })
+            .collect();
+        (output.status.code(), stderr, std::fs::read(&out).ok())
+    };
+    let features = [
+        "google/protobuf/cpp_features.proto",
+        "google/protobuf/java_features.proto",
+        "google/protobuf/go_features.proto",
+    ];
+    let mut cases: Vec<Vec<&str>> = vec![
+        vec!["google/protobuf/descriptor.proto"],
+        features.to_vec(),
+        vec!["good.proto"],
+        vec!["good.proto", "google/protobuf/cpp_features.proto"],
+        vec!["plain.proto"],
+    ];
+    for broken in [
+        "nolegacy.proto",
+        "nosupport.proto",
+        "notarget.proto",
+        "badvalue.proto",
+        "scalar.proto",
+    ] {
+        cases.push(vec![broken]);
+    }
+    let bounds: &[&[&str]] = &[
+        &[],
+        &["--edition_defaults_minimum=2023"],
+        &["--edition_defaults_maximum=2024"],
+        &[
+            "--edition_defaults_minimum=LEGACY",
+            "--edition_defaults_maximum=UNSTABLE",
+        ],
+        &["--edition_defaults_maximum=MAX"],
+        &[
+            "--edition_defaults_minimum=2026",
+            "--edition_defaults_maximum=2023",
+        ],
+        &["--edition_defaults_minimum=1_TEST_ONLY"],
+        &["--edition_defaults_minimum=2022"],
+        &[
+            "--edition_defaults_maximum=2024",
+            "--edition_defaults_maximum=2024",
+        ],
+    ];
+    let mut produced = 0;
+    for files in &cases {
+        for bound in bounds {
+            let args: Vec<&str> = bound.iter().chain(files.iter()).copied().collect();
+            let ours = run(&protowasm(), &args);
+            let theirs = run(&support::protoc(), &args);
+            assert_eq!(
+                ours,
+                theirs,
+                "protoc --edition_defaults_out {}",
+                args.join(" ")
+            );
+            produced += theirs.2.is_some() as usize;
+        }
+    }
+    assert!(produced >= 10, "only {produced} cases wrote defaults");
+    // Combined with other outputs and modes, as protoc words it.
+    for args in [
+        &["--decode_raw", "--edition_defaults_out=x.pb"][..],
+        &[
+            "--edition_defaults_out=x.pb",
+            "--edition_defaults_out=y.pb",
+            "plain.proto",
+        ],
+        &["--edition_defaults_out=", "plain.proto"],
+        &[
+            "--print_free_field_numbers",
+            "--edition_defaults_out=x.pb",
+            "plain.proto",
+        ],
+    ] {
+        assert_same_cli(dir.path(), args);
+    }
+}

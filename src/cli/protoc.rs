@@ -79,6 +79,10 @@ pub struct ProtocArgs {
     pub codegen_trace: bool,
     /// `--experimental_editions`: no edition range checks.
     pub experimental_editions: bool,
+    /// `--edition_defaults_out` and its edition bounds.
+    pub edition_defaults_out: Option<PathBuf>,
+    pub edition_defaults_minimum: Option<i32>,
+    pub edition_defaults_maximum: Option<i32>,
     /// `--decode_raw`, `--decode=TYPE` or `--encode=TYPE`: convert stdin instead of generating.
     pub codec: Option<Codec>,
     /// Messages protoc prints while reading the arguments but that do not stop it
@@ -245,6 +249,35 @@ pub fn parse(args: Vec<String>, usage_name: &str) -> Result<Parsed, UsageError> 
             }
             "--disallow_services" => parsed.rules.disallow_services = true,
             "--experimental_editions" => parsed.experimental_editions = true,
+            "--edition_defaults_out" => {
+                if parsed.edition_defaults_out.is_some() {
+                    return Err(UsageError(format!("{name} may only be passed once.")));
+                }
+                if value.is_empty() {
+                    return Err(UsageError(format!("{name} requires a non-empty value.")));
+                }
+                if parsed.codec.is_some() || parsed.print_free_field_numbers {
+                    return Err(UsageError(
+                        "Cannot use --encode or --decode and generate defaults at the same time."
+                            .into(),
+                    ));
+                }
+                parsed.edition_defaults_out = Some(PathBuf::from(&value));
+            }
+            "--edition_defaults_minimum" | "--edition_defaults_maximum" => {
+                let slot = if name == "--edition_defaults_minimum" {
+                    &mut parsed.edition_defaults_minimum
+                } else {
+                    &mut parsed.edition_defaults_maximum
+                };
+                if slot.is_some() {
+                    return Err(UsageError(format!("{name} may only be passed once.")));
+                }
+                *slot =
+                    Some(edition_by_name(&value).ok_or_else(|| {
+                        UsageError(format!("{name} unknown edition \"{value}\"."))
+                    })?);
+            }
             "--print_free_field_numbers" => {
                 if parsed.print_free_field_numbers || parsed.codec.is_some() {
                     return Err(UsageError(format!(
@@ -428,7 +461,10 @@ pub fn parse(args: Vec<String>, usage_name: &str) -> Result<Parsed, UsageError> 
         if parsed.inputs.is_empty() {
             return Err(UsageError("Missing input file.".into()));
         }
-        if parsed.outputs.is_empty() && parsed.descriptor_set_out.is_none() {
+        if parsed.outputs.is_empty()
+            && parsed.descriptor_set_out.is_none()
+            && parsed.edition_defaults_out.is_none()
+        {
             return Err(UsageError("Missing output directives.".into()));
         }
         if deterministic_output {
@@ -617,6 +653,29 @@ protowasm's own flags:
   --timings                   Print where the time went, to stderr.
 "
     )
+}
+
+/// An `Edition` by its name without `EDITION_` (`2023`, `PROTO2`, `MAX`), as protoc's
+/// `Edition_Parse` reads the editions-defaults bounds.
+fn edition_by_name(name: &str) -> Option<i32> {
+    [
+        0,
+        900,
+        998,
+        999,
+        1000,
+        1001,
+        1002,
+        9999,
+        1,
+        2,
+        99997,
+        99998,
+        99999,
+        i32::MAX,
+    ]
+    .into_iter()
+    .find(|&e| crate::feature_check::edition_name(e) == name)
 }
 
 /// What protoc 36.2 prints for `--notices` (its third-party notices), taken from the protoc of

@@ -58,6 +58,15 @@ pub fn to_run(args: ProtocArgs, registry: &Registry) -> Run {
             fatal_warnings: args.fatal_warnings,
             insertion: Default::default(),
             print_free_field_numbers: args.print_free_field_numbers,
+            edition_defaults: args.edition_defaults_out.map(|path| {
+                crate::model::EditionDefaultsOut {
+                    path,
+                    minimum: args.edition_defaults_minimum.unwrap_or(998),
+                    maximum: args
+                        .edition_defaults_maximum
+                        .unwrap_or(crate::feature_check::PROTOC_MAXIMUM_EDITION),
+                }
+            }),
         },
         compile_cache: args.output_cache,
         codegen_trace: args.codegen_trace,

@@ -146,6 +146,15 @@ fn missing_required(
 /// The line absl's logging prints when C++ rejects a string field's bytes. Its time, thread
 /// and source line are protoc's own; they are reproduced in form (tests compare the rest).
 fn utf8_log_line(field: &str) -> String {
+    absl_error_line(
+        "wire_format_lite.cc:578",
+        &format!("String field '{field}' contains invalid UTF-8 data when parsing a protocol buffer. Use the 'bytes' type if you intend to send raw bytes. "),
+    )
+}
+
+/// An error line as absl's logging prints it from protoc's C++ source `at` (`file.cc:LINE`):
+/// the time and thread are this run's own.
+pub(crate) fn absl_error_line(at: &str, message: &str) -> String {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
@@ -154,7 +163,7 @@ fn utf8_log_line(field: &str) -> String {
     let days = secs / 86400;
     let (month, day) = month_day(days);
     format!(
-        "E{month:02}{day:02} {h:02}:{m:02}:{s:02}.{:06} {:>7} wire_format_lite.cc:578] String field '{field}' contains invalid UTF-8 data when parsing a protocol buffer. Use the 'bytes' type if you intend to send raw bytes. \n",
+        "E{month:02}{day:02} {h:02}:{m:02}:{s:02}.{:06} {:>7} {at}] {message}\n",
         now.subsec_micros(),
         std::process::id()
     )

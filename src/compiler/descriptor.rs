@@ -18,6 +18,7 @@ pub mod field_type {
     pub const MESSAGE: i32 = 11;
     pub const STRING: i32 = 9;
     pub const ENUM: i32 = 14;
+    pub const BOOL: i32 = 8;
 }
 
 /// `FieldDescriptorProto.Label` numbers.

@@ -8,6 +8,7 @@
 pub mod ast;
 pub mod build;
 pub mod descriptor;
+pub mod edition_defaults;
 pub mod features;
 pub mod lexer;
 pub mod link;

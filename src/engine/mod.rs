@@ -84,6 +84,8 @@ pub struct Prepared {
     pub found_warnings: bool,
     /// What `--print_free_field_numbers` prints, when asked for.
     pub free_field_numbers: Option<String>,
+    /// `--edition_defaults_out`'s bytes, or protoc's message, when asked for.
+    pub edition_defaults: Option<Result<Vec<u8>, String>>,
 }
 
 /// Runs `run`, compiled plugin modules cached in `cache`.
@@ -214,6 +216,14 @@ fn prepare(run: &Run, loaded: Loaded) -> Prepared {
             _ => None,
         },
         found_warnings: compiled.is_some_and(|c| c.found_warnings),
+        edition_defaults: match (&run.output.edition_defaults, compiled) {
+            (Some(out), Some(c)) => Some(crate::compiler::edition_defaults::compile(
+                &c.pool,
+                out.minimum,
+                out.maximum,
+            )),
+            _ => None,
+        },
         free_field_numbers: match compiled {
             Some(c) if run.output.print_free_field_numbers => Some(c.free_field_numbers()),
             _ => None,

@@ -155,6 +155,12 @@ fn key(run: &Run) -> Option<[u8; 32]> {
         .as_ref()
         .map(|o| (o.include_imports, o.include_source_info, o.retain_options));
     field(&mut h, format!("{set:?}").as_bytes());
+    let defaults = run
+        .output
+        .edition_defaults
+        .as_ref()
+        .map(|d| (d.minimum, d.maximum));
+    field(&mut h, format!("{defaults:?}").as_bytes());
     h.update([
         run.output.dependency_file.is_some() as u8,
         run.plugins.is_empty() as u8,
@@ -212,6 +218,10 @@ struct StoredEntry {
     warnings: Vec<String>,
     #[prost(string, optional, tag = "10")]
     free_field_numbers: Option<String>,
+    #[prost(bytes = "vec", optional, tag = "11")]
+    edition_defaults: Option<Vec<u8>>,
+    #[prost(string, optional, tag = "12")]
+    edition_defaults_error: Option<String>,
 }
 
 #[derive(Clone, PartialEq, Message)]
@@ -288,6 +298,8 @@ impl StoredEntry {
             found_warnings: p.found_warnings,
             warnings: entry.warnings.clone(),
             free_field_numbers: p.free_field_numbers.clone(),
+            edition_defaults: p.edition_defaults.clone().and_then(Result::ok),
+            edition_defaults_error: p.edition_defaults.clone().and_then(Result::err),
         }
     }
 
@@ -310,6 +322,11 @@ impl StoredEntry {
                 dependencies: self.has_dependencies.then_some(self.dependencies),
                 found_warnings: self.found_warnings,
                 free_field_numbers: self.free_field_numbers,
+                edition_defaults: match (self.edition_defaults, self.edition_defaults_error) {
+                    (Some(bytes), _) => Some(Ok(bytes)),
+                    (None, Some(message)) => Some(Err(message)),
+                    (None, None) => None,
+                },
             },
             warnings: self.warnings,
         })

@@ -61,10 +61,20 @@ pub fn outputs(
         if let Some(o) = &run.output.descriptor_set {
             outputs.push(o.path.display().to_string());
         }
+        if let Some(o) = &run.output.edition_defaults {
+            outputs.push(o.path.display().to_string());
+        }
         write_file(path, load::dependency_rule(&outputs, disk).as_bytes())?;
     }
     if let (Some(out), Some(set)) = (&run.output.descriptor_set, &prepared.descriptor_set) {
         write_file(&out.path, set)?;
+    }
+    if let (Some(out), Some(defaults)) = (&run.output.edition_defaults, &prepared.edition_defaults)
+    {
+        match defaults {
+            Ok(bytes) => write_file(&out.path, bytes)?,
+            Err(message) => return Err(Failure::one(format!("{}: {message}", out.path.display()))),
+        }
     }
     // As protoc does: the outputs are written, then warnings fail the run.
     if run.output.fatal_warnings && prepared.found_warnings {
