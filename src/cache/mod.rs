@@ -25,7 +25,7 @@ mod digests;
 pub mod prune;
 pub mod remote;
 mod responses;
-mod store;
+pub(crate) mod store;
 
 pub use digests::{DigestMemo, Digested};
 pub use remote::{Hit, RemoteCache, RemoteSettings};

@@ -651,15 +651,40 @@ impl Compiled {
         out
     }
 
-    /// The disk files `--dependency_out`'s rule names, in protoc's order. Built-in files
-    /// (protoc's include directory, which protowasm carries inside its binary) are not on disk
-    /// and are left out.
-    pub fn dependency_files(&self) -> Vec<String> {
+    /// The disk files `--dependency_out`'s rule names, in protoc's order. protoc names the
+    /// well-known types it read from its own include directory (beside its binary); protowasm
+    /// carries them inside its binary, so it writes them once under `include_dir` (the cache's
+    /// `include/36.2/`) and names those copies: make then depends on files that exist. Without
+    /// a cache directory they are left out.
+    pub fn dependency_files(&self, include_dir: Option<&Path>) -> Vec<String> {
         self.output_order(true)
             .iter()
-            .filter_map(|f| self.tree.as_ref()?.disk_file(f.name()))
+            .filter_map(|f| {
+                let tree = self.tree.as_ref()?;
+                tree.disk_file(f.name())
+                    .or_else(|| builtin_on_disk(include_dir?, f.name()))
+            })
             .collect()
     }
+}
+
+/// The built-in file `name` written under `dir` (unless already there with these bytes): its
+/// absolute path, `None` if it is not a built-in file or cannot be written.
+fn builtin_on_disk(dir: &Path, name: &str) -> Option<String> {
+    let contents = crate::compiler::source_tree::builtin(name)?;
+    let path = std::path::absolute(dir.join(name)).ok()?;
+    if std::fs::read(&path).ok().as_deref() != Some(contents) {
+        let written = std::fs::create_dir_all(path.parent()?)
+            .and_then(|()| crate::cache::store::replace_file(&path, contents));
+        if let Err(e) = written {
+            tracing::warn!(
+                "could not write {}: {e}; --dependency_out leaves it out",
+                path.display()
+            );
+            return None;
+        }
+    }
+    Some(path.display().to_string())
 }
 
 /// The make rule protoc writes for `--dependency_out`: every output, then every file the

@@ -179,7 +179,7 @@ fn prepare_stage(run: &Run, root: Option<&Path>) -> Result<(Prepared, &'static s
         None => "load descriptor sets",
     };
     let loaded = transform::apply(&run.transforms, loaded)?;
-    let prepared = prepare(run, loaded);
+    let prepared = prepare(run, loaded, root);
     if let (Some(cached), Some(reads)) = (cached, reads) {
         let entry = snapshot::Entry { prepared, warnings };
         if let Some(stored) = stored {
@@ -199,7 +199,7 @@ fn prepare_stage(run: &Run, root: Option<&Path>) -> Result<(Prepared, &'static s
 }
 
 /// What the later stages need of `loaded`, the compiler's products made once.
-fn prepare(run: &Run, loaded: Loaded) -> Prepared {
+fn prepare(run: &Run, loaded: Loaded, root: Option<&Path>) -> Prepared {
     let compiled = loaded.compiled.as_ref();
     Prepared {
         entries: run
@@ -212,7 +212,11 @@ fn prepare(run: &Run, loaded: Loaded) -> Prepared {
             _ => None,
         },
         dependencies: match (&run.output.dependency_file, compiled) {
-            (Some(_), Some(c)) => Some(c.dependency_files()),
+            (Some(_), Some(c)) => {
+                let include =
+                    root.map(|r| r.join("include").join(crate::cli::protoc::PROTOC_VERSION));
+                Some(c.dependency_files(include.as_deref()))
+            }
             _ => None,
         },
         found_warnings: compiled.is_some_and(|c| c.found_warnings),

@@ -108,6 +108,10 @@ impl<'a> Snapshot<'a> {
         if changed.is_some() {
             return changed;
         }
+        // The dependency file names built-in files written to the cache: they must still be there.
+        if let Some(gone) = stored.dependencies.iter().find(|d| !Path::new(d).exists()) {
+            return Some(format!("{gone} is gone"));
+        }
         match load::virtual_inputs(&self.run.input, Some(self.tree), None) {
             Ok(inputs) if inputs == stored.inputs => None,
             _ => Some("the inputs map to other names".into()),

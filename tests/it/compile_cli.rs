@@ -413,3 +413,68 @@ fn generic_services_warn_once_per_input() {
     .0
     .assert_ok();
 }
+
+/// protoc names the well-known types it read from its own include directory in
+/// `--dependency_out`; protowasm carries them built in, writes them once under the cache's
+/// `include/36.2/`, and names those copies (the same bytes as protoc's own), so make depends on
+/// files that exist. The rest of the rule is protoc's.
+#[test]
+fn dependency_out_names_the_well_known_types_as_files_that_exist() {
+    let dir = tempfile::tempdir().unwrap();
+    write_file(
+        dir.path(),
+        "t.proto",
+        "syntax = \"proto3\";\nimport \"google/protobuf/timestamp.proto\";\nmessage T { google.protobuf.Timestamp t = 1; }\n",
+    );
+    let cache = tempfile::tempdir().unwrap();
+    let args = s(&["-I.", "-oout.pb", "--dependency_out=deps.d", "t.proto"]);
+    let rule = |run: Run| {
+        run.assert_ok();
+        std::fs::read_to_string(dir.path().join("deps.d")).unwrap()
+    };
+    let theirs = rule(protoc_run(dir.path(), &args, &[]));
+    for _ in 0..2 {
+        // The second run is a compile cache hit: the copy must be named again.
+        let ours = rule(protowasm_in(
+            dir.path(),
+            cache.path(),
+            &[s(&["protoc"]), args.clone()].concat(),
+        ));
+        let copy = cache
+            .path()
+            .join("include/36.2/google/protobuf/timestamp.proto");
+        let protocs = protoc()
+            .parent()
+            .unwrap()
+            .join("../include/google/protobuf/timestamp.proto");
+        assert_eq!(
+            ours.replace(&copy.display().to_string(), "WKT"),
+            theirs.replace(
+                &std::fs::canonicalize(&protocs)
+                    .unwrap()
+                    .display()
+                    .to_string(),
+                "WKT"
+            ),
+        );
+        assert_eq!(
+            std::fs::read(&copy).unwrap(),
+            std::fs::read(protoc_include().join("google/protobuf/timestamp.proto")).unwrap()
+        );
+    }
+    // A copy removed meanwhile is written again, even when the compile is cached.
+    std::fs::remove_dir_all(cache.path().join("include")).unwrap();
+    let again = rule(protowasm_in(
+        dir.path(),
+        cache.path(),
+        &[s(&["protoc"]), args].concat(),
+    ));
+    assert!(
+        again.contains("include/36.2/google/protobuf/timestamp.proto"),
+        "{again}"
+    );
+    assert!(cache
+        .path()
+        .join("include/36.2/google/protobuf/timestamp.proto")
+        .exists());
+}
