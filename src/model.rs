@@ -216,6 +216,9 @@ pub struct Output {
     pub print_free_field_numbers: bool,
     /// `--edition_defaults_out`: write the pool's `FeatureSetDefaults`.
     pub edition_defaults: Option<EditionDefaultsOut>,
+    /// Which generated file names are taken: protowasm's strict rule, or protoc's (with
+    /// `--unsafe_allow_out_dir_escape`).
+    pub names: crate::output::NamePolicy,
 }
 
 /// `--edition_defaults_out=PATH` with `--edition_defaults_minimum`/`_maximum` (protoc's

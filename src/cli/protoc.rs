@@ -79,6 +79,8 @@ pub struct ProtocArgs {
     pub codegen_trace: bool,
     /// `--experimental_editions`: no edition range checks.
     pub experimental_editions: bool,
+    /// `--unsafe_allow_out_dir_escape`: generated names may climb out of their directory.
+    pub unsafe_allow_out_dir_escape: bool,
     /// `--edition_defaults_out` and its edition bounds.
     pub edition_defaults_out: Option<PathBuf>,
     pub edition_defaults_minimum: Option<i32>,
@@ -116,7 +118,7 @@ const NO_VALUE_FLAGS: &[&str] = &[
 
 /// protoc flags that exist but that protowasm does not implement yet; using one is an error
 /// rather than a silent difference.
-const NOT_YET: &[&str] = &["--encode", "--unsafe_allow_out_dir_escape"];
+const NOT_YET: &[&str] = &["--encode"];
 
 /// protoc's `kDefaultDirectDependenciesViolationMsg`.
 const DIRECT_DEPENDENCIES_MESSAGE: &str =
@@ -249,6 +251,7 @@ pub fn parse(args: Vec<String>, usage_name: &str) -> Result<Parsed, UsageError> 
             }
             "--disallow_services" => parsed.rules.disallow_services = true,
             "--experimental_editions" => parsed.experimental_editions = true,
+            "--unsafe_allow_out_dir_escape" => parsed.unsafe_allow_out_dir_escape = true,
             "--edition_defaults_out" => {
                 if parsed.edition_defaults_out.is_some() {
                     return Err(UsageError(format!("{name} may only be passed once.")));

@@ -58,6 +58,9 @@ pub fn to_run(args: ProtocArgs, registry: &Registry) -> Run {
             fatal_warnings: args.fatal_warnings,
             insertion: Default::default(),
             print_free_field_numbers: args.print_free_field_numbers,
+            names: crate::output::NamePolicy::Protoc {
+                allow_escape: args.unsafe_allow_out_dir_escape,
+            },
             edition_defaults: args.edition_defaults_out.map(|path| {
                 crate::model::EditionDefaultsOut {
                     path,

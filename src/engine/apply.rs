@@ -23,7 +23,7 @@ pub fn responses(
     ran: Vec<Ran>,
     report: &mut Report,
 ) -> Result<OutputTree, Failure> {
-    let mut tree = OutputTree::with_insertion(run.output.insertion);
+    let mut tree = OutputTree::with_insertion(run.output.insertion).with_names(run.output.names);
     let mut lines = Vec::new();
     for Ran {
         plugin,

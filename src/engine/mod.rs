@@ -111,6 +111,11 @@ pub fn execute(run: &Run, cache: ModuleCache) -> Result<Report, Failure> {
 
     let started = Instant::now();
     let tree = apply::responses(run, &prepared.files, ran, &mut report)?;
+    // What protoc prints and carries on from (an archive entry named with "..", a .pb.meta it
+    // could not update).
+    for w in tree.warnings() {
+        eprintln!("{w}");
+    }
     report
         .timings
         .push(timing("apply responses", started.elapsed()));

@@ -32,6 +32,11 @@ pub enum OutputError {
         reason: &'static str,
     },
 
+    /// protoc's refusal of a name with `..` in a directory (without
+    /// `--unsafe_allow_out_dir_escape`), worded as protoc words it.
+    #[error("Output file names must never have a relative path. ({name}). Use --unsafe_allow_out_dir_escape to disable this error if intentional.")]
+    RelativePath { name: String },
+
     /// The location has errors from applying responses, so nothing may be written there.
     #[error("{location}: not written because generating it failed.")]
     LocationHasErrors { location: String },

@@ -21,6 +21,6 @@ pub use check::{
 };
 pub use error::OutputError;
 pub use insert::{insert, InsertError, InsertionStyle};
-pub use tree::{is_archive, normalize_location, ApplyError, Location, OutputTree};
+pub use tree::{is_archive, normalize_location, ApplyError, Location, NamePolicy, OutputTree};
 pub use write::{write_location, write_tree, write_whole_file, WriteSummary};
 pub use zip::zip_bytes;

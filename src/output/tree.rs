@@ -19,6 +19,19 @@ pub struct OutputTree {
     locations: BTreeMap<String, Location>,
     warnings: Vec<String>,
     insertion: InsertionStyle,
+    names: NamePolicy,
+}
+
+/// Which generated file names a tree takes.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum NamePolicy {
+    /// protowasm's own rule ([`check_name`]): nothing that could leave the location. `generate`.
+    #[default]
+    Strict,
+    /// protoc's command line: a name containing `..` is refused in a directory with protoc's
+    /// message and only warned about in an archive, unless `--unsafe_allow_out_dir_escape`
+    /// (`allow_escape`) lets it through, as protoc does. The rest of [`check_name`] holds.
+    Protoc { allow_escape: bool },
 }
 
 /// One output context: the files bound for one `--X_out` location, and the errors that forbid
@@ -99,6 +112,16 @@ impl OutputTree {
         }
     }
 
+    /// This tree, taking file names as `names` says.
+    pub fn with_names(self, names: NamePolicy) -> Self {
+        OutputTree { names, ..self }
+    }
+
+    /// Whether names may climb out of their location (`--unsafe_allow_out_dir_escape`).
+    pub fn allows_escape(&self) -> bool {
+        self.names == NamePolicy::Protoc { allow_escape: true }
+    }
+
     /// Applies one plugin's response to `location`, protoc's way: each `file` entry with an
     /// insertion point opens an insertion into `name`, else a non-empty `name` opens a new file,
     /// else its content continues the open one. Like protoc it keeps going after a duplicate or
@@ -110,10 +133,9 @@ impl OutputTree {
         plugin_name: &str,
         response: &CodeGeneratorResponse,
     ) -> Result<(), ApplyError> {
-        let loc = self
-            .locations
-            .entry(normalize_location(location))
-            .or_default();
+        let key = normalize_location(location);
+        let names = (self.names, is_archive(&key));
+        let loc = self.locations.entry(key).or_default();
         let first_error = loc.errors.len();
         let mut current: Option<Pending> = None;
         for file in &response.file {
@@ -140,7 +162,14 @@ impl OutputTree {
             // target a file created earlier in the same response.
             if let Some(next) = opened {
                 if let Some(done) = current.replace(next) {
-                    commit(loc, &mut self.warnings, plugin_name, done, self.insertion);
+                    commit(
+                        loc,
+                        &mut self.warnings,
+                        plugin_name,
+                        done,
+                        self.insertion,
+                        names,
+                    );
                 }
             }
             match current.as_mut() {
@@ -157,7 +186,14 @@ impl OutputTree {
             }
         }
         if let Some(done) = current.take() {
-            commit(loc, &mut self.warnings, plugin_name, done, self.insertion);
+            commit(
+                loc,
+                &mut self.warnings,
+                plugin_name,
+                done,
+                self.insertion,
+                names,
+            );
         }
         if loc.errors.len() > first_error {
             return Err(ApplyError {
@@ -200,8 +236,31 @@ fn commit(
     plugin: &str,
     p: Pending,
     style: InsertionStyle,
+    (names, archive): (NamePolicy, bool),
 ) {
-    if let Err(reason) = check_name(&p.name) {
+    let mut allow_parent = false;
+    if let NamePolicy::Protoc { allow_escape } = names {
+        if p.name.contains("..") {
+            allow_parent = allow_escape || archive;
+            if archive && !allow_escape {
+                warnings.push(format!("WARNING: Output file names must never have a relative path. ({}). This will become an error in a future breaking change release of Protobuf. Use --unsafe_allow_out_dir_escape to suppress this warning if intentional.", p.name));
+            } else if !allow_escape {
+                // protoc writes a directory's files in name order and stops at the first such
+                // name: that one alone is reported.
+                let earlier = loc.errors.iter_mut().find_map(|e| match e {
+                    OutputError::RelativePath { name } => Some(name),
+                    _ => None,
+                });
+                match earlier {
+                    Some(name) if *name <= p.name => {}
+                    Some(name) => *name = p.name,
+                    None => loc.errors.push(OutputError::RelativePath { name: p.name }),
+                }
+                return;
+            }
+        }
+    }
+    if let Err(reason) = check_name_with(&p.name, allow_parent) {
         loc.errors.push(OutputError::UnsafeFileName {
             plugin: plugin.to_string(),
             name: p.name,
@@ -287,6 +346,11 @@ fn update_metadata(
 /// duplicate check, and a zip would hold both. `..` is a component check, so `a..b` is allowed
 /// where protoc 35+ refuses any name containing `..` in directory output.
 pub(crate) fn check_name(name: &str) -> Result<(), &'static str> {
+    check_name_with(name, false)
+}
+
+/// [`check_name`], with `..` components allowed when `allow_parent`.
+pub(crate) fn check_name_with(name: &str, allow_parent: bool) -> Result<(), &'static str> {
     if name.is_empty() {
         return Err("is empty");
     }
@@ -301,6 +365,7 @@ pub(crate) fn check_name(name: &str) -> Result<(), &'static str> {
     }
     for component in name.split('/') {
         match component {
+            ".." if allow_parent => {}
             ".." => {
                 return Err(
                     "has a \"..\" component: nothing may be written outside the output directory",

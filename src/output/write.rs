@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::error::OutputError;
-use super::tree::{check_name, OutputTree};
+use super::tree::{check_name_with, OutputTree};
 use super::zip::zip_bytes;
 
 /// What a write did, as paths the way protoc builds them (location + name, or the archive).
@@ -30,7 +30,7 @@ pub fn write_tree(tree: &OutputTree) -> Result<WriteSummary, OutputError> {
         });
     }
     for (location, loc) in tree.locations() {
-        check_location(location, loc.files())?;
+        check_location(location, loc.files(), tree.allows_escape())?;
     }
     let mut batch = Batch::default();
     for (location, loc) in tree.locations() {
@@ -46,7 +46,7 @@ pub fn write_location(
     location: &str,
     files: &BTreeMap<String, Vec<u8>>,
 ) -> Result<WriteSummary, OutputError> {
-    check_location(location, files)?;
+    check_location(location, files, false)?;
     let mut batch = Batch::default();
     batch.stage_location(location, files)?;
     batch.commit()
@@ -54,7 +54,11 @@ pub fn write_location(
 
 /// Everything that can be known wrong before touching the disk, so a bad location stops the
 /// run before another location has created so much as a directory.
-fn check_location(location: &str, files: &BTreeMap<String, Vec<u8>>) -> Result<(), OutputError> {
+fn check_location(
+    location: &str,
+    files: &BTreeMap<String, Vec<u8>>,
+    allow_parent: bool,
+) -> Result<(), OutputError> {
     if location.is_empty() {
         // protoc takes "" for an archive, open("")s it and prints ENOENT after an empty path.
         return Err(OutputError::Io {
@@ -78,7 +82,7 @@ fn check_location(location: &str, files: &BTreeMap<String, Vec<u8>>) -> Result<(
     // The tree already refuses these; checked again because this is public and must never
     // write outside the location whatever map it is handed.
     for name in files.keys() {
-        if let Err(reason) = check_name(name) {
+        if let Err(reason) = check_name_with(name, allow_parent) {
             return Err(OutputError::UnsafeFileName {
                 plugin: "protowasm".to_string(),
                 name: name.clone(),

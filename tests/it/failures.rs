@@ -307,9 +307,10 @@ fn every_hostile_case_leaves_every_output_untouched() {
         ("exit=1", &[], "--t_out: protoc-gen-t: Plugin failed with status code 1."),
         ("exit=2", &[], "--t_out: protoc-gen-t: Plugin failed with status code 2."),
         ("garbage", &[], "--t_out: protoc-gen-t: Plugin output is unparseable: "),
-        ("prefix=../", &[], "--t_out: protoc-gen-t: Output file name \"../"),
+        // protoc's own refusal (the protoc command line; `generate` keeps protowasm's wording).
+        ("prefix=../", &[], "Output file names must never have a relative path. (../"),
         ("prefix=/abs/", &[], "--t_out: protoc-gen-t: Output file name \"/abs/"),
-        ("prefix=a/../../", &[], "--t_out: protoc-gen-t: Output file name \"a/../../"),
+        ("prefix=a/../../", &[], "Output file names must never have a relative path. (a/../../"),
         ("nulname", &[], "--t_out: protoc-gen-t: Output file name \"a\\0b.txt\" contains a NUL byte."),
         ("dup", &[], "example/library/v1/book.txt: Tried to write the same file twice."),
         ("insert=missing.txt@end", &[], "missing.txt: Tried to insert into file that doesn't exist."),
@@ -352,6 +353,54 @@ fn every_hostile_case_leaves_every_output_untouched() {
             read_tree(&work.path().join("out")),
             before,
             "{parameter}: an output directory changed"
+        );
+    }
+}
+
+/// Names with `..` on protoc's command line: refused in a directory with protoc's message (any
+/// `..`, as protoc checks), only warned about in an archive, and written as asked with
+/// `--unsafe_allow_out_dir_escape`, as protoc does; the native plugin under protoc and under
+/// protowasm, and the wasm build under protowasm, leave the same files and print the same text.
+#[test]
+fn out_dir_escape_follows_protoc() {
+    let cases: &[(&str, &str, &[&str])] = &[
+        ("prefix=../", "out/sub", &[]),
+        ("prefix=../", "out/sub", &["--unsafe_allow_out_dir_escape"]),
+        ("prefix=a..b", "out/sub", &[]),
+        ("prefix=a..b", "out/sub", &["--unsafe_allow_out_dir_escape"]),
+        ("prefix=../", "out/sub/x.zip", &[]),
+        (
+            "prefix=../",
+            "out/sub/x.zip",
+            &["--unsafe_allow_out_dir_escape"],
+        ),
+    ];
+    for (param, location, extra) in cases {
+        let outcome = |program: &str, plugin: &Path| {
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::create_dir_all(dir.path().join("out/sub")).unwrap();
+            let mut args = vec![format!("--descriptor_set_in={}", example_set().display())];
+            args.push(format!("--plugin=protoc-gen-t={}", plugin.display()));
+            args.push(format!("--t_out={param}:{location}"));
+            args.extend(extra.iter().map(|s| s.to_string()));
+            args.extend(EXAMPLE_FILES.iter().map(|s| s.to_string()));
+            let run = match program {
+                "protoc" => protoc_run(dir.path(), &args, &[]),
+                _ => protowasm_protoc(dir.path(), &args),
+            };
+            (run.status, run.stderr, read_tree(&dir.path().join("out")))
+        };
+        let native = native_plugin("testplug");
+        let theirs = outcome("protoc", &native);
+        assert_eq!(
+            outcome("protowasm", &native),
+            theirs,
+            "{param} {location} {extra:?}"
+        );
+        assert_eq!(
+            outcome("protowasm", &wasm_plugin("testplug")),
+            theirs,
+            "wasm: {param} {location} {extra:?}"
         );
     }
 }
