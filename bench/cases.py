@@ -165,7 +165,9 @@ def compile_case(setup: Setup, inp: Input, warm_cache: Path) -> Case:
     common = [f"-I{mod}", "--include_imports", "--include_source_info"]
     pw_env = {"PROTOWASM_CACHE_DIR": str(warm_cache)}
     tools = [
-        Tool("protowasm", "protowasm protoc", [str(setup.protowasm), "protoc", *common, "-o",
+        # --no-cache: the compile cache would answer every round after the warm-up one, and this
+        # case measures the compiler.
+        Tool("protowasm", "protowasm protoc", [str(setup.protowasm), "protoc", *setup.no_cache, *common, "-o",
              str(d / "protowasm.pb"), f"@{d / 'files'}"], d, pw_env),
         Tool("protoc", "protoc 36.2", [str(setup.protoc), *common, "-o", str(d / "protoc.pb"),
              f"@{d / 'files'}"], d, baseline=True),

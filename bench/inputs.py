@@ -42,7 +42,8 @@ class Setup:
 
     @property
     def no_cache(self) -> list[str]:
-        """The flag that makes wasm plugins really run, once protowasm has an output cache."""
+        """The flag that makes wasm plugins really run and the compiler really compile (the
+        output and compile caches off)."""
         return ["--no-cache"] if self.output_cache else []
 
 
