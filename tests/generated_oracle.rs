@@ -395,6 +395,11 @@ fn input_rule_flags_match_protoc() {
             "edition = \"2024\";\nimport \"b.proto\";\n\
              import option \"google/protobuf/descriptor.proto\";\nmessage D { B b = 1; }\n",
         ),
+        ("broken.proto", "syntax = \"proto3\";\nmessage X { Missing m = 1; }\n"),
+        (
+            "generic.proto",
+            "syntax = \"proto2\";\noption py_generic_services = true;\nimport \"c.proto\";\nservice G {}\n",
+        ),
     ];
     for (name, text) in files {
         std::fs::write(dir.path().join(name), text).unwrap();
@@ -403,6 +408,19 @@ fn input_rule_flags_match_protoc() {
         &["--disallow_services", "a.proto"],
         &["--disallow_services", "b.proto", "a.proto"],
         &["--disallow_services", "b.proto", "c.proto"],
+        // The first input that fails, by compile errors or by a rule, decides.
+        &["--disallow_services", "a.proto", "broken.proto"],
+        &["--disallow_services", "broken.proto", "a.proto"],
+        &[
+            "--direct_dependencies=",
+            "b.proto",
+            "a.proto",
+            "broken.proto",
+        ],
+        // Generic services warnings come after the rules: not printed when one is broken.
+        &["--disallow_services", "generic.proto"],
+        &["--direct_dependencies=", "generic.proto"],
+        &["generic.proto"],
         &["--direct_dependencies=b.proto", "a.proto"],
         &["--direct_dependencies=", "a.proto", "d.proto"],
         &[

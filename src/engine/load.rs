@@ -142,9 +142,10 @@ fn compile_from(
     // protoc stops at the first input that fails.
     let result = set::load_all(&names, &loader, &mut pool);
     // protoc builds and checks the inputs one by one: when input k breaks a rule, files only
-    // later inputs load were never built, and their warnings never printed.
-    let broken = if result.is_ok() && input.rules.any() {
-        rule_violations(&input.rules, names.iter().filter_map(|n| pool.file(n)))
+    // later inputs load were never built, and their warnings and errors never printed. The
+    // inputs built before the first that failed are the ones checked.
+    let broken = if input.rules.any() {
+        rule_violations(&input.rules, names.iter().map_while(|n| pool.file(n)))
     } else {
         None
     };
@@ -173,6 +174,9 @@ fn compile_from(
         );
         warnings.push(line);
     }
+    if let Some((_, lines)) = broken {
+        return Err(lines);
+    }
     result.map_err(|errors| render_errors(&errors, tree.as_ref(), format))?;
     let found_warnings = !set::warnings(&pool, &names).is_empty();
     // protoc's command line then warns, once per input, about generic services. protoc records
@@ -189,9 +193,6 @@ fn compile_from(
                 format,
             ));
         }
-    }
-    if let Some((_, lines)) = broken {
-        return Err(lines);
     }
     let errors = check_inputs(&pool, &names);
     if !errors.is_empty() {
@@ -221,8 +222,8 @@ fn compile_from(
 /// protoc's `ParseInputFiles` checks, input by input: the first input that breaks a rule, by
 /// its position, and its lines (services first, then each undeclared import, then each
 /// undeclared option import). protoc builds each input just before checking it, so a later
-/// input's compile errors never show; protowasm builds them all first and reports only the
-/// compile errors when there are any.
+/// input's compile errors never show: the caller passes the inputs built before the first that
+/// failed.
 fn rule_violations<'a>(
     rules: &InputRules,
     files: impl Iterator<Item = &'a FileDescriptorProto>,
