@@ -482,3 +482,67 @@ fn a_seeded_walk_of_edits_shadows_and_arguments_always_answers_as_protoc() {
         "only {hits} of {steps} steps were answered from the compile cache"
     );
 }
+
+/// `protowasm generate` goes through the compile cache too, managed mode included: an unchanged
+/// re-run is a hit with the same request, and a changed managed-mode rule or an edited file
+/// compiles again.
+#[test]
+fn generate_with_managed_mode_uses_the_compile_cache() {
+    let dir = lay_out(&[
+        (
+            "buf.yaml",
+            "version: v2\nmodules:\n  - path: proto\n".into(),
+        ),
+        (
+            "proto/acme/v1/a.proto",
+            "syntax = \"proto3\";\npackage acme.v1;\nmessage A { string s = 1; }\n".into(),
+        ),
+    ]);
+    let cache = tempfile::tempdir().unwrap();
+    let template = |prefix: &str| {
+        format!(
+            "version: v2\nmanaged:\n  enabled: true\n  override:\n    - file_option: go_package_prefix\n      value: {prefix}\nplugins:\n  - local: {}\n    out: gen\n    strategy: all\n",
+            capture_plugin().display()
+        )
+    };
+    let generate = |prefix: &str| {
+        std::fs::write(dir.path().join("buf.gen.yaml"), template(prefix)).unwrap();
+        let run = Run::from(
+            Command::new(env!("CARGO_BIN_EXE_protowasm"))
+                .args(["generate", "--timings"])
+                .current_dir(dir.path())
+                .env("PROTOWASM_CACHE_DIR", cache.path())
+                .env("CAPTURE_FILE", dir.path().join("request.bin"))
+                .output()
+                .unwrap(),
+        );
+        run.assert_ok();
+        let request = std::fs::read(dir.path().join("request.bin")).unwrap();
+        (hit(&run), request)
+    };
+    let (first_hit, first) = generate("example.com/one");
+    assert!(!first_hit);
+    let (again_hit, again) = generate("example.com/one");
+    assert!(again_hit, "an unchanged generate did not hit");
+    assert_eq!(again, first);
+    let (other_hit, other) = generate("example.com/two");
+    assert!(!other_hit, "a changed managed-mode rule hit");
+    assert_ne!(other, first);
+    let contains =
+        |haystack: &[u8], needle: &[u8]| haystack.windows(needle.len()).any(|w| w == needle);
+    assert!(
+        contains(&other, b"example.com/two/acme/v1"),
+        "managed mode not applied"
+    );
+    write_file(
+        dir.path(),
+        "proto/acme/v1/a.proto",
+        "syntax = \"proto3\";\npackage acme.v1;\nmessage A { string t = 1; }\n",
+    );
+    let (edited_hit, edited) = generate("example.com/two");
+    assert!(!edited_hit, "an edited file hit");
+    assert!(
+        contains(&edited, b"\n\x01t"),
+        "the edit is not in the request"
+    );
+}
