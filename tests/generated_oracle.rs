@@ -7,38 +7,17 @@
 //!
 //! The generator is seeded, so a failure names the seed that reproduces it.
 
+#[path = "common/rng.rs"]
+mod rng;
 #[path = "it/support.rs"]
 #[allow(dead_code)]
 mod support;
 
+use rng::Rng;
+
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-/// splitmix64: small, seeded and good enough to spread literals over their space.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn range(&mut self, lo: i64, hi: i64) -> i64 {
-        lo + self.below((hi - lo + 1) as u64) as i64
-    }
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len() as u64) as usize]
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
 
 /// A number literal for a float or double default, from one of the shapes protoc accepts.
 fn float_literal(rng: &mut Rng, hex_and_octal: bool) -> String {
@@ -134,7 +113,7 @@ fn string_literal(rng: &mut Rng) -> String {
             0 => write!(s, "\\x{c:02x}").unwrap(),
             1 => write!(s, "\\{c:03o}").unwrap(),
             2 => write!(s, "\\{:o}", c & 7).unwrap(),
-            3 => s.push_str(rng.pick(&[
+            3 => s.push_str(*rng.pick(&[
                 "\\n",
                 "\\t",
                 "\\r",
@@ -178,7 +157,7 @@ fn defaults_file(seed: u64) -> String {
     let mut rng = Rng(seed);
     let mut fields = Vec::new();
     for _ in 0..2500 {
-        let ty = rng.pick(&["float", "double"]);
+        let ty = *rng.pick(&["float", "double"]);
         fields.push((ty.to_string(), float_literal(&mut rng, true)));
     }
     for &(ty, lo, hi) in INTEGER_TYPES {
@@ -197,7 +176,7 @@ fn defaults_file(seed: u64) -> String {
         }
     }
     for _ in 0..300 {
-        let ty = rng.pick(&["string", "bytes"]);
+        let ty = *rng.pick(&["string", "bytes"]);
         fields.push((ty.to_string(), string_literal(&mut rng)));
     }
     fields.push(("bool".into(), "true".into()));
@@ -492,7 +471,7 @@ fn broken_workspace(seed: u64) -> (Vec<(String, String)>, Vec<String>) {
     // What each file declares: (package, message names).
     let mut declared: Vec<(&str, Vec<String>)> = Vec::new();
     for i in 0..n {
-        let package = rng.pick(&packages);
+        let package = *rng.pick(&packages);
         let mut text = String::from("syntax = \"proto3\";\n");
         let _ = writeln!(text, "package {package};");
         let mut imports: Vec<usize> = (0..i).filter(|_| rng.below(3) == 0).collect();

@@ -10,9 +10,13 @@
 //!
 //! The generator is seeded, so a failure names the seed that reproduces it.
 
+#[path = "common/rng.rs"]
+mod rng;
 #[path = "it/support.rs"]
 #[allow(dead_code)]
 mod support;
+
+use rng::Rng;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -21,28 +25,6 @@ use std::process::{Command, Stdio};
 use prost::Message as _;
 use protowasm::codec::schema::{ty, Field, MessageType, Schema};
 use protowasm::compiler::descriptor::FileDescriptorSet;
-
-/// splitmix64: small, seeded, no dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len() as u64) as usize]
-    }
-}
 
 /// A varint, sometimes padded with redundant continuation bytes (still at most ten).
 fn varint(rng: &mut Rng, mut v: u64, out: &mut Vec<u8>) {

@@ -134,7 +134,7 @@ impl OutputTree {
         response: &CodeGeneratorResponse,
     ) -> Result<(), ApplyError> {
         let key = normalize_location(location);
-        let names = (self.names, is_archive(&key));
+        let rules = (self.insertion, self.names, is_archive(&key));
         let loc = self.locations.entry(key).or_default();
         let first_error = loc.errors.len();
         let mut current: Option<Pending> = None;
@@ -162,14 +162,7 @@ impl OutputTree {
             // target a file created earlier in the same response.
             if let Some(next) = opened {
                 if let Some(done) = current.replace(next) {
-                    commit(
-                        loc,
-                        &mut self.warnings,
-                        plugin_name,
-                        done,
-                        self.insertion,
-                        names,
-                    );
+                    commit(loc, &mut self.warnings, plugin_name, done, rules);
                 }
             }
             match current.as_mut() {
@@ -186,14 +179,7 @@ impl OutputTree {
             }
         }
         if let Some(done) = current.take() {
-            commit(
-                loc,
-                &mut self.warnings,
-                plugin_name,
-                done,
-                self.insertion,
-                names,
-            );
+            commit(loc, &mut self.warnings, plugin_name, done, rules);
         }
         if loc.errors.len() > first_error {
             return Err(ApplyError {
@@ -235,8 +221,7 @@ fn commit(
     warnings: &mut Vec<String>,
     plugin: &str,
     p: Pending,
-    style: InsertionStyle,
-    (names, archive): (NamePolicy, bool),
+    (style, names, archive): (InsertionStyle, NamePolicy, bool),
 ) {
     let mut allow_parent = false;
     if let NamePolicy::Protoc { allow_escape } = names {

@@ -9,6 +9,10 @@ use std::process::Command;
 
 use crate::support::*;
 
+#[path = "../common/rng.rs"]
+mod rng;
+use rng::Rng;
+
 /// protowasm (or protoc) in `cwd` with `args`; the capture plugin saves its request to
 /// `cwd/request.bin`.
 fn tool(program: &Path, cwd: &Path, cache: &Path, args: &[String]) -> Run {
@@ -152,35 +156,44 @@ fn an_unchanged_rerun_skips_compiling_and_gives_the_same_bytes_and_warnings() {
     assert!(dir.path().join("other.pb").exists());
 }
 
-#[test]
-fn an_edited_import_compiles_again() {
+/// A workspace compiled once (cache filled), then `change`d: the next run must compile again
+/// and answer as protoc does. Returns the workspace, the cache, the arguments and that run.
+#[track_caller]
+fn compiles_again_after(
+    inputs: &[&str],
+    change: impl FnOnce(&Path),
+) -> (tempfile::TempDir, tempfile::TempDir, Vec<String>, Run) {
     let dir = workspace();
     let cache = tempfile::tempdir().unwrap();
-    let args = base_args(&["a.proto"]);
+    let args = base_args(inputs);
     assert_as_protoc(dir.path(), cache.path(), &args);
-    // Same size, other contents: only the digest can tell.
-    write_file(
-        dir.path(),
-        "second/dep/b.proto",
-        "syntax = \"proto3\";\npackage dep;\nmessage B { string nome = 1; }\n",
-    );
+    change(dir.path());
     let run = assert_as_protoc(dir.path(), cache.path(), &args);
     assert!(!hit(&run), "{}", run.stderr);
+    (dir, cache, args, run)
+}
+
+#[test]
+fn an_edited_import_compiles_again() {
+    // Same size, other contents: only the digest can tell.
+    compiles_again_after(&["a.proto"], |dir| {
+        write_file(
+            dir,
+            "second/dep/b.proto",
+            "syntax = \"proto3\";\npackage dep;\nmessage B { string nome = 1; }\n",
+        )
+    });
 }
 
 #[test]
 fn a_new_file_that_shadows_an_import_on_an_earlier_path_compiles_again() {
-    let dir = workspace();
-    let cache = tempfile::tempdir().unwrap();
-    let args = base_args(&["a.proto"]);
-    assert_as_protoc(dir.path(), cache.path(), &args);
-    write_file(
-        dir.path(),
-        "first/dep/b.proto",
-        "syntax = \"proto3\";\npackage dep;\nmessage B { int64 id = 1; }\n",
-    );
-    let run = assert_as_protoc(dir.path(), cache.path(), &args);
-    assert!(!hit(&run), "{}", run.stderr);
+    let (dir, cache, args, _) = compiles_again_after(&["a.proto"], |dir| {
+        write_file(
+            dir,
+            "first/dep/b.proto",
+            "syntax = \"proto3\";\npackage dep;\nmessage B { int64 id = 1; }\n",
+        )
+    });
     // And the shadowing file going away again.
     std::fs::remove_file(dir.path().join("first/dep/b.proto")).unwrap();
     let back = assert_as_protoc(dir.path(), cache.path(), &args);
@@ -189,16 +202,9 @@ fn a_new_file_that_shadows_an_import_on_an_earlier_path_compiles_again() {
 
 #[test]
 fn a_new_file_that_shadows_an_input_given_by_path_fails_as_protoc_does() {
-    let dir = workspace();
-    let cache = tempfile::tempdir().unwrap();
-    let args = base_args(&["second/a.proto"]);
-    assert_as_protoc(dir.path(), cache.path(), &args);
-    write_file(
-        dir.path(),
-        "first/a.proto",
-        "syntax = \"proto3\";\nmessage A {}\n",
-    );
-    let run = assert_as_protoc(dir.path(), cache.path(), &args);
+    let (_dir, _cache, _args, run) = compiles_again_after(&["second/a.proto"], |dir| {
+        write_file(dir, "first/a.proto", "syntax = \"proto3\";\nmessage A {}\n")
+    });
     run.assert_failed();
     assert!(run.stderr.contains("Input is shadowed"), "{}", run.stderr);
 }
@@ -335,23 +341,6 @@ fn two_processes_at_once_share_one_cache() {
     }
 }
 
-/// splitmix64, so that a failing walk can be replayed from its seed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
-
 /// One file of the walk's workspace, as text: `kind` picks a variant so that edits change what
 /// the file declares, and some variants are broken.
 fn file_text(name: &str, kind: usize) -> String {
@@ -417,13 +406,13 @@ fn a_seeded_walk_of_edits_shadows_and_arguments_always_answers_as_protoc() {
         let mut rng = Rng(seed);
         let mut flags: Vec<bool> = vec![true, true, false, false];
         for step in 0..40 {
-            let what = rng.below(10);
-            let file = FILES[rng.below(FILES.len())];
-            let root = roots[rng.below(roots.len())];
+            let what = rng.index(10);
+            let file = FILES[rng.index(FILES.len())];
+            let root = roots[rng.index(roots.len())];
             let path = dir.path().join(root).join(file);
             let action = match what {
                 0..=2 => {
-                    let kind = rng.below(6);
+                    let kind = rng.index(6);
                     write_file(
                         dir.path(),
                         &format!("{root}/{file}"),
@@ -436,7 +425,7 @@ fn a_seeded_walk_of_edits_shadows_and_arguments_always_answers_as_protoc() {
                     format!("remove {root}/{file}")
                 }
                 4 | 5 => {
-                    let k = rng.below(flags.len());
+                    let k = rng.index(flags.len());
                     flags[k] = !flags[k];
                     format!("flags {flags:?}")
                 }
