@@ -113,7 +113,7 @@ fn string_literal(rng: &mut Rng) -> String {
             0 => write!(s, "\\x{c:02x}").unwrap(),
             1 => write!(s, "\\{c:03o}").unwrap(),
             2 => write!(s, "\\{:o}", c & 7).unwrap(),
-            3 => s.push_str(rng.pick(&[
+            3 => s.push_str(rng.pick::<&str>(&[
                 "\\n",
                 "\\t",
                 "\\r",
