@@ -29,10 +29,11 @@ pub fn responses(
         plugin,
         files: to_generate,
         result,
+        decoded,
     } in ran
     {
         let plugin = &run.plugins[plugin];
-        let step = match result.and_then(|out| decode(out, plugin, report)) {
+        let step = match result.and_then(|out| decode(out, decoded, plugin, report)) {
             Ok(decoded) => apply_one(
                 &mut tree,
                 plugin,
@@ -115,12 +116,29 @@ fn apply_one(
     ControlFlow::Continue(())
 }
 
-/// Decodes a response, and the edition bounds prost-types has no fields for.
+/// A response decoded, with the edition bounds prost-types has no fields for.
+pub type Decoded = Result<(CodeGeneratorResponse, EditionBounds), PluginError>;
+
+/// Decodes a plugin's stdout (done in the run stage, on all cores).
+pub fn decode_stdout(stdout: &[u8]) -> Decoded {
+    let unparseable = |_| {
+        PluginError::Io(format!(
+            "Plugin output is unparseable: {}",
+            c_escape_prefix(stdout, 256)
+        ))
+    };
+    let response = CodeGeneratorResponse::decode(stdout).map_err(unparseable)?;
+    let bounds = EditionBounds::decode(stdout).map_err(unparseable)?;
+    Ok((response, bounds))
+}
+
+/// A run's response, decoded (`decoded`, when the run stage did it), its timings reported.
 fn decode(
     out: RunOutput,
+    decoded: Option<Decoded>,
     plugin: &PluginRun,
     report: &mut Report,
-) -> Result<(CodeGeneratorResponse, EditionBounds), PluginError> {
+) -> Decoded {
     for (what, took) in &out.timings {
         report
             .timings
@@ -131,15 +149,7 @@ fn decode(
         plugin.name,
         out.source.label()
     ));
-    let unparseable = |_| {
-        PluginError::Io(format!(
-            "Plugin output is unparseable: {}",
-            c_escape_prefix(&out.stdout, 256)
-        ))
-    };
-    let response = CodeGeneratorResponse::decode(&out.stdout[..]).map_err(unparseable)?;
-    let bounds = EditionBounds::decode(&out.stdout[..]).map_err(unparseable)?;
-    Ok((response, bounds))
+    decoded.unwrap_or_else(|| decode_stdout(&out.stdout))
 }
 
 /// protoc prints the whole output C-escaped; a plugin can write megabytes, so only a prefix is shown.

@@ -20,6 +20,8 @@ pub struct Ran {
     /// The request's files to generate.
     pub files: Vec<String>,
     pub result: Result<RunOutput, PluginError>,
+    /// The response decoded, beside the run (`None` when it did not run).
+    pub decoded: Option<super::apply::Decoded>,
 }
 
 /// Runs every job; the outcomes come back in the jobs' order.
@@ -48,8 +50,13 @@ pub fn plugins(run: &Run, jobs: Vec<Job>, cache: ModuleCache) -> Result<Vec<Ran>
                 (PluginKind::Protoc, _) => &ProtocProxyRunner,
                 _ => &NativeRunner,
             };
+            let result = runner.run(&job.runnable, &label, job.request, &plugin.limits);
             Ran {
-                result: runner.run(&job.runnable, &label, job.request, &plugin.limits),
+                decoded: result
+                    .as_ref()
+                    .ok()
+                    .map(|out| super::apply::decode_stdout(&out.stdout)),
+                result,
                 plugin: job.plugin,
                 files: job.files,
             }
