@@ -315,9 +315,10 @@ fn precompile(name: &str, wasm: &[u8], sha: &[u8; 32]) -> Result<(), String> {
         bar.enable_steady_tick(std::time::Duration::from_millis(100));
         bar
     });
+    let engine = runtime.engine().map_err(|e| e.to_string())?;
     let result = runtime
         .cache()
-        .load_or_compile(runtime.engine(), wasm, sha)
+        .load_or_compile(engine, wasm, sha)
         .map(drop)
         .map_err(|e| format!("not a valid WebAssembly module: {e:#}"));
     if let Some(bar) = spinner {
@@ -362,10 +363,12 @@ fn list(cwd: &Path) -> Result<ExitCode, String> {
             |_| "missing".to_string(),
             |m| format_size(m.len()).replace(' ', ""),
         );
-        let compiled = runtime
-            .cache()
-            .entry_path(runtime.engine(), &e.sha256)
-            .is_some_and(|p| p.is_file());
+        let compiled = runtime.engine().is_ok_and(|engine| {
+            runtime
+                .cache()
+                .entry_path(engine, &e.sha256)
+                .is_some_and(|p| p.is_file())
+        });
         rows.push([
             e.name.clone(),
             e.version.clone().unwrap_or_else(|| "-".into()),

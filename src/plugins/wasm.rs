@@ -82,8 +82,9 @@ struct ModuleFile {
 
 /// Runs WASI preview 1 modules. Cheap to share across threads.
 pub struct WasmRuntime {
-    engine: Engine,
-    linker: Linker<RunState>,
+    /// Made on first use: a run answered wholly from the output cache never needs it, and
+    /// creating it (with WASI linked) costs milliseconds.
+    engine: std::sync::OnceLock<Result<(Engine, Linker<RunState>), String>>,
     cache: ModuleCache,
     digests: DigestMemo,
     /// Module files already identified, by path.
@@ -94,14 +95,8 @@ pub struct WasmRuntime {
 
 impl WasmRuntime {
     pub fn new(cache: ModuleCache) -> Result<Self, PluginError> {
-        let engine = Engine::new(&engine_config())
-            .map_err(|e| PluginError::Io(format!("creating the wasm engine: {e:#}")))?;
-        let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |s: &mut RunState| &mut s.wasi)
-            .map_err(|e| PluginError::Io(format!("linking WASI: {e:#}")))?;
         Ok(WasmRuntime {
-            engine,
-            linker,
+            engine: std::sync::OnceLock::new(),
             digests: DigestMemo::new(cache.dir()),
             cache,
             files: Once::new(),
@@ -109,8 +104,22 @@ impl WasmRuntime {
         })
     }
 
-    pub fn engine(&self) -> &Engine {
-        &self.engine
+    pub fn engine(&self) -> Result<&Engine, PluginError> {
+        self.engine_and_linker().map(|(e, _)| e)
+    }
+
+    fn engine_and_linker(&self) -> Result<&(Engine, Linker<RunState>), PluginError> {
+        self.engine
+            .get_or_init(|| {
+                let engine = Engine::new(&engine_config())
+                    .map_err(|e| format!("creating the wasm engine: {e:#}"))?;
+                let mut linker = Linker::new(&engine);
+                wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |s: &mut RunState| &mut s.wasi)
+                    .map_err(|e| format!("linking WASI: {e:#}"))?;
+                Ok((engine, linker))
+            })
+            .as_ref()
+            .map_err(|e| PluginError::Io(e.clone()))
     }
 
     pub fn cache(&self) -> &ModuleCache {
@@ -158,11 +167,12 @@ impl WasmRuntime {
         let file = self.module_file(plugin)?;
         let sha = file.sha256;
         timings.push(("identify module", started.elapsed()));
+        let (engine, linker) = self.engine_and_linker()?;
         let slot = self.ready.slot(sha);
         let started = Instant::now();
         let mut outcome = CacheOutcome::Memory;
         let pre = slot.get_or_init(|| {
-            let module = match self.cache.load(&self.engine, &sha) {
+            let module = match self.cache.load(engine, &sha) {
                 Some((module, how)) => {
                     outcome = how;
                     module
@@ -170,13 +180,13 @@ impl WasmRuntime {
                 None => {
                     let (module, how) = self
                         .cache
-                        .compile(&self.engine, &wasm_bytes(plugin, &file)?, &sha)
+                        .compile(engine, &wasm_bytes(plugin, &file)?, &sha)
                         .map_err(|e| format!("{e:#}"))?;
                     outcome = how;
                     module
                 }
             };
-            self.linker
+            linker
                 .instantiate_pre(&module)
                 .map_err(|e| format!("{e:#}"))
         });
@@ -239,7 +249,7 @@ impl PluginRunner for WasmRuntime {
         let wasi = wasi.build_p1();
         let cap = usize::try_from(limits.memory_bytes).unwrap_or(usize::MAX);
         let mut store = Store::new(
-            &self.engine,
+            self.engine()?,
             RunState {
                 wasi,
                 limiter: MemoryCap { cap, hit: false },
