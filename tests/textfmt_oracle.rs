@@ -540,8 +540,45 @@ fn fixture() -> Fixture {
     }
     files.sort();
     files.push("google/protobuf/descriptor.proto".into());
+    fixture_of(dir, ".", files)
+}
+
+/// The googleapis common protos of the dev corpus: real types (google.api, google.rpc,
+/// google.type, google.longrunning...), every file an input.
+fn corpus_fixture() -> Fixture {
+    let root = support::dev_corpus().join("googleapis-common-protos");
+    let mut files = Vec::new();
+    let mut stack = vec![root.clone()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("the corpus") {
+            let path = entry.expect("dir entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "proto") {
+                let name = path
+                    .strip_prefix(&root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                files.push(name);
+            }
+        }
+    }
+    files.sort();
+    assert!(
+        files.len() > 40,
+        "the corpus has only {} files",
+        files.len()
+    );
+    let dir = tempfile::tempdir().expect("a temp dir");
+    fixture_of(dir, &root.display().to_string(), files)
+}
+
+/// `files` under `root` (and protoc's include directory), compiled by protoc into the set the
+/// generator reads; commands run in `dir`.
+fn fixture_of(dir: tempfile::TempDir, root: &str, files: Vec<String>) -> Fixture {
     let include = support::protoc_include();
-    let mut args = vec!["-I.".to_string(), format!("-I{}", include.display())];
+    let mut args = vec![format!("-I{root}"), format!("-I{}", include.display())];
     args.extend(files.iter().cloned());
     let mut set_args = args.clone();
     set_args.extend(["--include_imports".into(), "-oset.pb".into()]);
@@ -600,7 +637,16 @@ fn cases() -> usize {
 
 #[test]
 fn decode_random_messages_like_protoc() {
-    let fx = fixture();
+    decode_random_messages(&fixture(), cases());
+}
+
+/// The same on the types of a real corpus.
+#[test]
+fn decode_random_messages_of_corpus_types_like_protoc() {
+    decode_random_messages(&corpus_fixture(), cases() / 2);
+}
+
+fn decode_random_messages(fx: &Fixture, cases: usize) {
     let seed = seed();
     let mut gen = Gen {
         schema: &fx.schema,
@@ -609,7 +655,7 @@ fn decode_random_messages_like_protoc() {
     };
     let mut failures = Vec::new();
     let mut compared = 0;
-    for case in 0..cases() {
+    for case in 0..cases {
         let type_name = gen.rng.pick(&fx.types).clone();
         let Some(mt) = fx.schema.message(&type_name) else {
             continue;

@@ -310,7 +310,18 @@ fn known_field(
         }
         ty::STRING | ty::BYTES => {
             let n = r.size()?;
-            let bytes = r.take(n)?.to_vec();
+            let bytes = match r.take(n) {
+                Ok(bytes) => bytes.to_vec(),
+                Err(cut) => {
+                    // protoc reads what there is of a cut-off string and checks that before it
+                    // fails: invalid UTF-8 there is logged too.
+                    let rest = r.buf.get(r.pos..).unwrap_or_default();
+                    if field.verify_utf8 && std::str::from_utf8(rest).is_err() {
+                        return Err(ParseError::InvalidUtf8(field.full_name.clone()));
+                    }
+                    return Err(cut);
+                }
+            };
             if field.verify_utf8 && std::str::from_utf8(&bytes).is_err() {
                 return Err(ParseError::InvalidUtf8(field.full_name.clone()));
             }
