@@ -399,8 +399,9 @@ pub(super) struct Linker<'a> {
     /// protoc's `undefine_resolved_name_`.
     unresolved: Option<String>,
     file_name: String,
-    /// Fields and extensions by (containing type, number), for duplicate numbers.
-    numbers: HashMap<(Container, i32), String>,
+    /// Fields and extensions by (containing type, number), for duplicate numbers: the owner's
+    /// name as messages give it, and its path.
+    numbers: HashMap<(Container, i32), (String, Vec<i32>)>,
     /// Files a lookup found a symbol in (protoc's unused-import tracking).
     used: super::HashSet<usize>,
     /// Extension ranges of this file's messages, by full name.
@@ -589,31 +590,17 @@ impl Linker<'_> {
         }
         let next = validate::next_free_number(m);
         // protoc's `sequential_field_limit_`: fields numbered 1, 2, 3... from the start own
-        // their numbers whether or not they link.
-        let sequential: Vec<String> = m
-            .field
-            .iter()
-            .enumerate()
-            .take_while(|(i, f)| f.number() as i64 == *i as i64 + 1)
-            .map(|(_, f)| f.name().to_string())
-            .collect();
-        for (i, f) in m.field.iter_mut().enumerate() {
-            let path = [path, &[2, i as i32]].concat();
-            if let Some(other) = (f.number() >= 1)
-                .then(|| sequential.get(f.number() as usize - 1))
-                .flatten()
-                .filter(|_| f.number() as usize - 1 != i)
-            {
-                if self.field_types(f, &full, &path) {
-                    let message = validate::number_used(f.number(), &full, other, Some(next));
-                    self.error(
-                        &[&path[..], &[validate::path::FIELD_NUMBER]].concat(),
-                        message,
-                    );
-                }
-                continue;
+        // their numbers whether or not they link, so they are in the table from the start.
+        for (i, f) in m.field.iter().enumerate() {
+            if f.number() as i64 != i as i64 + 1 {
+                break;
             }
-            self.field(f, &full, &path, Some(next));
+            let owner = (f.name().to_string(), [path, &[2, i as i32]].concat());
+            self.numbers
+                .insert((Container::Message(path.to_vec()), f.number()), owner);
+        }
+        for (i, f) in m.field.iter_mut().enumerate() {
+            self.field(f, &full, &[path, &[2, i as i32]].concat(), Some(next));
         }
         for (i, x) in m.extension.iter_mut().enumerate() {
             self.field(x, &full, &[path, &[6, i as i32]].concat(), None);
@@ -649,10 +636,15 @@ impl Linker<'_> {
         };
         let key = (container, f.number());
         let number_path = [path, &[validate::path::FIELD_NUMBER]].concat();
-        if let Some(other) = self.numbers.get(&key) {
-            let message = validate::number_used(f.number(), &containing, other, next_free);
-            self.error(&number_path, message);
-            return;
+        match self.numbers.get(&key) {
+            // A sequential field, already in the table as its number's owner.
+            Some((_, owner)) if owner == path => return,
+            Some((other, _)) => {
+                let message = validate::number_used(f.number(), &containing, other, next_free);
+                self.error(&number_path, message);
+                return;
+            }
+            None => {}
         }
         if f.extendee.is_some() {
             // Another file's extension with this number: protoc only warns, for now.
@@ -666,7 +658,7 @@ impl Linker<'_> {
                 self.warnings.push(at(&self.locs, &number_path, message));
             }
         }
-        self.numbers.insert(key, me);
+        self.numbers.insert(key, (me, path.to_vec()));
     }
 
     /// protoc's symbol visibility (edition 2024 `export`/`local` and
