@@ -142,13 +142,16 @@ fn prepare_stage(run: &Run, root: Option<&Path>) -> Result<(Prepared, &'static s
         (Some(tree), Some(root)) => snapshot::Snapshot::for_run(run, root, tree),
         _ => None,
     };
-    let stored = cached.as_ref().and_then(|c| c.lookup());
-    if let (Some(hit), CacheMode::On) = (&stored, run.compile_cache) {
-        for w in &hit.warnings {
-            eprintln!("{w}");
+    // A hit is used as it is (moved, not copied); under --verify-cache it is kept to compare.
+    let stored = match (cached.as_ref().and_then(|c| c.lookup()), run.compile_cache) {
+        (Some(hit), CacheMode::On) => {
+            for w in &hit.warnings {
+                eprintln!("{w}");
+            }
+            return Ok((hit.prepared, "compile (compile cache hit)"));
         }
-        return Ok((hit.prepared.clone(), "compile (compile cache hit)"));
-    }
+        (stored, _) => stored,
+    };
 
     let reads = cached.as_ref().map(|_| load::Reads::default());
     let mut warnings = Vec::new();

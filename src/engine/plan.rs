@@ -28,10 +28,24 @@ pub struct Job {
 /// re-run answered from the caches, copying each request's files is a good part of the time.
 pub fn jobs(run: &Run, prepared: &Prepared) -> Result<Vec<Job>, Failure> {
     use rayon::prelude::*;
+    // protoc sets it without replacing a value already there (setenv's overwrite = 0); wasm
+    // plugins see no environment but this.
+    let trace = run
+        .codegen_trace
+        .then(|| std::env::var(CODEGEN_TRACE).unwrap_or_else(|_| "yes".to_string()));
     let runnable: Vec<Plugin> = run
         .plugins
         .iter()
-        .map(|p| p.source.prepare(&p.name, &p.origin).map_err(Failure::one))
+        .map(|p| {
+            let mut runnable = p.source.prepare(&p.name, &p.origin).map_err(Failure::one)?;
+            if let Some(value) = &trace {
+                runnable.env.retain(|(k, _)| k != CODEGEN_TRACE);
+                runnable
+                    .env
+                    .push((CODEGEN_TRACE.to_string(), value.clone()));
+            }
+            Ok(runnable)
+        })
         .collect::<Result<_, _>>()?;
     // A plugin's own type filter cuts the files down from what was sent to every plugin; the
     // cut files go as they are.
@@ -81,17 +95,9 @@ pub fn jobs(run: &Run, prepared: &Prepared) -> Result<Vec<Job>, Failure> {
                 entries,
                 order,
             );
-            let mut runnable = runnable[index].clone();
-            if run.codegen_trace {
-                // protoc sets it without replacing a value already there (setenv's
-                // overwrite = 0); wasm plugins see no environment but this.
-                let value = std::env::var(CODEGEN_TRACE).unwrap_or_else(|_| "yes".to_string());
-                runnable.env.retain(|(k, _)| k != CODEGEN_TRACE);
-                runnable.env.push((CODEGEN_TRACE.to_string(), value));
-            }
             Job {
                 plugin: index,
-                runnable,
+                runnable: runnable[index].clone(),
                 request,
                 files: group,
             }
