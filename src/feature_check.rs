@@ -102,27 +102,40 @@ pub fn exempt(name: &str) -> bool {
 
 /// The latest edition protoc 36.2 compiles without `--experimental_editions` (EDITION_2026).
 pub const PROTOC_MAXIMUM_EDITION: i32 = 1002;
+/// protoc's earliest edition (EDITION_PROTO2).
+pub const PROTOC_MINIMUM_EDITION: i32 = 998;
 
 /// Edition names as protoc prints them: the enum name without `EDITION_`.
 pub fn edition_name(edition: i32) -> String {
-    match edition {
-        0 => "UNKNOWN".into(),
-        900 => "LEGACY".into(),
-        998 => "PROTO2".into(),
-        999 => "PROTO3".into(),
-        1000 => "2023".into(),
-        1001 => "2024".into(),
-        1002 => "2026".into(),
-        9999 => "UNSTABLE".into(),
-        1 => "1_TEST_ONLY".into(),
-        2 => "2_TEST_ONLY".into(),
-        99997 => "99997_TEST_ONLY".into(),
-        99998 => "99998_TEST_ONLY".into(),
-        99999 => "99999_TEST_ONLY".into(),
-        i32::MAX => "MAX".into(),
-        n => n.to_string(),
-    }
+    EDITIONS
+        .iter()
+        .find(|(e, _)| *e == edition)
+        .map_or_else(|| edition.to_string(), |(_, name)| name.to_string())
 }
+
+/// An edition by protoc's short name (`2023`, `PROTO2`, `MAX`), as `Edition_Parse` reads
+/// `EDITION_` + the name.
+pub fn edition_by_name(name: &str) -> Option<i32> {
+    EDITIONS.iter().find(|(_, n)| *n == name).map(|(e, _)| *e)
+}
+
+/// The `Edition` enum of protoc 36.2's descriptor.proto: numbers and names without `EDITION_`.
+const EDITIONS: &[(i32, &str)] = &[
+    (0, "UNKNOWN"),
+    (900, "LEGACY"),
+    (998, "PROTO2"),
+    (999, "PROTO3"),
+    (1000, "2023"),
+    (1001, "2024"),
+    (1002, "2026"),
+    (9999, "UNSTABLE"),
+    (1, "1_TEST_ONLY"),
+    (2, "2_TEST_ONLY"),
+    (99997, "99997_TEST_ONLY"),
+    (99998, "99998_TEST_ONLY"),
+    (99999, "99999_TEST_ONLY"),
+    (i32::MAX, "MAX"),
+];
 
 /// Whether any field (top-level extensions and fields of nested messages included) is a proto3
 /// `optional`. Decoded only when the plugin lacks the feature, so the common path stays cheap.

@@ -29,7 +29,7 @@ pub(crate) mod store;
 
 pub use digests::{DigestMemo, Digested};
 pub use remote::{Hit, RemoteCache, RemoteSettings};
-pub use responses::BlobCache;
+pub use responses::{BlobCache, COMPILED, RESPONSES};
 pub use store::{default_dir, CacheEntry};
 
 /// Where a module came from, for logs and `--timings`.
@@ -227,6 +227,12 @@ fn engine_tag(engine: &Engine) -> u64 {
     hasher.finish()
 }
 
+/// One field of a cache key: its length, then its bytes, so that no two field lists hash alike.
+pub fn key_field(h: &mut Sha256, bytes: &[u8]) {
+    h.update((bytes.len() as u64).to_le_bytes());
+    h.update(bytes);
+}
+
 /// A compiled module's key in the remote cache: everything the local entry's name holds, and
 /// the target spelled out, since machines of other kinds share the cache.
 pub fn remote_module_key(engine: &Engine, sha256: &[u8; 32]) -> [u8; 32] {
@@ -238,8 +244,7 @@ pub fn remote_module_key(engine: &Engine, sha256: &[u8; 32]) -> [u8; 32] {
         &engine_tag(engine).to_le_bytes(),
         sha256,
     ] {
-        h.update((part.len() as u64).to_le_bytes());
-        h.update(part);
+        key_field(&mut h, part);
     }
     h.finalize().into()
 }

@@ -266,10 +266,13 @@ fn run_cache(action: CacheAction) -> ExitCode {
             println!("{} modules, {}", modules.len(), format_size(total));
             // Least recently used first, so the first is the oldest.
             let entries = prune::entries(dir)?;
-            for (ext, what) in [("resp", "cached responses"), ("snap", "compiled runs")] {
+            for (kind, what) in [
+                (crate::cache::RESPONSES, "cached responses"),
+                (crate::cache::COMPILED, "compiled runs"),
+            ] {
                 let of_kind: Vec<_> = entries
                     .iter()
-                    .filter(|e| e.path.extension().is_some_and(|x| x == ext))
+                    .filter(|e| e.path.extension().is_some_and(|x| x == kind.ext))
                     .collect();
                 let oldest = of_kind
                     .first()

@@ -92,6 +92,14 @@ pub struct ProtocArgs {
     pub warnings: Vec<String>,
 }
 
+impl ProtocArgs {
+    /// protoc's `mode_ == MODE_COMPILE`: generating code or descriptors, not converting a
+    /// message (`--decode`) or printing (`--print_free_field_numbers`).
+    fn compiling(&self) -> bool {
+        self.codec.is_none() && !self.print_free_field_numbers
+    }
+}
+
 /// Flags that never take a value (protoc's list, plus protowasm's own).
 const NO_VALUE_FLAGS: &[&str] = &[
     "-h",
@@ -213,7 +221,7 @@ pub fn parse(args: Vec<String>, usage_name: &str) -> Result<Parsed, UsageError> 
                 if value.is_empty() {
                     return Err(UsageError(format!("{name} requires a non-empty value.")));
                 }
-                if parsed.codec.is_some() || parsed.print_free_field_numbers {
+                if !parsed.compiling() {
                     return Err(UsageError(
                         "Cannot use --encode or --decode and generate descriptors at the same time.".into(),
                     ));
@@ -259,7 +267,7 @@ pub fn parse(args: Vec<String>, usage_name: &str) -> Result<Parsed, UsageError> 
                 if value.is_empty() {
                     return Err(UsageError(format!("{name} requires a non-empty value.")));
                 }
-                if parsed.codec.is_some() || parsed.print_free_field_numbers {
+                if !parsed.compiling() {
                     return Err(UsageError(
                         "Cannot use --encode or --decode and generate defaults at the same time."
                             .into(),
@@ -276,13 +284,14 @@ pub fn parse(args: Vec<String>, usage_name: &str) -> Result<Parsed, UsageError> 
                 if slot.is_some() {
                     return Err(UsageError(format!("{name} may only be passed once.")));
                 }
-                *slot =
-                    Some(edition_by_name(&value).ok_or_else(|| {
+                *slot = Some(
+                    crate::feature_check::edition_by_name(&value).ok_or_else(|| {
                         UsageError(format!("{name} unknown edition \"{value}\"."))
-                    })?);
+                    })?,
+                );
             }
             "--print_free_field_numbers" => {
-                if parsed.print_free_field_numbers || parsed.codec.is_some() {
+                if !parsed.compiling() {
                     return Err(UsageError(format!(
                         "Cannot use {name} and use --encode, --decode or print other info at the same time."
                     )));
@@ -387,7 +396,7 @@ pub fn parse(args: Vec<String>, usage_name: &str) -> Result<Parsed, UsageError> 
                 )))
             }
             n if n.starts_with("--") && n.ends_with("_out") && n.len() > "--_out".len() => {
-                if parsed.codec.is_some() || parsed.print_free_field_numbers {
+                if !parsed.compiling() {
                     return Err(UsageError(
                         "Cannot use --encode, --decode or print .proto info and generate code at the same time.".into(),
                     ));
@@ -438,43 +447,38 @@ pub fn parse(args: Vec<String>, usage_name: &str) -> Result<Parsed, UsageError> 
     };
     parsed.rules.direct_dependencies = rule(direct, DIRECT_DEPENDENCIES_MESSAGE);
     parsed.rules.option_dependencies = rule(option, OPTION_DEPENDENCIES_MESSAGE);
-    if let Some(codec) = &parsed.codec {
-        let definitions = !parsed.inputs.is_empty() || !parsed.descriptor_set_in.is_empty();
-        codec_checks(
-            codec,
-            definitions,
-            parsed.dependency_out.is_some(),
-            deterministic_output,
-        )?;
-    } else if parsed.print_free_field_numbers {
-        if parsed.inputs.is_empty() && parsed.descriptor_set_in.is_empty() {
-            return Err(UsageError("Missing input file.".into()));
-        }
-        if parsed.dependency_out.is_some() {
+    // protoc's checks once every flag is read, in its order.
+    let definitions = !parsed.inputs.is_empty() || !parsed.descriptor_set_in.is_empty();
+    let missing_input = match &parsed.codec {
+        Some(Codec::DecodeRaw) if definitions => {
             return Err(UsageError(
-                "Can only use --dependency_out=FILE when generating code.".into(),
-            ));
+                "When using --decode_raw, no input files should be given.".into(),
+            ))
         }
-        if deterministic_output {
-            return Err(UsageError(
-                "Can only use --deterministic_output with --encode.".into(),
-            ));
-        }
-    } else {
-        if parsed.inputs.is_empty() {
-            return Err(UsageError("Missing input file.".into()));
-        }
-        if parsed.outputs.is_empty()
-            && parsed.descriptor_set_out.is_none()
-            && parsed.edition_defaults_out.is_none()
-        {
-            return Err(UsageError("Missing output directives.".into()));
-        }
-        if deterministic_output {
-            return Err(UsageError(
-                "Can only use --deterministic_output with --encode.".into(),
-            ));
-        }
+        Some(Codec::DecodeRaw) => false,
+        _ if !parsed.compiling() => !definitions,
+        _ => parsed.inputs.is_empty(),
+    };
+    if missing_input {
+        return Err(UsageError("Missing input file.".into()));
+    }
+    if parsed.compiling()
+        && parsed.outputs.is_empty()
+        && parsed.descriptor_set_out.is_none()
+        && parsed.edition_defaults_out.is_none()
+    {
+        return Err(UsageError("Missing output directives.".into()));
+    }
+    if !parsed.compiling() && parsed.dependency_out.is_some() {
+        return Err(UsageError(
+            "Can only use --dependency_out=FILE when generating code.".into(),
+        ));
+    }
+    // Only --encode may take it, and protowasm refuses --encode for now.
+    if deterministic_output {
+        return Err(UsageError(
+            "Can only use --deterministic_output with --encode.".into(),
+        ));
     }
     if parsed.dependency_out.is_some() && parsed.inputs.len() > 1 {
         return Err(UsageError(
@@ -503,7 +507,7 @@ const DECODE_RAW_HINT: &str = "\nTo decode an unknown message, use --decode_raw.
 /// `--decode=T` or `--decode_raw`, checked as protoc checks it when it is read (`--encode=T`
 /// follows the same rules once protowasm has it).
 fn codec_flag(parsed: &ProtocArgs, name: &str, value: String) -> Result<Codec, UsageError> {
-    if parsed.codec.is_some() || parsed.print_free_field_numbers {
+    if !parsed.compiling() {
         return Err(UsageError(
             "Only one of --encode and --decode can be specified.".into(),
         ));
@@ -530,37 +534,6 @@ fn codec_flag(parsed: &ProtocArgs, name: &str, value: String) -> Result<Codec, U
         }
         _ => Ok(Codec::Decode(value)),
     }
-}
-
-/// protoc's checks on a codec run once every flag is read, in its order.
-fn codec_checks(
-    codec: &Codec,
-    definitions: bool,
-    dependency_out: bool,
-    deterministic_output: bool,
-) -> Result<(), UsageError> {
-    match codec {
-        Codec::DecodeRaw if definitions => {
-            return Err(UsageError(
-                "When using --decode_raw, no input files should be given.".into(),
-            ))
-        }
-        Codec::DecodeRaw => {}
-        _ if !definitions => return Err(UsageError("Missing input file.".into())),
-        _ => {}
-    }
-    if dependency_out {
-        return Err(UsageError(
-            "Can only use --dependency_out=FILE when generating code.".into(),
-        ));
-    }
-    // Only --encode may take it, and protowasm refuses --encode for now.
-    if deterministic_output {
-        return Err(UsageError(
-            "Can only use --deterministic_output with --encode.".into(),
-        ));
-    }
-    Ok(())
 }
 
 /// `--name=value` -> (name, Some(value)); `--name` -> (name, None); `-Ivalue` -> ("-I", Some(value)).
@@ -656,29 +629,6 @@ protowasm's own flags:
   --timings                   Print where the time went, to stderr.
 "
     )
-}
-
-/// An `Edition` by its name without `EDITION_` (`2023`, `PROTO2`, `MAX`), as protoc's
-/// `Edition_Parse` reads the editions-defaults bounds.
-fn edition_by_name(name: &str) -> Option<i32> {
-    [
-        0,
-        900,
-        998,
-        999,
-        1000,
-        1001,
-        1002,
-        9999,
-        1,
-        2,
-        99997,
-        99998,
-        99999,
-        i32::MAX,
-    ]
-    .into_iter()
-    .find(|&e| crate::feature_check::edition_name(e) == name)
 }
 
 /// What protoc 36.2 prints for `--notices` (its third-party notices), taken from the protoc of

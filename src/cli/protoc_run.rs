@@ -64,7 +64,9 @@ pub fn to_run(args: ProtocArgs, registry: &Registry) -> Run {
             edition_defaults: args.edition_defaults_out.map(|path| {
                 crate::model::EditionDefaultsOut {
                     path,
-                    minimum: args.edition_defaults_minimum.unwrap_or(998),
+                    minimum: args
+                        .edition_defaults_minimum
+                        .unwrap_or(crate::feature_check::PROTOC_MINIMUM_EDITION),
                     maximum: args
                         .edition_defaults_maximum
                         .unwrap_or(crate::feature_check::PROTOC_MAXIMUM_EDITION),

@@ -9,8 +9,10 @@
 
 use prost::encoding::{encode_key, encode_varint, WireType};
 
+use super::descriptor::EnumDescriptorProto;
 use super::descriptor::{field_type, label, DescriptorProto, FieldDescriptorProto};
 use super::link::Pool;
+use super::options::{Def, Defs};
 use super::retention::split;
 use crate::feature_check::edition_name;
 
@@ -338,7 +340,8 @@ fn validate_extension<'p>(
             "Only singular features extensions are supported.  Found repeated extension {full}"
         ));
     }
-    if !message.extension.is_empty() || !message.extension_range.is_empty() {
+    let name = x.type_name().trim_start_matches('.');
+    if index.declares_extensions(name) || !message.extension_range.is_empty() {
         return Err(format!(
             "Nested extensions in feature extension {full} are not supported."
         ));
@@ -346,69 +349,49 @@ fn validate_extension<'p>(
     Ok(message)
 }
 
-/// Messages and enums of the pool by full name, and its extensions.
-struct Index<'p> {
-    messages: std::collections::HashMap<String, &'p DescriptorProto>,
-    enums: std::collections::HashMap<String, &'p super::descriptor::EnumDescriptorProto>,
-    /// (extension, its full name).
-    extensions: Vec<(&'p FieldDescriptorProto, String)>,
-}
+/// The pool's definitions by full name (the index the option interpreter keeps), as this
+/// module asks for them.
+struct Index<'p>(&'p Defs);
 
 impl<'p> Index<'p> {
     fn new(pool: &'p Pool) -> Index<'p> {
-        let mut index = Index {
-            messages: Default::default(),
-            enums: Default::default(),
-            extensions: Vec::new(),
-        };
-        fn qualify(scope: &str, name: &str) -> String {
-            if scope.is_empty() {
-                name.to_string()
-            } else {
-                format!("{scope}.{name}")
-            }
-        }
-        fn walk<'p>(index: &mut Index<'p>, m: &'p DescriptorProto, scope: &str) {
-            let full = qualify(scope, m.name());
-            for e in &m.enum_type {
-                index.enums.insert(qualify(&full, e.name()), e);
-            }
-            for x in &m.extension {
-                index.extensions.push((x, qualify(&full, x.name())));
-            }
-            for n in &m.nested_type {
-                walk(index, n, &full);
-            }
-            index.messages.insert(full, m);
-        }
-        for file in pool.files() {
-            let package = file.package();
-            for m in &file.message_type {
-                walk(&mut index, m, package);
-            }
-            for e in &file.enum_type {
-                index.enums.insert(qualify(package, e.name()), e);
-            }
-            for x in &file.extension {
-                index.extensions.push((x, qualify(package, x.name())));
-            }
-        }
-        index
+        Index(pool.defs())
     }
 
     fn message(&self, full: &str) -> Option<&'p DescriptorProto> {
-        self.messages.get(full).copied()
+        match self.0.get(full) {
+            Some(Def::Msg(m, _)) => Some(m),
+            _ => None,
+        }
     }
 
-    fn enumeration(&self, full: &str) -> Option<&'p super::descriptor::EnumDescriptorProto> {
-        self.enums.get(full).copied()
+    fn enumeration(&self, full: &str) -> Option<&'p EnumDescriptorProto> {
+        match self.0.get(full) {
+            Some(Def::Enum(e)) => Some(e),
+            _ => None,
+        }
     }
 
+    /// Every extension of `extendee` (with its leading '.'), with its full name.
     fn extensions_of(&self, extendee: &str) -> Vec<(&'p FieldDescriptorProto, String)> {
-        self.extensions
+        self.0
             .iter()
-            .filter(|(x, _)| x.extendee() == extendee)
-            .cloned()
+            .filter_map(|(name, def)| match def {
+                Def::Ext(x, _) if x.extendee() == extendee => Some((&**x, name.clone())),
+                _ => None,
+            })
             .collect()
+    }
+
+    /// Whether message `full` declares extensions of its own (the index holds messages
+    /// without what is nested in them: those are under their own names).
+    fn declares_extensions(&self, full: &str) -> bool {
+        self.0.iter().any(|(name, def)| {
+            matches!(def, Def::Ext(..))
+                && name
+                    .strip_prefix(full)
+                    .and_then(|rest| rest.strip_prefix('.'))
+                    .is_some_and(|rest| !rest.contains('.'))
+        })
     }
 }

@@ -20,6 +20,7 @@ use super::descriptor::{
 };
 use super::link::Pool;
 use super::options::{self, Def, Defs};
+use crate::feature_check::{edition_by_name, edition_name};
 
 /// `FieldOptions.retention`.
 const RETENTION_FIELD: i32 = 17;
@@ -767,28 +768,9 @@ fn lifetime_from_text(text: &[u8]) -> Lifetime {
     l
 }
 
-/// `Edition` enum numbers by name.
-const EDITIONS: &[(&str, i32)] = &[
-    ("EDITION_LEGACY", 900),
-    ("EDITION_PROTO2", 998),
-    ("EDITION_PROTO3", 999),
-    ("EDITION_2023", 1000),
-    ("EDITION_2024", 1001),
-    ("EDITION_2026", 1002),
-    ("EDITION_UNSTABLE", 9999),
-];
-
+/// An `Edition` value as option text writes it (`EDITION_2023`).
 fn edition_number(name: &str) -> Option<i32> {
-    EDITIONS.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
-}
-
-/// protoc's short name of an edition (`2024`, `PROTO2`).
-fn edition_name(number: i32) -> String {
-    EDITIONS
-        .iter()
-        .find(|(_, v)| *v == number)
-        .map(|(n, _)| n.trim_start_matches("EDITION_").to_string())
-        .unwrap_or_else(|| number.to_string())
+    name.strip_prefix("EDITION_").and_then(edition_by_name)
 }
 
 /// protoc's `ValidateSingleFeatureLifetimes`: an error, or a deprecation warning.

@@ -136,10 +136,7 @@ impl<'a> Snapshot<'a> {
 /// The key: protowasm's build, the working directory, and what of the run shapes its result.
 /// `None` when the working directory or the executable cannot be read (the run is not cached).
 fn key(run: &Run) -> Option<[u8; 32]> {
-    fn field(h: &mut Sha256, bytes: &[u8]) {
-        h.update((bytes.len() as u64).to_le_bytes());
-        h.update(bytes);
-    }
+    use crate::cache::key_field as field;
     let mut h = Sha256::new();
     field(&mut h, b"protowasm compile cache 1");
     field(&mut h, env!("CARGO_PKG_VERSION").as_bytes());

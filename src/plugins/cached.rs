@@ -152,10 +152,7 @@ pub fn response_key(
     limits: &Limits,
     request: &[u8],
 ) -> [u8; 32] {
-    fn field(h: &mut Sha256, bytes: &[u8]) {
-        h.update((bytes.len() as u64).to_le_bytes());
-        h.update(bytes);
-    }
+    use crate::cache::key_field as field;
     let mut h = Sha256::new();
     field(&mut h, b"protowasm output cache 1");
     field(&mut h, env!("CARGO_PKG_VERSION").as_bytes());
