@@ -61,32 +61,30 @@ def module_note(results: dict) -> list[str]:
     return []
 
 
+def medians(results: dict, keys: list[str]):
+    """(case, {key: median}) for every case that has a row for each of `keys`."""
+    for c in results["cases"]:
+        rows = {r["key"]: r["median"] for r in summarize(c)}
+        if all(k in rows for k in keys):
+            yield c, rows
+
+
 def remote_note(results: dict) -> list[str]:
     """The remote-cache replay against the local re-run and the cold run (issue #18's goals:
     within 2x of the local re-run, at most 0.1x of a cold run)."""
-    out = []
-    for c in results["cases"]:
-        rows = {r["key"]: r for r in summarize(c)}
-        if "remote" in rows and "cached" in rows and "cold" in rows:
-            r = rows["remote"]["median"]
-            out.append(f"{c['short']}: a fresh machine replaying the remote cache takes {fmt_s(r)}, "
-                       f"{r / rows['cached']['median']:.2f}× the local re-run and "
-                       f"{r / rows['cold']['median']:.3f}× the cold run.")
-    return out
+    return [f"{c['short']}: a fresh machine replaying the remote cache takes {fmt_s(m['remote'])}, "
+            f"{m['remote'] / m['cached']:.2f}× the local re-run and "
+            f"{m['remote'] / m['cold']:.3f}× the cold run."
+            for c, m in medians(results, ["remote", "cached", "cold"])]
 
 
 def rerun_note(results: dict) -> list[str]:
     """The re-run of unchanged inputs against a cold run and protoc (issue #19's goals: at most
     0.03x a cold run and 0.05x protoc with native plugins)."""
-    out = []
-    for c in results["cases"]:
-        rows = {r["key"]: r for r in summarize(c)}
-        if "cached" in rows and "cold" in rows and "protoc" in rows:
-            r = rows["cached"]["median"]
-            out.append(f"{c['short']}: the re-run of unchanged inputs takes {fmt_s(r)}, "
-                       f"{r / rows['cold']['median']:.3f}× the cold run and "
-                       f"{r / rows['protoc']['median']:.3f}× protoc with native plugins.")
-    return out
+    return [f"{c['short']}: the re-run of unchanged inputs takes {fmt_s(m['cached'])}, "
+            f"{m['cached'] / m['cold']:.3f}× the cold run and "
+            f"{m['cached'] / m['protoc']:.3f}× protoc with native plugins."
+            for c, m in medians(results, ["cached", "cold", "protoc"])]
 
 
 def table(results: dict) -> str:
