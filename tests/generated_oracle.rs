@@ -237,6 +237,7 @@ fn protoc_command(program: &Path, args: &[&str], dir: &Path) -> std::process::Ou
         cmd.arg("protoc").env("PROTOWASM_CACHE_DIR", cache.path());
     }
     cmd.args(args)
+        .stdin(std::process::Stdio::null())
         .current_dir(dir)
         .output()
         .unwrap_or_else(|e| panic!("running {}: {e}", program.display()))
@@ -898,6 +899,23 @@ fn edition_defaults_out_matches_protoc() {
         }
     }
     assert!(produced >= 10, "only {produced} cases wrote defaults");
+    // Given before --decode or --encode, the defaults are written first, or fail the run
+    // before anything is converted (the type is looked up after).
+    for files in &cases {
+        for mode in [
+            "--decode=google.protobuf.FileDescriptorSet",
+            "--encode=google.protobuf.FileDescriptorSet",
+            "--encode=NoSuchType",
+        ] {
+            let args: Vec<&str> = std::iter::once(mode).chain(files.iter().copied()).collect();
+            assert_eq!(
+                run(&protowasm(), &args),
+                run(&support::protoc(), &args),
+                "protoc --edition_defaults_out {}",
+                args.join(" ")
+            );
+        }
+    }
     // Combined with other outputs and modes, as protoc words it.
     for args in [
         &["--decode_raw", "--edition_defaults_out=x.pb"][..],

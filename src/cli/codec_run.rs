@@ -38,13 +38,26 @@ pub fn run(args: ProtocArgs, codec: &Codec) -> ExitCode {
             });
             let loaded = load::load(&input, tree, false, &mut warnings, None);
             print_lines(&warnings);
-            match loaded {
-                Ok(inputs) => schema_of(inputs),
+            let inputs = match loaded {
+                Ok(inputs) => inputs,
                 Err(lines) => {
                     print_lines(&lines);
                     return ExitCode::FAILURE;
                 }
+            };
+            // protoc writes the edition defaults (a flag given before --decode or --encode)
+            // before it converts anything, and stops if that fails.
+            if let (Some(out), Inputs::Compiled(c)) =
+                (super::protoc_run::edition_defaults_out(&args), &inputs)
+            {
+                let defaults =
+                    crate::compiler::edition_defaults::compile(&c.pool, out.minimum, out.maximum);
+                if let Err(failure) = crate::engine::write_edition_defaults(&out, &defaults) {
+                    print_lines(&failure.lines);
+                    return ExitCode::FAILURE;
+                }
             }
+            schema_of(inputs)
         }
     };
     let mut stdin = Vec::new();
@@ -52,7 +65,11 @@ pub fn run(args: ProtocArgs, codec: &Codec) -> ExitCode {
         eprintln!("protowasm: reading stdin: {e}");
         return ExitCode::FAILURE;
     }
-    let outcome = codec::run(codec, &schema, &stdin);
+    let options = codec::Options {
+        deterministic: args.deterministic_output,
+        error_format: args.error_format,
+    };
+    let outcome = codec::run(codec, &schema, &stdin, options);
     let _ = std::io::stderr().write_all(outcome.stderr.as_bytes());
     let mut stdout = std::io::stdout().lock();
     if stdout

@@ -87,6 +87,8 @@ pub struct ProtocArgs {
     pub edition_defaults_maximum: Option<i32>,
     /// `--decode_raw`, `--decode=TYPE` or `--encode=TYPE`: convert stdin instead of generating.
     pub codec: Option<Codec>,
+    /// `--deterministic_output`: `--encode` sorts map entries by key.
+    pub deterministic_output: bool,
     /// Messages protoc prints while reading the arguments but that do not stop it
     /// (`--include_imports only makes sense ...`).
     pub warnings: Vec<String>,
@@ -123,10 +125,6 @@ const NO_VALUE_FLAGS: &[&str] = &[
     "--remote-cache-read-only",
     "--remote-cache-modules",
 ];
-
-/// protoc flags that exist but that protowasm does not implement yet; using one is an error
-/// rather than a silent difference.
-const NOT_YET: &[&str] = &["--encode"];
 
 /// protoc's `kDefaultDirectDependenciesViolationMsg`.
 const DIRECT_DEPENDENCIES_MESSAGE: &str =
@@ -167,7 +165,6 @@ pub fn parse(args: Vec<String>, usage_name: &str) -> Result<Parsed, UsageError> 
     // either order; they become rules once every flag is read.
     let mut direct = DependencyFlags::default();
     let mut option = DependencyFlags::default();
-    let mut deterministic_output = false;
 
     let mut i = 0;
     while i < args.len() {
@@ -386,15 +383,10 @@ pub fn parse(args: Vec<String>, usage_name: &str) -> Result<Parsed, UsageError> 
                 parsed.remote_cache.timeout =
                     Some(parse_duration(&name, &value).map_err(UsageError)?)
             }
-            "--decode" | "--decode_raw" => {
+            "--encode" | "--decode" | "--decode_raw" => {
                 parsed.codec = Some(codec_flag(&parsed, &name, value)?);
             }
-            "--deterministic_output" => deterministic_output = true,
-            n if NOT_YET.contains(&n) => {
-                return Err(UsageError(format!(
-                    "{n}: this protoc flag is not supported by protowasm yet."
-                )))
-            }
+            "--deterministic_output" => parsed.deterministic_output = true,
             n if n.starts_with("--") && n.ends_with("_out") && n.len() > "--_out".len() => {
                 if !parsed.compiling() {
                     return Err(UsageError(
@@ -474,8 +466,7 @@ pub fn parse(args: Vec<String>, usage_name: &str) -> Result<Parsed, UsageError> 
             "Can only use --dependency_out=FILE when generating code.".into(),
         ));
     }
-    // Only --encode may take it, and protowasm refuses --encode for now.
-    if deterministic_output {
+    if parsed.deterministic_output && !matches!(parsed.codec, Some(Codec::Encode(_))) {
         return Err(UsageError(
             "Can only use --deterministic_output with --encode.".into(),
         ));
@@ -504,8 +495,7 @@ pub fn parse(args: Vec<String>, usage_name: &str) -> Result<Parsed, UsageError> 
 /// The second line protoc adds to errors about `--decode`'s value.
 const DECODE_RAW_HINT: &str = "\nTo decode an unknown message, use --decode_raw.";
 
-/// `--decode=T` or `--decode_raw`, checked as protoc checks it when it is read (`--encode=T`
-/// follows the same rules once protowasm has it).
+/// `--encode=T`, `--decode=T` or `--decode_raw`, checked as protoc checks it when it is read.
 fn codec_flag(parsed: &ProtocArgs, name: &str, value: String) -> Result<Codec, UsageError> {
     if !parsed.compiling() {
         return Err(UsageError(
@@ -532,6 +522,7 @@ fn codec_flag(parsed: &ProtocArgs, name: &str, value: String) -> Result<Codec, U
                 "Type name for {name} cannot be blank.{hint}"
             )))
         }
+        "--encode" => Ok(Codec::Encode(value)),
         _ => Ok(Codec::Decode(value)),
     }
 }

@@ -31,6 +31,7 @@ pub fn to_run(args: ProtocArgs, registry: &Registry) -> Run {
             }
         })
         .collect();
+    let edition_defaults = edition_defaults_out(&args);
     let descriptor_set = args.descriptor_set_out.map(|path| DescriptorSetOut {
         path,
         include_imports: args.include_imports,
@@ -61,21 +62,25 @@ pub fn to_run(args: ProtocArgs, registry: &Registry) -> Run {
             names: crate::output::NamePolicy::Protoc {
                 allow_escape: args.unsafe_allow_out_dir_escape,
             },
-            edition_defaults: args.edition_defaults_out.map(|path| {
-                crate::model::EditionDefaultsOut {
-                    path,
-                    minimum: args
-                        .edition_defaults_minimum
-                        .unwrap_or(crate::feature_check::PROTOC_MINIMUM_EDITION),
-                    maximum: args
-                        .edition_defaults_maximum
-                        .unwrap_or(crate::feature_check::PROTOC_MAXIMUM_EDITION),
-                }
-            }),
+            edition_defaults,
         },
         compile_cache: args.output_cache,
         codegen_trace: args.codegen_trace,
     }
+}
+
+/// `--edition_defaults_out` with its bounds (protoc's defaults where not given).
+pub(super) fn edition_defaults_out(args: &ProtocArgs) -> Option<crate::model::EditionDefaultsOut> {
+    let path = args.edition_defaults_out.clone()?;
+    Some(crate::model::EditionDefaultsOut {
+        path,
+        minimum: args
+            .edition_defaults_minimum
+            .unwrap_or(crate::feature_check::PROTOC_MINIMUM_EDITION),
+        maximum: args
+            .edition_defaults_maximum
+            .unwrap_or(crate::feature_check::PROTOC_MAXIMUM_EDITION),
+    })
 }
 
 #[cfg(test)]

@@ -1,12 +1,15 @@
-//! protoc's `--decode_raw` and `--decode=TYPE`: binary messages read from stdin and printed in
-//! text format, with protoc 36.2's output and messages. Everything here is a pure function from
-//! bytes to an [`Outcome`]; the CLI does the reading and writing. `--encode=TYPE` needs protoc's
-//! text parser and is not here yet; [`write`] is its serializer.
+//! protoc's `--decode_raw`, `--decode=TYPE` and `--encode=TYPE`: binary messages read from
+//! stdin and printed in text format, or text parsed and serialized, with protoc 36.2's output
+//! and messages. Everything here is a pure function from bytes to an [`Outcome`]; the CLI does
+//! the reading and writing.
 
 pub mod print;
 pub mod schema;
+pub mod text;
 pub mod wire;
 pub mod write;
+
+use crate::model::ErrorFormat;
 
 use schema::{MessageType, Schema};
 use wire::{Message, ParseError, Value};
@@ -18,6 +21,17 @@ pub enum Codec {
     DecodeRaw,
     /// `--decode=TYPE`.
     Decode(String),
+    /// `--encode=TYPE`.
+    Encode(String),
+}
+
+/// The flags besides the type that change a conversion.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// `--deterministic_output`: map entries sorted by key when encoding.
+    pub deterministic: bool,
+    /// How `--encode`'s parse errors name their position.
+    pub error_format: ErrorFormat,
 }
 
 /// What protoc would write and how it would exit.
@@ -42,10 +56,11 @@ impl Outcome {
 const FAILED_TO_PARSE: &str = "Failed to parse input.\n";
 
 /// Runs `codec` on `input` with the types of `schema`.
-pub fn run(codec: &Codec, schema: &Schema, input: &[u8]) -> Outcome {
+pub fn run(codec: &Codec, schema: &Schema, input: &[u8], options: Options) -> Outcome {
     match codec {
         Codec::DecodeRaw => decode_raw(input),
         Codec::Decode(name) => decode(schema, name, input),
+        Codec::Encode(name) => encode(schema, name, input, options),
     }
 }
 
@@ -77,7 +92,10 @@ pub fn decode(schema: &Schema, name: &str, input: &[u8]) -> Outcome {
         Ok(m) => m,
         Err(ParseError::Malformed) => return Outcome::failed(FAILED_TO_PARSE.into()),
         Err(ParseError::InvalidUtf8(field)) => {
-            return Outcome::failed(format!("{}{FAILED_TO_PARSE}", utf8_log_line(&field)))
+            return Outcome::failed(format!(
+                "{}{FAILED_TO_PARSE}",
+                utf8_log_line(&field, "parsing")
+            ))
         }
     };
     let mut out = Outcome {
@@ -87,6 +105,57 @@ pub fn decode(schema: &Schema, name: &str, input: &[u8]) -> Outcome {
     warn_missing(schema, mt, &message, &mut out);
     out.stdout = print::message(schema, mt, &message);
     out
+}
+
+/// `--encode=TYPE`: text in, the binary message out. The parse's errors and warnings come
+/// first, as protoc prints them while it reads; then the missing-required warning (the message
+/// is still written), then what serializing logs.
+pub fn encode(schema: &Schema, name: &str, input: &[u8], options: Options) -> Outcome {
+    let mt = match lookup(schema, name) {
+        Ok(mt) => mt,
+        Err(o) => return o,
+    };
+    let (message, notes) = text::parse(schema, mt, input);
+    let mut stderr = String::new();
+    for note in notes {
+        stderr.push_str(&note_line(&note, options.error_format));
+    }
+    let Some(message) = message else {
+        stderr.push_str(FAILED_TO_PARSE);
+        return Outcome::failed(stderr);
+    };
+    let mut out = Outcome {
+        stderr,
+        ok: true,
+        ..Outcome::default()
+    };
+    warn_missing(schema, mt, &message, &mut out);
+    let serialized = write::message(schema, mt, &message, options.deterministic);
+    for field in &serialized.invalid_utf8 {
+        out.stderr.push_str(&utf8_log_line(field, "serializing"));
+    }
+    out.stdout = serialized.bytes;
+    out
+}
+
+/// One line protoc's `ErrorPrinter` prints for the text parser (the file is `input`).
+fn note_line(note: &text::Note, format: ErrorFormat) -> String {
+    let (line, col, message, warning) = match note {
+        text::Note::Error { line, col, message } => (line, col, message, false),
+        text::Note::Warning { line, col, message } => (line, col, message, true),
+        text::Note::InvalidUtf8(field) => return utf8_log_line(field, "serializing"),
+    };
+    let (line, col) = (line + 1, col + 1);
+    let kind = if warning { "warning" } else { "error" };
+    let at = match format {
+        ErrorFormat::Gcc => format!("input:{line}:{col}"),
+        ErrorFormat::Msvs => format!("input({line}) : {kind} in column={col}"),
+    };
+    if warning {
+        format!("{at}: warning: {message}\n")
+    } else {
+        format!("{at}: {message}\n")
+    }
 }
 
 fn warn_missing(schema: &Schema, mt: &MessageType, message: &Message, out: &mut Outcome) {
@@ -143,12 +212,13 @@ fn missing_required(
     }
 }
 
-/// The line absl's logging prints when C++ rejects a string field's bytes. Its time, thread
+/// The line absl's logging prints when C++ finds a string field's bytes are not UTF-8 while
+/// `parsing` (it then rejects them) or `serializing` (it writes them anyway). Its time, thread
 /// and source line are protoc's own; they are reproduced in form (tests compare the rest).
-fn utf8_log_line(field: &str) -> String {
+fn utf8_log_line(field: &str, doing: &str) -> String {
     absl_error_line(
         "wire_format_lite.cc:578",
-        &format!("String field '{field}' contains invalid UTF-8 data when parsing a protocol buffer. Use the 'bytes' type if you intend to send raw bytes. "),
+        &format!("String field '{field}' contains invalid UTF-8 data when {doing} a protocol buffer. Use the 'bytes' type if you intend to send raw bytes. "),
     )
 }
 

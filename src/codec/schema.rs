@@ -53,6 +53,8 @@ pub struct Field {
     /// Text format names a group-like field by its type's name (`OptionalGroup { }`).
     pub group_like: bool,
     pub is_extension: bool,
+    /// `[deprecated = true]`: the text parser warns when it reads the field.
+    pub deprecated: bool,
     /// An enum field whose unknown numbers go to the unknown fields: its enum is closed, or
     /// the field is in a proto2 file (C++'s `legacy_closed_enum`).
     pub closed_enum: bool,
@@ -77,6 +79,10 @@ pub struct MessageType {
     pub fields: Vec<Field>,
     pub map_entry: bool,
     pub extension_ranges: Vec<(u32, u32)>,
+    /// Oneof names by index (synthetic ones included).
+    pub oneofs: Vec<String>,
+    /// `reserved "name";`: the text parser skips such a field's value.
+    pub reserved_names: Vec<String>,
     by_number: HashMap<u32, usize>,
     by_name: HashMap<String, usize>,
 }
@@ -88,6 +94,18 @@ impl MessageType {
 
     pub fn field_by_name(&self, name: &str) -> Option<&Field> {
         self.by_name.get(name).map(|&i| &self.fields[i])
+    }
+
+    /// `google.protobuf.Any` as the text format recognizes it (`GetAnyFieldDescriptors`):
+    /// its name, with a string `type_url = 1` and a bytes `value = 2`.
+    pub fn is_any(&self) -> bool {
+        self.full_name == "google.protobuf.Any"
+            && self
+                .field_by_number(1)
+                .is_some_and(|f| f.ty == ty::STRING && !f.repeated)
+            && self
+                .field_by_number(2)
+                .is_some_and(|f| f.ty == ty::BYTES && !f.repeated)
     }
 
     pub fn is_extension_number(&self, number: u32) -> bool {
@@ -264,6 +282,12 @@ fn walk_message(
             .iter()
             .map(|r| (r.start.unwrap_or(0) as u32, r.end.unwrap_or(0) as u32))
             .collect(),
+        oneofs: m.oneof_decl.iter().map(|o| o.name().to_string()).collect(),
+        reserved_names: m
+            .reserved_name
+            .iter()
+            .map(|n| String::from_utf8_lossy(n).into_owned())
+            .collect(),
         ..MessageType::default()
     };
     for (i, f) in m.field.iter().enumerate() {
@@ -330,6 +354,11 @@ fn resolve_field(
     };
     let verify_utf8 = ty == ty::STRING && resolved.utf8_validation == 2;
     let group_like = ty == ty::GROUP && is_group_like(f, &type_name, scope);
+    let deprecated = f
+        .options
+        .as_ref()
+        .and_then(|o| features::varint_field(&o.raw, 3))
+        .is_some_and(|v| v != 0);
     let closed_enum = ty == ty::ENUM
         && ((!editions && !proto3) || schema.enum_type(&type_name).is_some_and(|e| e.closed));
     Field {
@@ -346,6 +375,7 @@ fn resolve_field(
         verify_utf8,
         group_like,
         is_extension,
+        deprecated,
         closed_enum,
     }
 }

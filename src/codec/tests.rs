@@ -153,7 +153,60 @@ fn serializer_writes_fields_by_number_then_unknown_ones() {
     let mt = s.message("t.M").unwrap();
     let m = wire::parse_message(&s, mt, b"\x28\x01\x08\x02\x48\x05").unwrap();
     assert_eq!(
-        write::message(&s, mt, &m, false),
+        write::message(&s, mt, &m, false).bytes,
         b"\x08\x02\x28\x01\x48\x05"
+    );
+}
+
+fn encode_text(text: &str, format: ErrorFormat) -> Outcome {
+    let options = Options {
+        deterministic: false,
+        error_format: format,
+    };
+    encode(&schema(), "t.M", text.as_bytes(), options)
+}
+
+#[test]
+fn encode_writes_fields_by_number_and_warns_of_missing_required_ones() {
+    let o = encode_text("s: 'x' \"y\" # joined\na: -1, child < r: 2 >;", ErrorFormat::Gcc);
+    assert!(o.ok);
+    assert_eq!(
+        o.stdout,
+        b"\x08\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01\x12\x02xy\x22\x02\x28\x02"
+    );
+    assert_eq!(
+        o.stderr,
+        "warning:  Input message is missing required fields:  r\n"
+    );
+}
+
+#[test]
+fn encode_stops_at_the_first_parser_error_after_the_tokenizer_errors() {
+    let o = encode_text("a: 08 a: 1", ErrorFormat::Gcc);
+    assert!(!o.ok && o.stdout.is_empty());
+    assert_eq!(
+        o.stderr,
+        "input:1:5: Numbers starting with leading zero must be in octal.\n\
+         input:1:4: Integer out of range (08)\nFailed to parse input.\n"
+    );
+    let o = encode_text("\ta: 1 a: 2", ErrorFormat::Msvs);
+    assert_eq!(
+        o.stderr,
+        "input(1) : error in column=15: Non-repeated field \"a\" is specified multiple times.\n\
+         Failed to parse input.\n"
+    );
+}
+
+#[test]
+fn encode_names_unknown_fields_and_enum_values() {
+    let o = encode_text("e: Y", ErrorFormat::Gcc);
+    assert_eq!(
+        o.stderr,
+        "input:1:5: Unknown enumeration value of \"Y\" for field \"e\".\nFailed to parse input.\n"
+    );
+    let o = encode_text("child { b: 1 }", ErrorFormat::Gcc);
+    assert_eq!(
+        o.stderr,
+        "input:1:10: Message type \"t.M\" has no field named \"b\".\nFailed to parse input.\n"
     );
 }

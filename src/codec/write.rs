@@ -6,86 +6,115 @@ use super::print::{map_entry_type, sorted_if_map};
 use super::schema::{ty, Field, MessageType, Schema};
 use super::wire::{self, wire_type, Message, Unknown, UnknownValue, Value};
 
+/// A serialized message.
+#[derive(Debug, PartialEq)]
+pub struct Serialized {
+    pub bytes: Vec<u8>,
+    /// The full names of the string fields whose values C++ logs as invalid UTF-8 while
+    /// serializing (proto3 or `utf8_validation = VERIFY`), one per value, in write order.
+    pub invalid_utf8: Vec<String>,
+}
+
 /// `message` (of type `mt`) in the binary format.
 pub fn message(
     schema: &Schema,
     mt: &MessageType,
     message: &Message,
     deterministic: bool,
-) -> Vec<u8> {
-    let mut out = Vec::new();
-    write_message(schema, mt, message, deterministic, &mut out);
-    out
+) -> Serialized {
+    let mut w = Writer {
+        schema,
+        det: deterministic,
+        invalid_utf8: Vec::new(),
+    };
+    let mut bytes = Vec::new();
+    w.message(mt, message, &mut bytes);
+    Serialized {
+        bytes,
+        invalid_utf8: w.invalid_utf8,
+    }
 }
 
-fn write_message(schema: &Schema, mt: &MessageType, msg: &Message, det: bool, out: &mut Vec<u8>) {
-    if mt.map_entry {
-        for field in mt.fields.iter().take(2) {
-            let value = msg
-                .fields
-                .get(&field.number)
-                .and_then(|v| v.last().cloned())
-                .unwrap_or_else(|| super::print::default_value(schema, field));
-            write_value(schema, field, &value, det, out);
-        }
-    } else {
-        for (number, values) in &msg.fields {
-            let Some(field) = schema.field(mt, *number) else {
-                continue;
-            };
-            if !field.repeated {
-                if let Some(v) = values.last().filter(|v| wire::has(field, v)) {
-                    write_value(schema, field, v, det, out);
-                }
-            } else if field.packed && field.packable() {
-                if !values.is_empty() {
-                    let mut body = Vec::new();
-                    for v in values {
-                        scalar(v, field.ty, &mut body);
+struct Writer<'s> {
+    schema: &'s Schema,
+    det: bool,
+    invalid_utf8: Vec<String>,
+}
+
+impl Writer<'_> {
+    fn message(&mut self, mt: &MessageType, msg: &Message, out: &mut Vec<u8>) {
+        let (schema, det) = (self.schema, self.det);
+        if mt.map_entry {
+            for field in mt.fields.iter().take(2) {
+                let value = msg
+                    .fields
+                    .get(&field.number)
+                    .and_then(|v| v.last().cloned())
+                    .unwrap_or_else(|| super::print::default_value(schema, field));
+                self.value(field, &value, out);
+            }
+        } else {
+            for (number, values) in &msg.fields {
+                let Some(field) = schema.field(mt, *number) else {
+                    continue;
+                };
+                if !field.repeated {
+                    if let Some(v) = values.last().filter(|v| wire::has(field, v)) {
+                        self.value(field, v, out);
                     }
+                } else if field.packed && field.packable() {
+                    if !values.is_empty() {
+                        let mut body = Vec::new();
+                        for v in values {
+                            scalar(v, field.ty, &mut body);
+                        }
+                        key(field.number, 2, out);
+                        varint(body.len() as u64, out);
+                        out.extend_from_slice(&body);
+                    }
+                } else if det && map_entry_type(schema, field).is_some() {
+                    for v in sorted_if_map(schema, field, values) {
+                        self.value(field, v, out);
+                    }
+                } else {
+                    for v in values {
+                        self.value(field, v, out);
+                    }
+                }
+            }
+        }
+        write_unknown(&msg.unknown, out);
+    }
+
+    fn value(&mut self, field: &Field, value: &Value, out: &mut Vec<u8>) {
+        match value {
+            Value::Message(m) => {
+                let mut body = Vec::new();
+                if let Some(mt) = self.schema.message(&field.type_name) {
+                    self.message(mt, m, &mut body);
+                }
+                if field.ty == ty::GROUP {
+                    key(field.number, 3, out);
+                    out.extend_from_slice(&body);
+                    key(field.number, 4, out);
+                } else {
                     key(field.number, 2, out);
                     varint(body.len() as u64, out);
                     out.extend_from_slice(&body);
                 }
-            } else if det && map_entry_type(schema, field).is_some() {
-                for v in sorted_if_map(schema, field, values) {
-                    write_value(schema, field, v, det, out);
-                }
-            } else {
-                for v in values {
-                    write_value(schema, field, v, det, out);
-                }
             }
-        }
-    }
-    write_unknown(&msg.unknown, out);
-}
-
-fn write_value(schema: &Schema, field: &Field, value: &Value, det: bool, out: &mut Vec<u8>) {
-    match value {
-        Value::Message(m) => {
-            let mut body = Vec::new();
-            if let Some(mt) = schema.message(&field.type_name) {
-                write_message(schema, mt, m, det, &mut body);
-            }
-            if field.ty == ty::GROUP {
-                key(field.number, 3, out);
-                out.extend_from_slice(&body);
-                key(field.number, 4, out);
-            } else {
+            Value::Bytes(b) => {
+                if field.verify_utf8 && std::str::from_utf8(b).is_err() {
+                    self.invalid_utf8.push(field.full_name.clone());
+                }
                 key(field.number, 2, out);
-                varint(body.len() as u64, out);
-                out.extend_from_slice(&body);
+                varint(b.len() as u64, out);
+                out.extend_from_slice(b);
             }
-        }
-        Value::Bytes(b) => {
-            key(field.number, 2, out);
-            varint(b.len() as u64, out);
-            out.extend_from_slice(b);
-        }
-        _ => {
-            key(field.number, wire_type(field), out);
-            scalar(value, field.ty, out);
+            _ => {
+                key(field.number, wire_type(field), out);
+                scalar(value, field.ty, out);
+            }
         }
     }
 }

@@ -19,6 +19,9 @@ pub enum TokenKind {
     Symbol,
     Whitespace,
     Newline,
+    /// A run of type-URL characters, read only in [`Lexer::report_url_chars`] mode (the text
+    /// format's `[type.googleapis.com/pkg.Type]`).
+    UrlChars,
 }
 
 /// One token. `text` is the raw source bytes (string literals keep their quotes and escapes).
@@ -77,6 +80,9 @@ fn is_alnum(c: u8) -> bool {
 fn is_octal(c: u8) -> bool {
     (b'0'..=b'7').contains(&c)
 }
+fn is_url_char(c: u8) -> bool {
+    is_alnum(c) || b"-.~!$&()*+,;=%/".contains(&c)
+}
 fn is_unprintable(c: u8) -> bool {
     (1..b' ').contains(&c)
 }
@@ -98,6 +104,13 @@ pub struct Lexer<'a> {
     pub previous: Token,
     report_whitespace: bool,
     report_newlines: bool,
+    /// Text format settings (`TextFormat::Parser`): `#` starts a line comment instead of `//`
+    /// and `/*`, ...
+    pub sh_comments: bool,
+    /// ... a number may end in `f` (`1f`, `1.5F`), which makes it a float ...
+    pub allow_f_after_float: bool,
+    /// ... and inside `[...]` a type URL is read as runs of URL characters.
+    pub report_url_chars: bool,
     /// Errors from the lexer and the parser, in the order protoc reports them.
     pub errors: Vec<Diagnostic>,
     /// Warnings (protoc prints them but still accepts the file).
@@ -115,6 +128,9 @@ impl<'a> Lexer<'a> {
             previous: Token::start(),
             report_whitespace: false,
             report_newlines: false,
+            sh_comments: false,
+            allow_f_after_float: false,
+            report_url_chars: false,
             errors: Vec::new(),
             warnings: Vec::new(),
         }
@@ -124,6 +140,13 @@ impl<'a> Lexer<'a> {
     pub fn set_report_whitespace_and_newlines(&mut self, on: bool) {
         self.report_whitespace = on;
         self.report_newlines = on;
+    }
+
+    /// Whitespace tokens (newlines included in them), as the text format turns on after a
+    /// name; turning it off also turns off newline tokens, as in protoc.
+    pub fn set_report_whitespace(&mut self, on: bool) {
+        self.report_whitespace = on;
+        self.report_newlines &= on;
     }
 
     pub fn error_at(&mut self, line: i32, col: i32, message: impl Into<String>) {
@@ -263,6 +286,9 @@ impl<'a> Lexer<'a> {
             }
             // protoc's .proto tokenizer does not allow an `f` suffix (allow_f_after_float_ is
             // false), so `1.5f` is "Need space between number and identifier.".
+            if self.allow_f_after_float && (self.eat(b'f') || self.eat(b'F')) {
+                is_float = true;
+            }
         }
         if !self.eof() && is_letter(self.ch()) {
             self.error("Need space between number and identifier.");
@@ -330,6 +356,13 @@ impl<'a> Lexer<'a> {
     }
 
     fn try_comment_start(&mut self) -> CommentStart {
+        if self.sh_comments {
+            return if self.eat(b'#') {
+                CommentStart::Line
+            } else {
+                CommentStart::None
+            };
+        }
         if self.eat(b'/') {
             if self.eat(b'/') {
                 CommentStart::Line
@@ -402,7 +435,15 @@ impl<'a> Lexer<'a> {
                 continue;
             }
             let (sl, sc, sp) = (self.line, self.col, self.pos);
-            let kind = if self.eat_if(is_letter) {
+            let kind = if self.report_url_chars {
+                if self.eat_if(is_url_char) {
+                    self.eat_while(is_url_char);
+                    TokenKind::UrlChars
+                } else {
+                    self.consume_symbol(c);
+                    TokenKind::Symbol
+                }
+            } else if self.eat_if(is_letter) {
                 self.eat_while(is_alnum);
                 TokenKind::Identifier
             } else if self.eat(b'0') {
@@ -427,11 +468,7 @@ impl<'a> Lexer<'a> {
                 self.consume_string(b'\'');
                 TokenKind::String
             } else {
-                if c & 0x80 != 0 {
-                    let (l, col) = (self.line, self.col);
-                    self.error_at(l, col, format!("Interpreting non ascii codepoint {c}."));
-                }
-                self.bump();
+                self.consume_symbol(c);
                 TokenKind::Symbol
             };
             self.set_current(kind, sl, sc, sp);
@@ -445,6 +482,14 @@ impl<'a> Lexer<'a> {
             end_col: self.col,
         };
         false
+    }
+
+    fn consume_symbol(&mut self, c: u8) {
+        if c & 0x80 != 0 {
+            let (l, col) = (self.line, self.col);
+            self.error_at(l, col, format!("Interpreting non ascii codepoint {c}."));
+        }
+        self.bump();
     }
 
     fn set_current(&mut self, kind: TokenKind, line: i32, col: i32, start: usize) {

@@ -30,6 +30,7 @@ use crate::model::Run;
 use crate::plugins::CacheMode;
 
 pub use load::{Compiled, Inputs};
+pub use write::write_edition_defaults;
 
 /// A failed command: the lines to print on stderr, exit status 1.
 #[derive(Debug, thiserror::Error)]

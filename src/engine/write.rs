@@ -71,10 +71,7 @@ pub fn outputs(
     }
     if let (Some(out), Some(defaults)) = (&run.output.edition_defaults, &prepared.edition_defaults)
     {
-        match defaults {
-            Ok(bytes) => write_file(&out.path, bytes)?,
-            Err(message) => return Err(Failure::one(format!("{}: {message}", out.path.display()))),
-        }
+        write_edition_defaults(out, defaults)?;
     }
     // As protoc does: the outputs are written, then warnings fail the run.
     if run.output.fatal_warnings && prepared.found_warnings {
@@ -110,6 +107,17 @@ fn create_out_dirs(run: &Run) -> Result<(), Failure> {
 
 /// Writes one whole file (`-o`, `--dependency_out`; see [`output::write_whole_file`]); errors
 /// name the file as protoc does (`F: reason`).
+/// `--edition_defaults_out`: the compiled defaults, or protoc's message naming the file.
+pub fn write_edition_defaults(
+    out: &crate::model::EditionDefaultsOut,
+    defaults: &Result<Vec<u8>, String>,
+) -> Result<(), Failure> {
+    match defaults {
+        Ok(bytes) => write_file(&out.path, bytes),
+        Err(message) => Err(Failure::one(format!("{}: {message}", out.path.display()))),
+    }
+}
+
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
     output::write_whole_file(path, bytes)
         .map_err(|e| Failure::one(format!("{}: {}", path.display(), io_reason(&e))))
