@@ -351,7 +351,11 @@ impl Gen<'_> {
         for x in self.extensions_of(mt) {
             if self.rng.chance(30) {
                 let mut chunk = Vec::new();
-                self.occurrence(&x, depth, &mut chunk);
+                if mt.message_set && x.is_message() && self.rng.chance(80) {
+                    self.message_set_item(&x, depth, &mut chunk);
+                } else {
+                    self.occurrence(&x, depth, &mut chunk);
+                }
                 chunks.push(chunk);
             }
         }
@@ -370,6 +374,34 @@ impl Gen<'_> {
             }
         }
         chunks.concat()
+    }
+
+    /// A MessageSet item for extension `x`: its type_id and message in either order, now and
+    /// then with a type_id that no extension has.
+    fn message_set_item(&mut self, x: &Field, depth: u32, out: &mut Vec<u8>) {
+        let Some(sub) = self.schema.message(&x.type_name) else {
+            return;
+        };
+        let body = self.message(sub, depth + 1);
+        let type_id = if self.rng.chance(10) {
+            x.number + 7919
+        } else {
+            x.number
+        };
+        let mut id = Vec::new();
+        key(&mut self.rng, 2, 0, &mut id);
+        varint(&mut self.rng, u64::from(type_id), &mut id);
+        let mut message = Vec::new();
+        len_field(&mut self.rng, 3, &body, &mut message);
+        key(&mut self.rng, 1, 3, out);
+        if self.rng.chance(25) {
+            out.extend(message);
+            out.extend(id);
+        } else {
+            out.extend(id);
+            out.extend(message);
+        }
+        key(&mut self.rng, 1, 4, out);
     }
 
     fn extensions_of(&self, mt: &MessageType) -> Vec<Field> {
@@ -831,6 +863,12 @@ const ENCODE_CASES: &[(&str, &str)] = &[
     ("tfed.Ed", "closed: 3"),
     ("tfed.Ed", "implicit_int: 0 implicit_int: 0 text: \"\\xff\" by_id { key: 2 } by_id { key: 1 }"),
     ("tfed.Nope", "a: 1"),
+    ("tfmset.Set", "[tfmset.Item] { v: 1 } [tfmset.Other] { s: \"x\" } [tfmset.top_level] { v: 2 }"),
+    ("tfmset.Set", "[tfmset.Item.item] { v: 1 nested { [tfmset.Other.other] { } [tfmset.Other] { s: \"y\" } } }"),
+    ("tfmset.Set", "[tfmset.Item] { } [tfmset.Item] { }"),
+    ("tfmset.Set", "[tfmset.Holder] { }"),
+    ("tfmset.Set", "[tfmset.Other.other] { s: \"\\xff\" }"),
+    ("tfmset.Holder", "set { [tfmset.Item] { v: -1 } } sets { } sets { [tfmset.Other] { } }"),
 ];
 
 fn encode_args(fx: &Fixture, type_name: &str, deterministic: bool, msvs: bool) -> Vec<String> {

@@ -131,8 +131,10 @@ pub fn default_value(schema: &Schema, field: &Field) -> Value {
     }
 }
 
-fn field_name(field: &Field) -> String {
-    if field.is_extension {
+fn field_name(schema: &Schema, field: &Field) -> String {
+    if schema.named_by_type(field) {
+        format!("[{}]", field.type_name)
+    } else if field.is_extension {
         format!("[{}]", field.full_name)
     } else if field.group_like {
         let simple = field
@@ -148,7 +150,8 @@ fn field_name(field: &Field) -> String {
 
 fn print_value(schema: &Schema, field: &Field, value: &Value, out: &mut Out) {
     out.line_start();
-    out.text.extend_from_slice(field_name(field).as_bytes());
+    out.text
+        .extend_from_slice(field_name(schema, field).as_bytes());
     if let Value::Message(m) = value {
         out.text.extend_from_slice(b" {\n");
         out.indent += 1;

@@ -53,6 +53,8 @@ pub struct Field {
     /// Text format names a group-like field by its type's name (`OptionalGroup { }`).
     pub group_like: bool,
     pub is_extension: bool,
+    /// An extension's extendee (full name, no leading '.'); empty for a field.
+    pub extendee: String,
     /// `[deprecated = true]`: the text parser warns when it reads the field.
     pub deprecated: bool,
     /// An enum field whose unknown numbers go to the unknown fields: its enum is closed, or
@@ -78,6 +80,8 @@ pub struct MessageType {
     /// Fields in declaration order (protoc's field index).
     pub fields: Vec<Field>,
     pub map_entry: bool,
+    /// `option message_set_wire_format = true`: extensions travel as items of group 1.
+    pub message_set: bool,
     pub extension_ranges: Vec<(u32, u32)>,
     /// Oneof names by index (synthetic ones included).
     pub oneofs: Vec<String>,
@@ -201,6 +205,37 @@ impl Schema {
         })
     }
 
+    /// Whether `field` is an extension written as a MessageSet item: a singular message
+    /// extension of a MessageSet (`InternalSerializeMessageSetItem`).
+    pub fn is_message_set_item(&self, field: &Field) -> bool {
+        field.is_extension
+            && field.is_message()
+            && !field.repeated
+            && self.message(&field.extendee).is_some_and(|m| m.message_set)
+    }
+
+    /// Whether the text format names extension `field` by its message type (`[pkg.Type]`): an
+    /// optional message extension of a MessageSet declared inside its own type.
+    pub fn named_by_type(&self, field: &Field) -> bool {
+        field.is_extension
+            && field.ty == ty::MESSAGE
+            && !field.required
+            && !field.repeated
+            && scope_of(&field.full_name) == field.type_name
+            && self.message(&field.extendee).is_some_and(|m| m.message_set)
+    }
+
+    /// The extension of MessageSet `extendee` that the text format names `[type_name]`.
+    pub fn message_set_extension(&self, extendee: &str, type_name: &str) -> Option<&Field> {
+        self.extensions
+            .iter()
+            .filter(|((e, _), f)| {
+                e == extendee && f.type_name == type_name && self.named_by_type(f)
+            })
+            .min_by_key(|((_, n), _)| *n)
+            .map(|(_, f)| f)
+    }
+
     fn add_extension(&mut self, proto: &FieldDescriptorProto, field: Field) {
         let extendee = proto.extendee().trim_start_matches('.').to_string();
         let key = (extendee, field.number);
@@ -212,6 +247,10 @@ impl Schema {
             .or_insert_with(|| key.clone());
         self.extensions.insert(key, field);
     }
+}
+
+fn scope_of(full_name: &str) -> &str {
+    full_name.rsplit_once('.').map_or("", |(scope, _)| scope)
 }
 
 fn join(prefix: &str, name: &str) -> String {
@@ -276,6 +315,11 @@ fn walk_message(
             .options
             .as_ref()
             .and_then(|o| features::varint_field(&o.raw, 7))
+            .is_some_and(|v| v != 0),
+        message_set: m
+            .options
+            .as_ref()
+            .and_then(|o| features::varint_field(&o.raw, 1))
             .is_some_and(|v| v != 0),
         extension_ranges: m
             .extension_range
@@ -375,6 +419,7 @@ fn resolve_field(
         verify_utf8,
         group_like,
         is_extension,
+        extendee: f.extendee().trim_start_matches('.').to_string(),
         deprecated,
         closed_enum,
     }

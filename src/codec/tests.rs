@@ -168,7 +168,10 @@ fn encode_text(text: &str, format: ErrorFormat) -> Outcome {
 
 #[test]
 fn encode_writes_fields_by_number_and_warns_of_missing_required_ones() {
-    let o = encode_text("s: 'x' \"y\" # joined\na: -1, child < r: 2 >;", ErrorFormat::Gcc);
+    let o = encode_text(
+        "s: 'x' \"y\" # joined\na: -1, child < r: 2 >;",
+        ErrorFormat::Gcc,
+    );
     assert!(o.ok);
     assert_eq!(
         o.stdout,

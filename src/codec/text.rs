@@ -264,8 +264,13 @@ impl<'s> Parser<'s, '_> {
         if mt.extension_ranges.is_empty() {
             return None;
         }
-        let (extendee, field) = self.schema.extension_by_name(name)?;
-        (extendee == mt.full_name).then_some(field)
+        match self.schema.extension_by_name(name) {
+            Some((extendee, field)) if extendee == mt.full_name => Some(field),
+            _ if mt.message_set && self.schema.message(name).is_some() => {
+                self.schema.message_set_extension(&mt.full_name, name)
+            }
+            _ => None,
+        }
     }
 
     /// `ConsumeField`: one field of `mt` with its value(s), into `msg`.

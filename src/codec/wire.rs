@@ -76,6 +76,12 @@ struct Reader<'a> {
     buf: &'a [u8],
     pos: usize,
     lenient: bool,
+    /// The whole input and where `buf` starts in it: a nested message's reader is bounded by
+    /// the message, but protoc's buffer is not (see `cut_string_checked`).
+    whole: &'a [u8],
+    base: usize,
+    /// Where the current field's tag started, in `whole`.
+    tag_start: usize,
 }
 
 impl<'a> Reader<'a> {
@@ -84,7 +90,38 @@ impl<'a> Reader<'a> {
             buf,
             pos: 0,
             lenient: false,
+            whole: buf,
+            base: 0,
+            tag_start: 0,
         }
+    }
+
+    /// The next `n` bytes as a reader of their own (a nested message or a map entry).
+    fn sub(&mut self, n: usize) -> Result<Reader<'a>> {
+        let base = self.base + self.pos;
+        let buf = self.take(n)?;
+        Ok(Reader {
+            buf,
+            pos: 0,
+            lenient: self.lenient,
+            whole: self.whole,
+            base,
+            tag_start: base,
+        })
+    }
+
+    /// Whether protoc's parser reads a string of `size` bytes that runs past its message or
+    /// the input, from here, and so checks its UTF-8 before it fails. Its buffer holds the
+    /// whole input (one read of stdin), and once 16 bytes or fewer are left at a tag it
+    /// switches to a patch buffer with 16 zero bytes after them. A string it can take from the
+    /// buffer it takes whole, past a nested message's end or into the zeros; one it cannot it
+    /// reads piecewise and fails at the end without a check. Returns the real bytes taken.
+    fn overrun_string(&self, size: usize) -> Option<&'a [u8]> {
+        let at = self.base + self.pos;
+        let remaining = self.whole.len().saturating_sub(at);
+        let patch = self.whole.len().saturating_sub(self.tag_start) <= 16;
+        let available = remaining + if patch { 16 } else { 0 };
+        (size <= available).then(|| &self.whole[at..at + size.min(remaining)])
     }
 
     fn at_end(&self) -> bool {
@@ -242,7 +279,11 @@ fn fields(
     depth: i32,
     out: &mut Message,
 ) -> Result<End> {
+    if message.message_set {
+        return message_set_fields(schema, message, r, depth, out);
+    }
     while !r.at_end() {
+        r.tag_start = r.base + r.pos;
         let tag = r.tag()?;
         if tag == 0 || tag & 7 == 4 {
             return Ok(End::Tag(tag));
@@ -253,6 +294,148 @@ fn fields(
         }
     }
     Ok(End::Input)
+}
+
+/// The tags of a MessageSet item (group 1): `type_id` (2, varint) and `message` (3, bytes).
+const ITEM_START: u32 = 11;
+const ITEM_END: u32 = 12;
+const TYPE_ID_TAG: u8 = 16;
+const MESSAGE_TAG: u8 = 26;
+
+/// A MessageSet's body (`MessageSetParser`): each item is the extension its `type_id` names;
+/// other tags are read as extensions by number, or kept unknown. Its own fields, if it
+/// declares any, are not looked up.
+fn message_set_fields(
+    schema: &Schema,
+    message: &MessageType,
+    r: &mut Reader,
+    depth: i32,
+    out: &mut Message,
+) -> Result<End> {
+    while !r.at_end() {
+        r.tag_start = r.base + r.pos;
+        let tag = r.tag()?;
+        if tag == 0 || tag & 7 == 4 {
+            return Ok(End::Tag(tag));
+        }
+        if tag == ITEM_START {
+            if depth - 1 < 0 {
+                return Err(ParseError::Malformed);
+            }
+            message_set_item(schema, message, r, depth - 1, out)?;
+            continue;
+        }
+        let number = tag >> 3;
+        let field = message
+            .is_extension_number(number)
+            .then(|| schema.extension(&message.full_name, number))
+            .flatten();
+        match field {
+            Some(field) => known_field(schema, message, field, r, tag, depth, out)?,
+            None => out.unknown.push(unknown_field(r, tag, depth)?),
+        }
+    }
+    Ok(End::Input)
+}
+
+/// One item, up to its end tag. A `type_id` after the message still places it; an item's
+/// second `type_id` or `message` is ignored; an item for no known message extension is kept
+/// as an unknown length-delimited field numbered by its `type_id`.
+fn message_set_item(
+    schema: &Schema,
+    message: &MessageType,
+    r: &mut Reader,
+    depth: i32,
+    out: &mut Message,
+) -> Result<()> {
+    enum State {
+        NoTag,
+        HasType(u32),
+        HasPayload(Vec<u8>),
+        Done,
+    }
+    let mut state = State::NoTag;
+    loop {
+        if r.at_end() {
+            return Err(ParseError::Malformed);
+        }
+        let first = r.byte()?;
+        if first == TYPE_ID_TAG {
+            let type_id = r.varint()? as u32;
+            if type_id == 0 {
+                return Err(ParseError::Malformed);
+            }
+            match std::mem::replace(&mut state, State::Done) {
+                State::NoTag => state = State::HasType(type_id),
+                State::HasPayload(payload) => {
+                    let field = schema
+                        .extension(&message.full_name, type_id)
+                        .filter(|f| f.is_message());
+                    let sub_type = field.and_then(|f| schema.message(&f.type_name));
+                    match (field, sub_type) {
+                        (Some(field), Some(sub_type)) => {
+                            if depth - 1 < 0 {
+                                return Err(ParseError::Malformed);
+                            }
+                            let target =
+                                message_slot(message, field, out).ok_or(ParseError::Malformed)?;
+                            let mut sub = Reader::new(&payload);
+                            if fields(schema, sub_type, &mut sub, depth - 1, target)? != End::Input
+                            {
+                                return Err(ParseError::Malformed);
+                            }
+                        }
+                        _ => out.unknown.push(Unknown {
+                            number: type_id,
+                            value: UnknownValue::Bytes(payload),
+                        }),
+                    }
+                }
+                other => state = other,
+            }
+        } else if first == MESSAGE_TAG {
+            match std::mem::replace(&mut state, State::Done) {
+                State::NoTag => {
+                    let n = r.size()?;
+                    state = State::HasPayload(r.take(n)?.to_vec());
+                }
+                State::HasType(type_id) => {
+                    let field = message
+                        .is_extension_number(type_id)
+                        .then(|| schema.extension(&message.full_name, type_id))
+                        .flatten();
+                    let tag = type_id.wrapping_shl(3) | 2;
+                    match field {
+                        Some(field) => known_field(schema, message, field, r, tag, depth, out)?,
+                        None => {
+                            let n = r.size()?;
+                            out.unknown.push(Unknown {
+                                number: type_id,
+                                value: UnknownValue::Bytes(r.take(n)?.to_vec()),
+                            });
+                        }
+                    }
+                }
+                other => {
+                    let n = r.size()?;
+                    r.take(n)?;
+                    state = other;
+                }
+            }
+        } else {
+            r.pos -= 1;
+            let tag = r.tag()?;
+            if tag == 0 || tag & 7 == 4 {
+                return if tag == ITEM_END {
+                    Ok(())
+                } else {
+                    Err(ParseError::Malformed)
+                };
+            }
+            // An unknown field inside an item is read and dropped.
+            unknown_field(r, tag, depth)?;
+        }
+    }
 }
 
 /// The wire type a field's values are written with.
@@ -301,7 +484,7 @@ fn known_field(
                 }
             } else {
                 let n = r.size()?;
-                let mut sub = Reader::new(r.take(n)?);
+                let mut sub = r.sub(n)?;
                 if fields(schema, sub_type, &mut sub, depth - 1, target)? != End::Input {
                     return Err(ParseError::Malformed);
                 }
@@ -313,10 +496,10 @@ fn known_field(
             let bytes = match r.take(n) {
                 Ok(bytes) => bytes.to_vec(),
                 Err(cut) => {
-                    // protoc reads what there is of a cut-off string and checks that before it
-                    // fails: invalid UTF-8 there is logged too.
-                    let rest = r.buf.get(r.pos..).unwrap_or_default();
-                    if field.verify_utf8 && std::str::from_utf8(rest).is_err() {
+                    // A string past its message's end or the input's: protoc may still read
+                    // and check it before it fails, and then logs invalid UTF-8 too.
+                    let taken = r.overrun_string(n);
+                    if field.verify_utf8 && taken.is_some_and(|b| std::str::from_utf8(b).is_err()) {
                         return Err(ParseError::InvalidUtf8(field.full_name.clone()));
                     }
                     return Err(cut);
@@ -347,16 +530,10 @@ fn map_entry(
     out: &mut Message,
 ) -> Result<()> {
     let n = r.size()?;
-    let bytes = r.take(n)?;
+    let mut entry_reader = r.sub(n)?;
+    let bytes = entry_reader.buf;
     let mut entry = Message::default();
-    if fields(
-        schema,
-        entry_type,
-        &mut Reader::new(bytes),
-        depth,
-        &mut entry,
-    )? != End::Input
-    {
+    if fields(schema, entry_type, &mut entry_reader, depth, &mut entry)? != End::Input {
         return Err(ParseError::Malformed);
     }
     let unknown_enum = entry_type.fields.get(1).is_some_and(|value| {

@@ -58,7 +58,15 @@ impl Writer<'_> {
                 let Some(field) = schema.field(mt, *number) else {
                     continue;
                 };
-                if !field.repeated {
+                if schema.is_message_set_item(field) {
+                    if let Some(Value::Message(m)) = values.last() {
+                        let mut body = Vec::new();
+                        if let Some(sub_type) = schema.message(&field.type_name) {
+                            self.message(sub_type, m, &mut body);
+                        }
+                        message_set_item(field.number, &body, out);
+                    }
+                } else if !field.repeated {
                     if let Some(v) = values.last().filter(|v| wire::has(field, v)) {
                         self.value(field, v, out);
                     }
@@ -83,7 +91,16 @@ impl Writer<'_> {
                 }
             }
         }
-        write_unknown(&msg.unknown, out);
+        if mt.message_set {
+            // Only length-delimited unknown fields survive, each as an item.
+            for f in &msg.unknown {
+                if let UnknownValue::Bytes(b) = &f.value {
+                    message_set_item(f.number, b, out);
+                }
+            }
+        } else {
+            write_unknown(&msg.unknown, out);
+        }
     }
 
     fn value(&mut self, field: &Field, value: &Value, out: &mut Vec<u8>) {
@@ -167,6 +184,17 @@ fn write_unknown(fields: &[Unknown], out: &mut Vec<u8>) {
             }
         }
     }
+}
+
+/// A MessageSet item: group 1 holding `type_id = 2` and `message = 3`.
+fn message_set_item(type_id: u32, message: &[u8], out: &mut Vec<u8>) {
+    key(1, 3, out);
+    key(2, 0, out);
+    varint(u64::from(type_id), out);
+    key(3, 2, out);
+    varint(message.len() as u64, out);
+    out.extend_from_slice(message);
+    key(1, 4, out);
 }
 
 fn key(number: u32, wire: u32, out: &mut Vec<u8>) {
